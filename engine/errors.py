@@ -1,0 +1,72 @@
+"""The one exception hierarchy of the engine. The CLI turns these into a message and exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class MapperError(Exception):
+    """Anything mapper reports to a person. `str(error)` is the one line they read."""
+
+    exit_code = 2
+
+
+class UsageError(MapperError):
+    """Bad arguments, an unknown mapping, an unreadable or invalid input file."""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where in a rule file something was written: `file:line:column`."""
+
+    file: str
+    line: int
+    column: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}" if self.column else f"{self.file}:{self.line}"
+
+
+class RuleError(MapperError):
+    """A rule file is wrong: bad YAML, fails the schema, or an expression does not compile."""
+
+    def __init__(self, message: str, place: Place | None = None, rule_path: str = "") -> None:
+        self.message = message
+        self.place = place
+        self.rule_path = rule_path
+        prefix = f"{place}: " if place else ""
+        where = f"{rule_path}: " if rule_path else ""
+        super().__init__(f"{prefix}{where}{message}")
+
+
+class MappingError(MapperError):
+    """Applying the rules to one order failed: a missing or malformed field, a bad value.
+
+    Names the order, the output field, the rule (file:line) and what was expected.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        order_id: str | None = None,
+        field: str = "",
+        place: Place | None = None,
+    ) -> None:
+        self.message = message
+        self.order_id = order_id
+        self.field = field
+        self.place = place
+        parts = []
+        if place:
+            parts.append(str(place))
+        if order_id is not None:
+            parts.append(f"order {order_id}")
+        if field:
+            parts.append(field)
+        parts.append(message)
+        super().__init__(": ".join(parts))
+
+
+class ConfigError(MapperError):
+    """mapper.yaml or a settings file is wrong."""
