@@ -1,19 +1,127 @@
-"""The `mapper` command: parses arguments, calls the engine, prints. No mapping logic lives here."""
+"""The `mapper` command: parses arguments, calls the engine, prints. No mapping logic lives here.
+
+Exit codes (DESIGN.md): 0 done; 1 orders turned away by checks; 2 bad usage or bad input, with
+a one-line message and never a traceback.
+"""
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
 from connectors.simulators import REGISTRY, build_simulator
 from connectors.simulators.server import Faults
+from engine.compile import Rejection
+from engine.documents import InputProblem, read_documents
+from engine.errors import MapperError, MappingError
+from engine.explain import explain_payload
+from engine.fixtures import run_fixtures
+from engine.mapping import Pair, Payload, load_rule_set
+from engine.settings import load_settings_file
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_REJECTED = 1
+EXIT_BAD_INPUT = 2
+
+
+def reports_errors(command: F) -> F:
+    """Turn the engine's errors into one line on stderr and the exit code they carry."""
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except MapperError as error:
+            click.echo(f"mapper: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return run  # type: ignore[return-value]
 
 
 @click.group()
 @click.version_option(package_name="mapper")
 def main() -> None:
     """Book webshop orders as invoices in accounting systems, driven by rule files."""
+
+
+@main.command("dry-run")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--mapping", "mapping_name", required=True, help="SHOP-TARGET, e.g. prestashop-yuki.")
+@click.option("--settings", "settings_file", type=click.Path(path_type=Path),
+              help="Tenant settings: a YAML section per rule set (prestashop:, yuki:, …).")
+@click.option("--format", "output_format", type=click.Choice(["xml", "json"]),
+              help="Payload format (default: the target's own).")
+@click.option("--explain", is_flag=True, help="Show which rule (file:line) made each field.")
+@reports_errors
+def dry_run(
+    file: Path, mapping_name: str, settings_file: Path | None, output_format: str | None,
+    explain: bool,
+) -> None:
+    """Map the order documents in FILE without sending anything; print the payloads."""
+    settings = load_settings_file(settings_file) if settings_file else {}
+    pair = Pair.load(mapping_name, settings, str(settings_file or "settings"))
+    payloads: list[Payload] = []
+    turned_away = bad_input = 0
+    for document in read_documents(file):
+        if isinstance(document, InputProblem):
+            click.echo(f"mapper: {document.where}: {document.message}", err=True)
+            bad_input += 1
+            continue
+        try:
+            outcome = pair.map(document)
+        except MappingError as error:
+            click.echo(f"mapper: {error}", err=True)
+            bad_input += 1
+            continue
+        if isinstance(outcome, Rejection):
+            turned_away += 1
+            for failure in outcome.failures:
+                click.echo(f"order {outcome.order_id} turned away: {failure.check}: "
+                           f"{failure.message}", err=True)
+                if failure.resolution:
+                    click.echo(f"  Resolution: {failure.resolution}", err=True)
+            continue
+        payloads.append(outcome)
+    if payloads:
+        click.echo(pair.render(payloads, output_format), nl=False)
+    if explain:
+        for payload in payloads:
+            click.echo(explain_payload(pair, payload), err=True)
+    if bad_input:
+        sys.exit(EXIT_BAD_INPUT)
+    if turned_away:
+        sys.exit(EXIT_REJECTED)
+
+
+@main.command()
+@click.argument("mapping_dir", type=click.Path(path_type=Path))
+@reports_errors
+def validate(mapping_dir: Path) -> None:
+    """Check MAPPING_DIR's rule files against the schema and compile every expression."""
+    rules = load_rule_set(mapping_dir)
+    rules.bind()  # the default settings must satisfy the settings schema too
+    click.echo(f"{rules.label}: {len(rules.files)} rule file(s) valid, "
+               f"{len(rules.explain)} expressions compiled")
+
+
+@main.command()
+@click.argument("mapping_dir", type=click.Path(path_type=Path))
+@reports_errors
+def test(mapping_dir: Path) -> None:
+    """Run MAPPING_DIR's fixtures; show a diff per failing field."""
+    report = run_fixtures(mapping_dir)
+    for line in report.lines:
+        click.echo(line)
+    click.echo(f"{report.passed} passed, {report.failed} failed")
+    if report.failed:
+        sys.exit(EXIT_REJECTED)
 
 
 @main.command()
@@ -37,3 +145,12 @@ def simulate(system: str, port: int, latency: float, fault_rate: float, seed: in
         pass
     finally:
         simulator.stop()
+
+
+@main.command()
+@reports_errors
+def demo() -> None:
+    """Run mapper end to end on the built-in samples and simulators."""
+    from engine.demo import run_demo
+
+    run_demo(click.echo)

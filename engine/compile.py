@@ -1,0 +1,449 @@
+"""Compile a rule set — mapping.yaml and what it includes — into a RuleSet ready to apply.
+
+Stages, one function each: load the files (engine/load.py) → resolve includes → validate
+against schemas/mapping.schema.json → compile every value once (engine/expressions.py) into a
+tree of small closures. Nothing here runs per order; `RuleSet.bind(settings)` makes a
+`BoundRuleSet` per tenant, and `BoundRuleSet.apply(document)` is the per-order hot path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from jinja2.exceptions import SecurityError
+
+from engine.errors import MappingError, Place, RuleError
+from engine.expressions import (
+    ExpressionError,
+    Scope,
+    Undefined_,
+    Value,
+    compile_jinja,
+    compile_jsonpath,
+    is_template,
+    to_text,
+)
+from engine.library import FILTERS, FUNCTIONS
+from engine.load import LocatedDict, LocatedList, display_path, load_yaml
+from engine.lookups import Lookup, lookup_function
+from engine.money import MoneyFormatError
+from engine.paths import SCHEMAS_DIR
+
+SECTIONS_MERGED = ("lookups", "let", "output")
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    check: str
+    message: str
+    resolution: str
+    place: Place
+
+    def as_dict(self) -> dict[str, str]:
+        return {"check": self.check, "message": self.message, "resolution": self.resolution}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An order the checks turned away; nothing may be sent for it."""
+
+    order_id: str | None
+    failures: tuple[CheckFailure, ...]
+
+    def reasons(self) -> list[str]:
+        return [f"{f.check}: {f.message}" for f in self.failures]
+
+
+@dataclass
+class _Check:
+    name: str
+    assertion: Value
+    message: Value
+    resolution: Value | None
+    each: Value | None
+    as_name: str
+    when: Value | None
+    place: Place
+
+
+@dataclass
+class RuleSet:
+    """A compiled rule set. Immutable after compile; shared by every tenant that binds it."""
+
+    name: str
+    version: str
+    kind: str
+    folder: Path
+    output_schema: str
+    format: dict[str, Any]
+    settings_defaults: dict[str, Any]
+    settings_schema: dict[str, Any] | None
+    lookups: dict[str, Lookup]
+    lets: list[tuple[str, Value]]
+    checks: list[_Check]
+    output: Value
+    order_id: Value | None = None
+    explain: dict[str, tuple[Place, str]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def bind(self, settings: dict[str, Any] | None = None, source: str = "settings") -> BoundRuleSet:
+        from engine.settings import merge_settings
+
+        merged = merge_settings(self, settings or {}, source)
+        lookups = {name: table.bind(merged) for name, table in self.lookups.items()}
+        return BoundRuleSet(self, merged, lookups)
+
+
+class BoundRuleSet:
+    """A rule set with one tenant's settings: `apply` maps one document."""
+
+    def __init__(self, rules: RuleSet, settings: dict[str, Any], lookups: dict[str, Any]) -> None:
+        self.rules = rules
+        self.settings = settings
+        self._base_scope: Scope = {"settings": settings, "$lookups": lookups}
+
+    def apply(self, document: dict[str, Any], order_id: str | None = None) -> Any:
+        """The output for one document, or a Rejection. Raises MappingError on bad input."""
+        scope: Scope = dict(self._base_scope)
+        scope.update(document)
+        scope["$"] = document
+        try:
+            for name, value in self.rules.lets:
+                scope[name] = value(scope)
+            failures = [failure for check in self.rules.checks for failure in _run(check, scope)]
+            if failures:
+                return Rejection(order_id, tuple(failures))
+            return self.rules.output(scope)
+        except MappingError as error:
+            if error.order_id is None and order_id is not None:
+                error.order_id = order_id
+                error.args = (_mapping_message(error),)
+            raise
+
+
+def _mapping_message(error: MappingError) -> str:
+    return str(MappingError(error.message, order_id=error.order_id, field=error.field,
+                            place=error.place))
+
+
+def _run(check: _Check, scope: Scope) -> Iterator[CheckFailure]:
+    if check.each is None:
+        yield from _run_one(check, scope)
+        return
+    saved = scope.get(check.as_name, _MISSING)
+    try:
+        for element in check.each(scope):
+            scope[check.as_name] = element
+            yield from _run_one(check, scope)
+    finally:
+        _restore(scope, check.as_name, saved)
+
+
+def _run_one(check: _Check, scope: Scope) -> Iterator[CheckFailure]:
+    if check.when is not None and not check.when(scope):
+        return
+    if check.assertion(scope):
+        return
+    resolution = to_text(check.resolution(scope)) if check.resolution else ""
+    yield CheckFailure(check.name, to_text(check.message(scope)), resolution, check.place)
+
+
+_MISSING = object()
+
+
+def _restore(scope: Scope, name: str, saved: object) -> None:
+    if saved is _MISSING:
+        scope.pop(name, None)
+    else:
+        scope[name] = saved
+
+
+# -- loading and includes --------------------------------------------------------------------
+def load_rule_files(mapping_file: Path) -> tuple[LocatedDict, list[Path]]:
+    """mapping.yaml with its includes merged in: the file first, then its includes in order."""
+    files: list[Path] = []
+    merged = _load_with_includes(mapping_file.resolve(), files, ())
+    return merged, files
+
+
+def _load_with_includes(path: Path, files: list[Path], chain: tuple[Path, ...]) -> LocatedDict:
+    if path in chain:
+        cycle = " → ".join(display_path(p) for p in (*chain, path))
+        raise RuleError(f"include cycle: {cycle}", Place(display_path(path), 1))
+    data = load_yaml(path, display_path(path))
+    if not isinstance(data, LocatedDict):
+        raise RuleError("a rule file must be a mapping of sections", Place(display_path(path), 1))
+    _validate(data, path)
+    files.append(path)
+    merged = LocatedDict({k: v for k, v in data.items() if k != "include"})
+    merged.place, merged.places = data.place, dict(data.places)
+    includes = data.get("include", [])
+    for index, relative in enumerate(includes):
+        target = (path.parent / relative).resolve()
+        if not target.is_file():
+            raise RuleError(f"included file {relative!r} not found", includes.places[index])
+        _merge(merged, _load_with_includes(target, files, (*chain, path)))
+    return merged
+
+
+def _merge(into: LocatedDict, other: LocatedDict) -> None:
+    for key, value in other.items():
+        if key in SECTIONS_MERGED and key in into:
+            section = into[key]
+            for name, item in value.items():
+                if name in section:
+                    raise RuleError(
+                        f"{key}.{name} is defined twice (also at {section.places[name]})",
+                        value.places[name],
+                    )
+                section[name] = item
+                section.places[name] = value.places[name]
+        elif key == "checks" and key in into:
+            into[key].extend(value)
+            into[key].places.extend(value.places)
+        elif key in into and key not in ("name", "version"):
+            raise RuleError(f"section {key!r} is set twice", other.places[key])
+        else:
+            into[key] = value
+            into.places[key] = other.places[key]
+
+
+@lru_cache(maxsize=1)
+def _mapping_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads((SCHEMAS_DIR / "mapping.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _validate(data: LocatedDict, path: Path) -> None:
+    errors = sorted(_mapping_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    where = _place_of(data, list(error.absolute_path)) or data.place
+    rule_path = ".".join(str(p) for p in error.absolute_path)
+    raise RuleError(f"not valid rule file: {error.message}", where, rule_path)
+
+
+def _place_of(data: Any, path: list[Any]) -> Place | None:
+    place = getattr(data, "place", None)
+    for step in path:
+        places = getattr(data, "places", None)
+        if places is None:
+            break
+        place = places[step]
+        data = data[step]
+    return place
+
+
+# -- compiling values -------------------------------------------------------------------------
+class _Compiler:
+    def __init__(self, functions: dict[str, Any]) -> None:
+        self.functions = functions
+        self.explain: dict[str, tuple[Place, str]] = {}
+
+    def value(self, spec: Any, place: Place, path: str, *, many: bool = False) -> Value:
+        if isinstance(spec, LocatedDict):
+            return self.object(spec, path)
+        if isinstance(spec, LocatedList):
+            return self.list(spec, path)
+        if isinstance(spec, str):
+            self.explain[path] = (place, spec)
+            return self.text(spec, place, path, many=many)
+        self.explain[path] = (place, json.dumps(spec))
+        return lambda scope, constant=spec: constant
+
+    def text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
+        try:
+            if spec.startswith("$"):
+                function = compile_jsonpath(spec, many=many)
+            elif is_template(spec):
+                function, _ = compile_jinja(spec, self.functions, FILTERS)
+            else:
+                return lambda scope, constant=spec: constant
+        except ExpressionError as error:
+            line_place = Place(place.file, place.line + error.line - 1, place.column)
+            raise RuleError(str(error), line_place, path) from None
+        return _guarded(function, place, path)
+
+    def object(self, spec: LocatedDict, path: str) -> Value:
+        fields = [
+            (key, self.value(value, spec.places[key], f"{path}.{key}" if path else key))
+            for key, value in spec.items()
+        ]
+
+        def build(scope: Scope) -> dict[str, Any]:
+            return {key: value(scope) for key, value in fields}
+
+        return build
+
+    def lets(self, spec: LocatedDict, path: str) -> list[tuple[str, Value]]:
+        return [
+            (name, self.value(value, spec.places[name], f"{path}{name}"))
+            for name, value in spec.items()
+        ]
+
+    def list(self, spec: LocatedList, path: str) -> Value:
+        parts = [self.part(part, spec.places[i], path) for i, part in enumerate(spec)]
+
+        def build(scope: Scope) -> list[Any]:
+            result: list[Any] = []
+            for part in parts:
+                part(scope, result)
+            return result
+
+        return build
+
+    def part(self, spec: LocatedDict, place: Place, path: str) -> Callable[[Scope, list[Any]], None]:
+        item = self.value(spec["item"], spec.places["item"], f"{path}[]")
+        when = self.text(spec["when"], spec.places["when"], f"{path}[] when") if "when" in spec else None
+        lets = self.lets(spec["let"], f"{path}[] let ") if "let" in spec else []
+        names = [name for name, _ in lets]
+        if "each" not in spec:
+
+            def single(scope: Scope, out: list[Any]) -> None:
+                saved = [scope.get(n, _MISSING) for n in names]
+                try:
+                    for name, value in lets:
+                        scope[name] = value(scope)
+                    if when is None or when(scope):
+                        out.append(_indexed(item, scope, path, len(out)))
+                finally:
+                    for name, old in zip(names, saved):
+                        _restore(scope, name, old)
+
+            return single
+        each = self.text(spec["each"], spec.places["each"], f"{path}[] each", many=True)
+        as_name = spec["as"]
+        all_names = [as_name, *names]
+
+        def repeat(scope: Scope, out: list[Any]) -> None:
+            elements = each(scope)
+            if elements is None:
+                return
+            if not isinstance(elements, list | tuple):
+                raise MappingError(
+                    f"`each` must give a list, got {type(elements).__name__}",
+                    field=f"{path}[]", place=spec.places["each"],
+                )
+            saved = [scope.get(n, _MISSING) for n in all_names]
+            try:
+                for element in elements:
+                    scope[as_name] = element
+                    for name, value in lets:
+                        scope[name] = value(scope)
+                    if when is None or when(scope):
+                        out.append(_indexed(item, scope, path, len(out)))
+            finally:
+                for name, old in zip(all_names, saved):
+                    _restore(scope, name, old)
+
+        return repeat
+
+    def checks(self, spec: LocatedList) -> list[_Check]:
+        compiled = []
+        for index, check in enumerate(spec):
+            path = f"checks[{index}]"
+
+            def part(key: str, check: LocatedDict = check, path: str = path) -> Value | None:
+                if key not in check:
+                    return None
+                return self.text(check[key], check.places[key], f"{path}.{key}",
+                                 many=key == "each")
+
+            assertion, message = part("assert"), part("message")
+            assert assertion is not None and message is not None  # required by the schema
+            compiled.append(_Check(
+                name=check["name"], assertion=assertion, message=message,
+                resolution=part("resolution"), each=part("each"), as_name=check.get("as", ""),
+                when=part("when"), place=spec.places[index],
+            ))
+        return compiled
+
+
+def _indexed(item: Value, scope: Scope, path: str, index: int) -> Any:
+    try:
+        return item(scope)
+    except MappingError as error:
+        marker = f"{path}[]"
+        if error.field.startswith(marker):
+            error.field = f"{path}[{index}]{error.field[len(marker):]}"
+            error.args = (_mapping_message(error),)
+        raise
+
+
+def _guarded(function: Value, place: Place, path: str) -> Value:
+    """Turn what can go wrong inside an expression into a MappingError naming the rule."""
+
+    def run(scope: Scope) -> Any:
+        try:
+            return function(scope)
+        except MappingError:
+            raise
+        except Undefined_ as error:
+            raise MappingError(str(error), field=path, place=place) from None
+        except KeyError as error:
+            raise MappingError(f"{error.args[0]!r} is undefined", field=path, place=place) from None
+        except MoneyFormatError as error:
+            raise MappingError(str(error), field=path, place=place) from None
+        except SecurityError as error:
+            raise MappingError(f"refused by the sandbox: {error}", field=path, place=place) from None
+        except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
+            raise MappingError(_plain(error), field=path, place=place) from None
+
+    return run
+
+
+def _plain(error: Exception) -> str:
+    text = str(error)
+    if "unsupported operand" in text or "not supported between" in text:
+        return f"{text} (is a field missing, or text where a number belongs? use | decimal)"
+    return text or type(error).__name__
+
+
+# -- the rule set ------------------------------------------------------------------------------
+def compile_rule_set(folder: Path) -> RuleSet:
+    """Load, validate and compile the rule set in `folder` (its mapping.yaml)."""
+    mapping_file = folder / "mapping.yaml"
+    if not mapping_file.is_file():
+        raise RuleError(f"no mapping.yaml in {display_path(folder)}")
+    data, files = load_rule_files(mapping_file)
+    place = Place(display_path(mapping_file), 1)
+    for required in ("name", "version", "kind", "output_schema", "output"):
+        if required not in data:
+            raise RuleError(f"mapping.yaml needs `{required}`", place)
+    functions = dict(FUNCTIONS)
+    functions["lookup"] = lookup_function
+    compiler = _Compiler(functions)
+    lookups = {
+        name: Lookup.compile(name, spec, data["lookups"].places[name], compiler, mapping_file.parent)
+        for name, spec in data.get("lookups", {}).items()
+    }
+    lets = compiler.lets(data["let"], "let ") if "let" in data else []
+    checks = compiler.checks(data["checks"]) if "checks" in data else []
+    output = compiler.value(data.get("output", LocatedDict()), place, "")
+    order_id = (
+        compiler.text(data["order_id"], data.places["order_id"], "order_id")
+        if "order_id" in data else None
+    )
+    settings = data.get("settings", {})
+    defaults = dict(settings.get("defaults", {}))
+    if "defaults_file" in settings:
+        extra = load_yaml(mapping_file.parent / settings["defaults_file"])
+        defaults = {**extra, **defaults}
+    return RuleSet(
+        name=data["name"], version=data["version"], kind=data["kind"], folder=folder,
+        output_schema=data["output_schema"], format=dict(data.get("format", {"type": "json"})),
+        settings_defaults=defaults, settings_schema=settings.get("schema"),
+        lookups=lookups, lets=lets, checks=checks, output=output,
+        order_id=order_id, explain=compiler.explain, files=files,
+    )

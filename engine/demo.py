@@ -1,0 +1,1 @@
+"""`mapper demo`: placeholder until the sync pipeline lands (see engine/sync)."""

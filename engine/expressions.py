@@ -1,0 +1,478 @@
+"""Compile rule values — JSONPath, Jinja expressions, literals — into plain Python callables.
+
+Every expression is parsed once per rule set. Jinja expressions are parsed by Jinja's own parser
+and translated into a Python lambda, so applying a rule to an order costs a function call, not a
+template render. The translation keeps Jinja's sandbox: attribute access, item access and calls go
+through the SandboxedEnvironment's checks, names starting with `_` are refused at compile time,
+and multiplication / powers / ranges are bounded.
+
+A compiled value is a `Value`: `value(scope)` where scope maps names (the input document's
+top-level keys, `settings`, `let` names, loop variables) to data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import StrictUndefined, nodes
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2.runtime import Undefined
+from jinja2.sandbox import SandboxedEnvironment
+from jsonpath_ng import Child, Fields, Index, Root
+from jsonpath_ng.jsonpath import Wildcard
+from jsonpath_ng.ext import parse as parse_jsonpath
+
+Scope = dict[str, Any]
+Value = Callable[[Scope], Any]
+
+MAX_REPEAT = 100_000  # longest string or list a rule may build by repetition
+MAX_EXPONENT = 64
+
+
+class ExpressionError(Exception):
+    """An expression does not compile. `line` is relative to the expression's first line."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class Undefined_(Exception):  # noqa: N801 — reads as "undefined" in messages
+    """A name or field the rule reads is not there (Jinja's strict undefined)."""
+
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_CONTEXT = _ENV.from_string("").new_context({})
+_JINJA_FILTERS = {
+    name: _ENV.filters[name]
+    for name in (
+        "abs", "capitalize", "default", "first", "join", "last", "length", "list", "lower",
+        "map", "max", "min", "replace", "reject", "rejectattr", "reverse", "select",
+        "selectattr", "sort", "string", "sum", "title", "trim", "truncate", "unique", "upper",
+        "batch", "count", "dictsort", "groupby", "int", "items", "slice",
+    )
+}
+_JINJA_TESTS = {
+    name: _ENV.tests[name]
+    for name in (
+        "boolean", "divisibleby", "eq", "equalto", "even", "false", "ge", "gt", "in",
+        "integer", "iterable", "le", "lower", "lt", "mapping", "ne", "none", "number", "odd",
+        "sequence", "string", "true", "upper",
+    )
+}
+
+
+# -- runtime helpers the generated code calls --------------------------------------------------
+def _attr(obj: Any, name: str) -> Any:
+    if type(obj) is dict:
+        try:
+            return obj[name]
+        except KeyError:
+            pass
+    if obj is None:
+        raise Undefined_(f"cannot read {name!r} of nothing (the value is null)")
+    result = _ENV.getattr(obj, name)
+    if isinstance(result, Undefined):
+        if isinstance(obj, Mapping):
+            raise Undefined_(f"no field {name!r} (fields: {_field_list(obj)})")
+        raise Undefined_(f"{type(obj).__name__} has no field {name!r}")
+    return result
+
+
+def _item(obj: Any, key: Any) -> Any:
+    if type(obj) is dict:
+        try:
+            return obj[key]
+        except KeyError:
+            raise Undefined_(f"no field {key!r} (fields: {_field_list(obj)})") from None
+    if type(obj) is list:
+        try:
+            return obj[key]
+        except IndexError:
+            raise Undefined_(f"no item [{key}] in a list of {len(obj)}") from None
+    if obj is None:
+        raise Undefined_(f"cannot read [{key!r}] of nothing (the value is null)")
+    result = _ENV.getitem(obj, key)
+    if isinstance(result, Undefined):
+        raise Undefined_(f"no item [{key!r}]")
+    return result
+
+
+def _field_list(obj: Mapping[str, Any]) -> str:
+    names = list(obj)
+    shown = ", ".join(str(n) for n in names[:8])
+    return shown + (", …" if len(names) > 8 else "")
+
+
+def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    return _ENV.call(_CONTEXT, func, *args, **kwargs)
+
+
+def _mul(left: Any, right: Any) -> Any:
+    for sequence, count in ((left, right), (right, left)):
+        if isinstance(sequence, str | list | tuple) and isinstance(count, int):
+            if count * len(sequence) > MAX_REPEAT:
+                raise SecurityError("repetition too large for a rule")
+    return _no_float(left) * _no_float(right)
+
+
+def _div(left: Any, right: Any) -> Any:
+    """Division is exact decimal division, also for two integers (never a float)."""
+    return _decimal(left) / _decimal(right)
+
+
+def _floordiv(left: Any, right: Any) -> Any:
+    return _no_float(left) // _no_float(right)
+
+
+def _pow(left: Any, right: Any) -> Any:
+    if isinstance(right, int | Decimal) and abs(right) > MAX_EXPONENT:
+        raise SecurityError("exponent too large for a rule")
+    return _no_float(left) ** _no_float(right)
+
+
+def _decimal(value: Any) -> Any:
+    return Decimal(value) if type(value) is int else _no_float(value)
+
+
+def _no_float(value: Any) -> Any:
+    if type(value) is float:
+        raise TypeError("floats are not used for money; parse the value with | decimal")
+    return value
+
+
+def to_text(value: Any) -> str:
+    """How a value reads inside a text template: no 'None', no exponent notation."""
+    if value is None:
+        return ""
+    if type(value) is str:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def _safe_range(*args: int) -> range:
+    result = range(*args)
+    if len(result) > MAX_REPEAT:
+        raise SecurityError(f"range of {len(result)} items is too large for a rule")
+    return result
+
+
+def _defined(obj: Any, name: str) -> bool:
+    try:
+        _attr(obj, name)
+    except Undefined_:
+        return False
+    return True
+
+
+_RUNTIME: dict[str, Any] = {
+    "_attr": _attr,
+    "_item": _item,
+    "_call": _call,
+    "_mul": _mul,
+    "_div": _div,
+    "_floordiv": _floordiv,
+    "_pow": _pow,
+    "_text": to_text,
+    "_defined": _defined,
+    "Decimal": Decimal,
+    "__builtins__": {},
+}
+
+
+# -- the translator ----------------------------------------------------------------------------
+_BINOPS = {
+    nodes.Add: "({} + {})",
+    nodes.Sub: "({} - {})",
+    nodes.Mod: "({} % {})",
+    nodes.Mul: "_mul({}, {})",
+    nodes.Div: "_div({}, {})",
+    nodes.FloorDiv: "_floordiv({}, {})",
+    nodes.Pow: "_pow({}, {})",
+}
+_COMPARE = {
+    "eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=",
+    "in": "in", "notin": "not in",
+}
+
+
+class _Translator:
+    """Turns a Jinja expression tree into Python source over the names in `namespace`."""
+
+    def __init__(self, functions: Mapping[str, Any], filters: Mapping[str, Any]) -> None:
+        self.functions = functions
+        self.filters = filters
+        self.namespace: dict[str, Any] = dict(_RUNTIME)
+
+    def bind(self, prefix: str, name: str, obj: Any) -> str:
+        key = f"{prefix}_{name}"
+        self.namespace[key] = obj
+        return key
+
+    def expr(self, node: nodes.Node) -> str:  # noqa: C901 — one branch per node type
+        if isinstance(node, nodes.Const):
+            value = node.value
+            if isinstance(value, float):
+                return f"Decimal({_number_literal(value)!r})"
+            if value is None or isinstance(value, bool | int | str):
+                return repr(value)
+            raise ExpressionError(f"unsupported constant {value!r}", node.lineno)
+        if isinstance(node, nodes.Name):
+            _refuse_private(node.name, node.lineno)
+            if node.name in ("true", "True"):
+                return "True"
+            if node.name in ("false", "False"):
+                return "False"
+            if node.name in ("none", "None"):
+                return "None"
+            return f"s[{node.name!r}]"
+        if isinstance(node, nodes.Getattr):
+            _refuse_private(node.attr, node.lineno)
+            return f"_attr({self.expr(node.node)}, {node.attr!r})"
+        if isinstance(node, nodes.Getitem):
+            if isinstance(node.arg, nodes.Slice):
+                return f"{self.expr(node.node)}[{self.slice(node.arg)}]"
+            if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+                _refuse_private(node.arg.value, node.lineno)
+            return f"_item({self.expr(node.node)}, {self.expr(node.arg)})"
+        if isinstance(node, nodes.Filter):
+            return self.filter(node)
+        if isinstance(node, nodes.Test):
+            return self.test(node)
+        if isinstance(node, nodes.Call):
+            return self.call(node)
+        if isinstance(node, nodes.CondExpr):
+            otherwise = self.expr(node.expr2) if node.expr2 is not None else "None"
+            return f"({self.expr(node.expr1)} if {self.expr(node.test)} else {otherwise})"
+        if isinstance(node, nodes.And):
+            return f"({self.expr(node.left)} and {self.expr(node.right)})"
+        if isinstance(node, nodes.Or):
+            return f"({self.expr(node.left)} or {self.expr(node.right)})"
+        if isinstance(node, nodes.Not):
+            return f"(not {self.expr(node.node)})"
+        if isinstance(node, nodes.Neg):
+            return f"(-{self.expr(node.node)})"
+        if isinstance(node, nodes.Pos):
+            return f"(+{self.expr(node.node)})"
+        for node_type, template in _BINOPS.items():
+            if isinstance(node, node_type):
+                return template.format(self.expr(node.left), self.expr(node.right))
+        if isinstance(node, nodes.Concat):
+            return "(" + " + ".join(f"_text({self.expr(n)})" for n in node.nodes) + ")"
+        if isinstance(node, nodes.Compare):
+            parts = [self.expr(node.expr)]
+            for operand in node.ops:
+                parts.append(_COMPARE[operand.op])
+                parts.append(self.expr(operand.expr))
+            return "(" + " ".join(parts) + ")"
+        if isinstance(node, nodes.List):
+            return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
+        if isinstance(node, nodes.Tuple):
+            return "(" + "".join(self.expr(item) + ", " for item in node.items) + ")"
+        if isinstance(node, nodes.Dict):
+            pairs = (f"{self.expr(p.key)}: {self.expr(p.value)}" for p in node.items)
+            return "{" + ", ".join(pairs) + "}"
+        raise ExpressionError(
+            f"{type(node).__name__} is not allowed in a rule expression", node.lineno
+        )
+
+    def slice(self, node: nodes.Slice) -> str:
+        parts = [self.expr(p) if p is not None else "" for p in (node.start, node.stop, node.step)]
+        return ":".join(parts)
+
+    def arguments(self, node: nodes.Filter | nodes.Test | nodes.Call) -> list[str]:
+        if node.dyn_args is not None or node.dyn_kwargs is not None:
+            raise ExpressionError("*args and **kwargs are not allowed in rules", node.lineno)
+        args = [self.expr(a) for a in node.args]
+        for keyword in node.kwargs:
+            _refuse_private(keyword.key, node.lineno)
+            args.append(f"{keyword.key}={self.expr(keyword.value)}")
+        return args
+
+    def filter(self, node: nodes.Filter) -> str:
+        name = node.name
+        func = self.filters.get(name) or _JINJA_FILTERS.get(name)
+        if func is None:
+            raise ExpressionError(f"unknown filter {name!r}", node.lineno)
+        key = self.bind("f", name, func)
+        head = _pass_arg(func)
+        subject = self.expr(node.node) if node.node is not None else "None"
+        args = ([head] if head else []) + [subject] + self.arguments(node)
+        return f"{key}({', '.join(args)})"
+
+    def test(self, node: nodes.Test) -> str:
+        if node.name in ("defined", "undefined"):
+            check = self.defined(node.node)
+            return check if node.name == "defined" else f"(not {check})"
+        func = _JINJA_TESTS.get(node.name)
+        if func is None:
+            raise ExpressionError(f"unknown test {node.name!r}", node.lineno)
+        key = self.bind("t", node.name, func)
+        head = _pass_arg(func)
+        args = ([head] if head else []) + [self.expr(node.node)] + self.arguments(node)
+        return f"{key}({', '.join(args)})"
+
+    def defined(self, node: nodes.Node) -> str:
+        if isinstance(node, nodes.Name):
+            return f"({node.name!r} in s)"
+        if isinstance(node, nodes.Getattr):
+            return f"({self.defined(node.node)} and _defined({self.expr(node.node)}, {node.attr!r}))"
+        raise ExpressionError("'is defined' works on names and fields only", node.lineno)
+
+    def call(self, node: nodes.Call) -> str:
+        args = self.arguments(node)
+        if isinstance(node.node, nodes.Name):
+            if node.node.name == "range":
+                return f"{self.bind('g', 'range', _safe_range)}({', '.join(args)})"
+            func = self.functions.get(node.node.name)
+            if func is None:
+                raise ExpressionError(f"unknown function {node.node.name!r}", node.lineno)
+            if getattr(func, "needs_scope", False):
+                args.insert(0, "s")
+            return f"{self.bind('g', node.node.name, func)}({', '.join(args)})"
+        return f"_call({', '.join([self.expr(node.node), *args])})"
+
+
+def _pass_arg(func: Any) -> str:
+    kind = getattr(func, "jinja_pass_arg", None)
+    if kind is None:
+        return ""
+    if kind.name == "environment":
+        return "_env"
+    if kind.name == "eval_context":
+        return "_evalctx"
+    raise ExpressionError("filters that need the template context are not allowed in rules")
+
+
+def _refuse_private(name: str, line: int) -> None:
+    if name.startswith("_"):
+        raise ExpressionError(f"access to {name!r} is not allowed: names starting with '_' are private", line)
+
+
+def _number_literal(value: float) -> str:
+    return repr(value)
+
+
+_RUNTIME["_env"] = _ENV
+_RUNTIME["_evalctx"] = nodes.EvalContext(_ENV)
+
+_JINJA_MARK = re.compile(r"{{|{%|{#")
+
+
+def is_template(text: str) -> bool:
+    return bool(_JINJA_MARK.search(text))
+
+
+def compile_jinja(
+    source: str, functions: Mapping[str, Any], filters: Mapping[str, Any]
+) -> tuple[Value, str]:
+    """Compile a rule string holding `{{ … }}` into a Value and the Python source it became.
+
+    A string that is exactly one `{{ expression }}` keeps the expression's type (a Decimal stays
+    a Decimal); a string mixing text and expressions renders to text.
+    """
+    try:
+        template = _ENV.parse(source)
+    except TemplateSyntaxError as error:
+        raise ExpressionError(f"Jinja syntax error: {error.message}", error.lineno) from None
+    if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
+        raise ExpressionError("only {{ expressions }} are allowed in rule values, not {% blocks %}")
+    output = template.body[0].nodes
+    translator = _Translator(functions, filters)
+    if len(output) == 1 and not isinstance(output[0], nodes.TemplateData):
+        body = translator.expr(output[0])
+    else:
+        pieces = []
+        for node in output:
+            if isinstance(node, nodes.TemplateData):
+                pieces.append(repr(node.data))
+            else:
+                pieces.append(f"_text({translator.expr(node)})")
+        body = "(" + " + ".join(pieces) + ")" if pieces else "''"
+    code = compile(f"lambda s: {body}", "<rule>", "eval")
+    function: Value = eval(code, translator.namespace)  # noqa: S307 — source built by the translator above
+    return function, body
+
+
+# -- JSONPath ----------------------------------------------------------------------------------
+def compile_jsonpath(source: str, *, many: bool) -> Value:
+    """Compile a JSONPath over the input document (scope `$`).
+
+    Simple paths (`$.order.associations.order_rows[0].id`, optionally ending in `[*]`) become
+    direct lookups; paths with filters or recursion use jsonpath-ng's compiled expression.
+    `many` returns the list of all matches; otherwise the single match, and no match is an error.
+    """
+    try:
+        parsed = parse_jsonpath(source)
+    except Exception as error:  # jsonpath-ng raises plain Exception for some syntax errors
+        raise ExpressionError(f"invalid JSONPath {source!r}: {error}") from None
+    steps = _simple_steps(parsed)
+    if steps is not None:
+        spread = bool(steps) and steps[-1] is _ALL
+        if spread and many:
+            return _steps_reader(steps[:-1], source, spread=True)
+        if not spread and not many:
+            return _steps_reader(steps, source, spread=False)
+
+    def find_all(scope: Scope) -> Any:
+        matches = [m.value for m in parsed.find(scope["$"])]
+        if many:
+            return matches
+        if not matches:
+            raise Undefined_(f"{source} matched nothing")
+        return matches[0]
+
+    return find_all
+
+
+_ALL = object()  # the step `[*]`
+
+
+def _simple_steps(path: Any) -> list[Any] | None:
+    """The keys/indexes of a path made only of fields and single indexes, else None.
+
+    Only the last step may be `[*]`; it is returned as `_ALL`.
+    """
+    if isinstance(path, Root):
+        return []
+    if not isinstance(path, Child):
+        return None
+    head = _simple_steps(path.left)
+    if head is None or (head and head[-1] is _ALL):
+        return None
+    right = path.right
+    if isinstance(right, Fields) and len(right.fields) == 1 and right.fields[0] != "*":
+        return [*head, right.fields[0]]
+    if isinstance(right, Index) and len(right.indices) == 1:
+        return [*head, right.indices[0]]
+    if isinstance(right, Wildcard):
+        return [*head, _ALL]
+    return None
+
+
+def _steps_reader(steps: list[Any], source: str, *, spread: bool) -> Value:
+    def read(scope: Scope) -> Any:
+        value = scope["$"]
+        for step in steps:
+            try:
+                value = value[step]
+            except (KeyError, IndexError, TypeError):
+                raise Undefined_(f"{source} matched nothing (no {step!r})") from None
+        if not spread:
+            return value
+        if value is None or value == []:
+            return []
+        if isinstance(value, dict):
+            return list(value.values())
+        if not isinstance(value, list):
+            raise Undefined_(f"{source}: expected a list, found {type(value).__name__}")
+        return value
+
+    return read

@@ -1,0 +1,39 @@
+"""The ledger of the sync pipeline: per shop and order, where the order stands.
+
+Open it with `Ledger.open("sqlite:///path/ledger.db")`; see `engine.ledger.ledger` for the API.
+"""
+
+from engine.ledger.errors import (
+    InvalidTransition,
+    LedgerError,
+    LedgerUnavailable,
+    LockLost,
+    MigrationFailed,
+    SchemaTooNew,
+    ShopLocked,
+    UnknownOrder,
+)
+from engine.ledger.ledger import DEFAULT_BUSY_TIMEOUT, DEFAULT_LOCK_TTL, Ledger
+from engine.ledger.locks import ShopLock
+from engine.ledger.migrations import LATEST_VERSION
+from engine.ledger.records import BackfillProgress, Claim, OrderRecord, OrderState
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT",
+    "DEFAULT_LOCK_TTL",
+    "LATEST_VERSION",
+    "BackfillProgress",
+    "Claim",
+    "InvalidTransition",
+    "Ledger",
+    "LedgerError",
+    "LedgerUnavailable",
+    "LockLost",
+    "MigrationFailed",
+    "OrderRecord",
+    "OrderState",
+    "SchemaTooNew",
+    "ShopLock",
+    "ShopLocked",
+    "UnknownOrder",
+]

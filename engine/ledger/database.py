@@ -1,0 +1,133 @@
+"""Opening the ledger database and running short transactions on it, portably.
+
+SQLite is the default: one file shared by a scheduler and CLI runs, so it is put in WAL mode
+(readers never block the writer) with a busy timeout (a writer waits for the other instead of
+failing), and every writing transaction starts with `BEGIN IMMEDIATE` so it holds the write
+lock from its first statement and a read-then-write inside it cannot be overtaken. Everything
+SQLite-specific is in this module and only applied when the URL is a SQLite one; other databases
+get plain transactions and rely on the conditional UPDATEs and primary keys the ledger's
+statements are built on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, create_engine, event, insert
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+
+from engine.ledger.errors import LedgerUnavailable
+
+_READ_ONLY = "mapper_ledger_read_only"
+
+
+def parse_url(url: str) -> URL:
+    """The database URL; a bare path (no `scheme://`) means a SQLite file at that path."""
+    if "://" not in url:
+        return make_url(f"sqlite:///{url}")
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        # The text may hold a password: say what is wrong without echoing it.
+        raise LedgerUnavailable("the ledger URL is not a valid database URL") from None
+
+
+def safe_url(url: URL | str) -> str:
+    """The URL as it may be shown to a person: the password masked."""
+    parsed = url if isinstance(url, URL) else parse_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+def is_sqlite_file(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+
+
+def connect(url: URL, *, busy_timeout: timedelta) -> Engine:
+    """An Engine for the ledger at `url`, set up for sharing between processes."""
+    if is_sqlite_file(url) and url.database and not url.database.startswith("file:"):
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerUnavailable(
+                f"cannot create the folder {str(folder)!r} for the ledger: {exc.strerror}"
+            ) from exc
+    try:
+        engine = create_engine(url)
+    except (NoSuchModuleError, ModuleNotFoundError, ImportError) as exc:
+        raise LedgerUnavailable(
+            f"no database driver for {url.get_backend_name()!r} ledgers is installed ({exc})"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, busy_timeout)
+    return engine
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
+    milliseconds = max(0, int(busy_timeout.total_seconds() * 1000))
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own implicit BEGIN is turned off; `_on_begin` emits the right one.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL: a committed claim survives a power cut, so an order that was posted is never
+            # found unclaimed afterwards (NORMAL would only survive a process crash).
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One committed-or-rolled-back transaction that may write."""
+    with _translated_errors(), engine.connect() as connection, connection.begin():
+        yield connection
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """One read-only transaction: a consistent snapshot that never blocks a writer."""
+    with _translated_errors(), engine.connect() as connection:
+        connection.execution_options(**{_READ_ONLY: True})
+        with connection.begin():
+            yield connection
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        # `exc.orig` is the driver's one-line reason; the full text would add the SQL statement.
+        raise LedgerUnavailable(f"the ledger database is unavailable: {exc.orig}") from exc
+
+
+def insert_if_absent(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert the row unless its primary key exists; True if this call inserted it.
+
+    The savepoint keeps the surrounding transaction usable after a duplicate key, which
+    PostgreSQL would otherwise abort; under SQLite's BEGIN IMMEDIATE no duplicate can appear
+    between the caller's check and this insert, so the except branch is for other databases.
+    """
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(table).values(**values))
+    except IntegrityError:
+        return False
+    return True

@@ -1,0 +1,265 @@
+"""The ledger: where each order of each shop stands, so every paid order is invoiced exactly once.
+
+`Ledger` is the one object the sync pipeline, the scheduler and the CLI use. Each method is one
+short transaction, committed before it returns: in particular a `Claim` is durable before the
+caller posts the invoice, so a crash after posting leaves the order in `sending` (found by
+`stuck_sending`), never back in `open` where it would be sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from engine.ledger import listing, locks, orders, shops
+from engine.ledger.database import connect, parse_url, reading, safe_url, writing
+from engine.ledger.migrations import migrate
+from engine.ledger.records import BackfillProgress, Claim, OrderRecord, OrderState
+from engine.ledger.timestamps import Clock, as_utc, utc_now
+
+DEFAULT_BUSY_TIMEOUT = timedelta(seconds=30)
+DEFAULT_LOCK_TTL = timedelta(minutes=15)
+
+
+def _text(name: str, value: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
+class Ledger:
+    """The sync pipeline's memory of orders, cursors, backfills and shop locks."""
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        """Wrap an Engine whose database is already migrated; most callers want `Ledger.open`."""
+        self._engine = engine
+        self._clock = clock
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        busy_timeout: timedelta = DEFAULT_BUSY_TIMEOUT,
+        clock: Clock | None = None,
+    ) -> Ledger:
+        """Open (creating and migrating when needed) the ledger at a database URL.
+
+        `url` is e.g. `sqlite:///path/ledger.db` or `postgresql+psycopg://…`; a bare path means
+        a SQLite file. `clock` returns aware UTC now (tests pass a fake one).
+        """
+        now = clock or utc_now
+        engine = connect(parse_url(url), busy_timeout=busy_timeout)
+        try:
+            migrate(engine, clock=now)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=now)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL with any password masked."""
+        return safe_url(self._engine.url)
+
+    def __repr__(self) -> str:
+        return f"Ledger({self.url!r})"
+
+    def _now(self) -> datetime:
+        return as_utc("clock()", self._clock())
+
+    # Orders -----------------------------------------------------------------------------------
+
+    def get_order(self, shop: str, order_id: str) -> OrderRecord | None:
+        with reading(self._engine) as connection:
+            return orders.get(connection, shop, order_id)
+
+    def observe(
+        self, shop: str, order_id: str, number: str, order_date: datetime, *, sendable: bool
+    ) -> OrderRecord:
+        """Record that a fetch saw the order; return where it stands now.
+
+        A new order is recorded `open` whether or not it is `sendable`: a sendable one is then
+        claimed, and if the pass dies before that, the nightly re-check of open orders still
+        finds it. An open order takes the shop's current number and date; an order that is
+        sending, sent, failed or skipped is left exactly as it is (never moved back to open).
+        """
+        del sendable  # the state an order enters does not depend on it; see the docstring
+        order_date = as_utc("order_date", order_date)
+        with writing(self._engine) as connection:
+            return orders.observe(
+                connection,
+                self._now(),
+                _text("shop", shop),
+                _text("order_id", order_id),
+                _text("number", number),
+                order_date,
+            )
+
+    def claim(
+        self, shop: str, order_id: str, number: str, order_date: datetime, rule_version: str
+    ) -> Claim | None:
+        """Move the order to `sending` for this caller, committed before returning.
+
+        Claimable: a new order, an open one, or a failed one whose reprocessing was requested.
+        Returns None for any other (sending: another pass has it; sent or skipped: done;
+        failed: waits for `request_reprocess`).
+        """
+        order_date = as_utc("order_date", order_date)
+        with writing(self._engine) as connection:
+            return orders.claim(
+                connection,
+                self._now(),
+                _text("shop", shop),
+                _text("order_id", order_id),
+                _text("number", number),
+                order_date,
+                _text("rule_version", rule_version),
+            )
+
+    def mark_sent(self, shop: str, order_id: str, reference: str) -> OrderRecord:
+        """sending → sent with the target's reference. Repeating the same call is harmless."""
+        with writing(self._engine) as connection:
+            return orders.mark_sent(connection, self._now(), shop, order_id, reference)
+
+    def mark_failed(self, shop: str, order_id: str, reason: str, *, resolution: str) -> OrderRecord:
+        """open / sending / failed → failed (the Errors list), with what the owner must do."""
+        with writing(self._engine) as connection:
+            return orders.mark_failed(
+                connection,
+                self._now(),
+                shop,
+                order_id,
+                _text("reason", reason),
+                _text("resolution", resolution),
+            )
+
+    def mark_skipped(self, shop: str, order_id: str, reason: str) -> OrderRecord:
+        """open / sending / failed / skipped → skipped: deliberately not invoiced."""
+        with writing(self._engine) as connection:
+            return orders.mark_skipped(
+                connection, self._now(), shop, order_id, _text("reason", reason)
+            )
+
+    def release(self, shop: str, order_id: str) -> OrderRecord:
+        """sending → the state it was claimed from, after a failure that certainly posted nothing.
+
+        A failed order claimed for reprocessing goes back to failed with its request standing.
+        The attempt still counts in `attempts`.
+        """
+        with writing(self._engine) as connection:
+            return orders.release(connection, self._now(), shop, order_id)
+
+    def stuck_sending(self, shop: str, older_than: timedelta | None = None) -> list[OrderRecord]:
+        """Orders left in `sending` by a crash, claimed at least `older_than` ago; oldest first."""
+        cutoff = None if older_than is None else self._now() - older_than
+        with reading(self._engine) as connection:
+            return orders.stuck_sending(connection, shop, cutoff)
+
+    def request_reprocess(self, shop: str, order_ids: Iterable[str]) -> list[str]:
+        """Let failed orders be claimed again; return the ids accepted (only failed ones)."""
+        with writing(self._engine) as connection:
+            return orders.request_reprocess(connection, self._now(), shop, order_ids)
+
+    def reprocess_order_ids(self, shop: str) -> Iterator[str]:
+        """Failed orders whose reprocessing was requested and is not yet done, streamed."""
+        return listing.order_ids(self._engine, shop, OrderState.FAILED, reprocess_requested=True)
+
+    def list_orders(
+        self,
+        shop: str | None = None,
+        states: listing.States = None,
+        *,
+        limit: int | None = None,
+    ) -> Iterator[OrderRecord]:
+        """Orders of one shop (or all), in the given state(s), most recently changed first."""
+        return listing.list_orders(self._engine, shop, states, limit)
+
+    def counts(self, shop: str | None = None) -> dict[OrderState, int]:
+        """How many orders are in each state (every state present, zero included)."""
+        with reading(self._engine) as connection:
+            return orders.counts(connection, shop)
+
+    def open_order_ids(self, shop: str) -> Iterator[str]:
+        """Every open order of the shop, streamed in pages: no age or count limit."""
+        return listing.order_ids(self._engine, shop, OrderState.OPEN)
+
+    # Shops ------------------------------------------------------------------------------------
+
+    def get_cursor(self, shop: str) -> datetime | None:
+        with reading(self._engine) as connection:
+            return shops.get_cursor(connection, shop)
+
+    def set_cursor(self, shop: str, value: datetime) -> datetime:
+        """Move the shop's cursor forward to `value`; an earlier value leaves it. Returns it."""
+        value = as_utc("cursor", value)
+        with writing(self._engine) as connection:
+            return shops.set_cursor(connection, self._now(), _text("shop", shop), value)
+
+    def get_backfill(self, shop: str) -> BackfillProgress | None:
+        with reading(self._engine) as connection:
+            return shops.get_backfill(connection, shop)
+
+    def set_backfill(
+        self, shop: str, since: datetime, until: datetime, position: datetime | None
+    ) -> None:
+        """Record a history load of [since, until) that got as far as `position` (None: start)."""
+        since, until = as_utc("since", since), as_utc("until", until)
+        if since > until:
+            raise ValueError("backfill since must not be after until")
+        if position is not None:
+            position = as_utc("position", position)
+        with writing(self._engine) as connection:
+            shops.set_backfill(connection, self._now(), _text("shop", shop), since, until, position)
+
+    def clear_backfill(self, shop: str) -> None:
+        """Forget the shop's backfill, once it is complete."""
+        with writing(self._engine) as connection:
+            shops.set_backfill(connection, self._now(), _text("shop", shop), None, None, None)
+
+    # Shop lock --------------------------------------------------------------------------------
+
+    def acquire_shop_lock(
+        self, shop: str, *, owner: str | None = None, ttl: timedelta = DEFAULT_LOCK_TTL
+    ) -> locks.ShopLock:
+        """Take the shop's lock (raise ShopLocked if held); the caller must release it."""
+        return locks.acquire(
+            self._engine,
+            self._now,
+            _text("shop", shop),
+            owner or locks.default_owner(),
+            ttl,
+        )
+
+    @contextmanager
+    def shop_lock(
+        self, shop: str, *, owner: str | None = None, ttl: timedelta = DEFAULT_LOCK_TTL
+    ) -> Iterator[locks.ShopLock]:
+        """`with ledger.shop_lock(shop, owner=…, ttl=…) as lock:` one pass per shop at a time.
+
+        Raises ShopLocked when another live pass holds it. A pass that may outlive `ttl` calls
+        `lock.refresh()` now and then; a lock whose owner died is taken over after its ttl.
+        """
+        lock = self.acquire_shop_lock(shop, owner=owner, ttl=ttl)
+        try:
+            yield lock
+        finally:
+            lock.release()

@@ -1,0 +1,169 @@
+"""Schema migrations: ordered steps applied on open, recorded in `ledger_schema_version`.
+
+Each step is frozen once released: it builds the schema as it was at its version, never from
+`tables.py` (which follows the newest version), so an old database always takes the same path.
+All pending steps run in one transaction: either the database reaches the newest version or it is
+left as it was. A database at a version newer than any step here is refused untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DatabaseError
+
+from engine.ledger.database import reading, writing
+from engine.ledger.errors import MigrationFailed, SchemaTooNew
+from engine.ledger.timestamps import Clock, UtcDateTime, utc_now
+
+# Any constant works; it only has to be the same in every process migrating the same database.
+_POSTGRES_MIGRATION_LOCK = 0x6D617070  # "mapp"
+
+_version_metadata = MetaData()
+schema_version = Table(
+    "ledger_schema_version",
+    _version_metadata,
+    Column("version", Integer(), primary_key=True, autoincrement=False),
+    Column("description", String(200), nullable=False),
+    Column("applied_at", UtcDateTime(), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step from `version - 1` to `version`."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_initial_schema(connection: Connection) -> None:
+    snapshot = MetaData()
+    orders = Table(
+        "ledger_orders",
+        snapshot,
+        Column("shop", String(100), primary_key=True),
+        Column("order_id", String(100), primary_key=True),
+        Column("number", String(100), nullable=False),
+        Column("order_date", UtcDateTime(), nullable=False),
+        Column("state", String(16), nullable=False),
+        Column("previous_state", String(16), nullable=True),
+        Column("reprocess_requested", Boolean(), nullable=False),
+        Column("target_reference", String(200), nullable=True),
+        Column("rule_version", String(100), nullable=True),
+        Column("reason", Text(), nullable=True),
+        Column("resolution", Text(), nullable=True),
+        Column("attempts", Integer(), nullable=False),
+        Column("first_seen_at", UtcDateTime(), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+        Column("sent_at", UtcDateTime(), nullable=True),
+        CheckConstraint(
+            "state IN ('open', 'sending', 'sent', 'failed', 'skipped')",
+            name="ck_ledger_orders_state",
+        ),
+        CheckConstraint(
+            "previous_state IS NULL OR previous_state IN ('open', 'failed')",
+            name="ck_ledger_orders_previous_state",
+        ),
+        CheckConstraint("attempts >= 0", name="ck_ledger_orders_attempts"),
+    )
+    Index("ix_ledger_orders_listing", orders.c.shop, orders.c.state, orders.c.updated_at)
+    Index("ix_ledger_orders_state_ids", orders.c.shop, orders.c.state, orders.c.order_id)
+    Table(
+        "ledger_shops",
+        snapshot,
+        Column("shop", String(100), primary_key=True),
+        Column("fetch_cursor", UtcDateTime(), nullable=True),
+        Column("backfill_since", UtcDateTime(), nullable=True),
+        Column("backfill_until", UtcDateTime(), nullable=True),
+        Column("backfill_position", UtcDateTime(), nullable=True),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    )
+    Table(
+        "ledger_shop_locks",
+        snapshot,
+        Column("shop", String(100), primary_key=True),
+        Column("owner", String(200), nullable=False),
+        Column("token", String(64), nullable=False),
+        Column("acquired_at", UtcDateTime(), nullable=False),
+        Column("expires_at", UtcDateTime(), nullable=False),
+    )
+    # checkfirst=False: a leftover table of the same name is an error, not something to adopt.
+    snapshot.create_all(connection, checkfirst=False)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "orders, shop cursors and backfill progress, shop locks", _create_initial_schema),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _check_sequence(steps: Sequence[Migration]) -> None:
+    expected = list(range(1, len(steps) + 1))
+    if [step.version for step in steps] != expected:
+        raise ValueError(f"migration versions must run 1..{len(steps)} in order")
+
+
+def _current(connection: Connection) -> int:
+    version = connection.execute(select(func.max(schema_version.c.version))).scalar()
+    return int(version or 0)
+
+
+def current_version(engine: Engine) -> int:
+    """The schema version of the database: 0 when the ledger was never created there."""
+    with reading(engine) as connection:
+        if not engine.dialect.has_table(connection, schema_version.name):
+            return 0
+        return _current(connection)
+
+
+def migrate(
+    engine: Engine, steps: Sequence[Migration] = MIGRATIONS, *, clock: Clock = utc_now
+) -> int:
+    """Bring the database to the newest version of `steps`; return the version it is at."""
+    _check_sequence(steps)
+    latest = steps[-1].version if steps else 0
+    with writing(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            # Two workers opening a fresh database at once would both try to create the tables.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _POSTGRES_MIGRATION_LOCK}
+            )
+        schema_version.create(connection, checkfirst=True)
+        found = _current(connection)
+        if found > latest:
+            raise SchemaTooNew(found, latest)
+        for step in steps[found:]:
+            try:
+                step.apply(connection)
+            except DatabaseError as exc:
+                raise MigrationFailed(
+                    f"ledger schema migration {step.version} ({step.description}) failed: "
+                    f"{exc.orig}; the database was left at version {found}"
+                ) from exc
+            connection.execute(
+                insert(schema_version).values(
+                    version=step.version, description=step.description, applied_at=clock()
+                )
+            )
+        return max(found, latest)

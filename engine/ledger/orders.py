@@ -1,0 +1,340 @@
+"""The order state machine, as statements on one open transaction.
+
+Every change is a conditional UPDATE whose WHERE clause states the transitions it allows, so the
+database, not a read earlier in Python, decides whether it happens: two workers racing for the
+same order cannot both win, on SQLite or PostgreSQL. Only when the UPDATE matched nothing is the
+row read, to tell "unknown order" from "refused in this state".
+
+    observe            new                          → open
+    claim              new, open, failed+requested  → sending   (attempts + 1)
+    mark_sent          sending                      → sent      (same call again: no change)
+    mark_failed        open, sending, failed        → failed
+    mark_skipped       open, sending, failed, skipped → skipped
+    release            sending                      → the state it was claimed from
+    request_reprocess  failed                       → failed+requested
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true, update
+from sqlalchemy.engine import Connection, Row
+
+from engine.ledger.database import insert_if_absent
+from engine.ledger.errors import InvalidTransition, UnknownOrder
+from engine.ledger.records import Claim, OrderRecord, OrderState
+from engine.ledger.tables import orders
+
+OPEN, SENDING, SENT, FAILED, SKIPPED = (
+    OrderState.OPEN,
+    OrderState.SENDING,
+    OrderState.SENT,
+    OrderState.FAILED,
+    OrderState.SKIPPED,
+)
+
+_CLAIMABLE = or_(
+    orders.c.state == OPEN,
+    and_(orders.c.state == FAILED, orders.c.reprocess_requested == true()),
+)
+# SQLite has a limit on bound parameters per statement; IN lists are sent in chunks below it.
+_IN_CHUNK = 500
+
+
+def _key(shop: str, order_id: str) -> ColumnElement[bool]:
+    return and_(orders.c.shop == shop, orders.c.order_id == order_id)
+
+
+def to_record(row: Row[Any]) -> OrderRecord:
+    return OrderRecord(
+        shop=row.shop,
+        order_id=row.order_id,
+        number=row.number,
+        order_date=row.order_date,
+        state=OrderState(row.state),
+        attempts=row.attempts,
+        first_seen_at=row.first_seen_at,
+        updated_at=row.updated_at,
+        sent_at=row.sent_at,
+        target_reference=row.target_reference,
+        rule_version=row.rule_version,
+        reason=row.reason,
+        resolution=row.resolution,
+        reprocess_requested=bool(row.reprocess_requested),
+    )
+
+
+def get(connection: Connection, shop: str, order_id: str) -> OrderRecord | None:
+    row = connection.execute(select(orders).where(_key(shop, order_id))).first()
+    return to_record(row) if row is not None else None
+
+
+def _existing(connection: Connection, shop: str, order_id: str) -> OrderRecord:
+    record = get(connection, shop, order_id)
+    if record is None:
+        raise UnknownOrder(shop, order_id)
+    return record
+
+
+def _transition(
+    connection: Connection,
+    shop: str,
+    order_id: str,
+    allowed_from: Sequence[OrderState],
+    values: dict[str, Any],
+    action: str,
+) -> OrderRecord:
+    result = connection.execute(
+        update(orders)
+        .where(_key(shop, order_id), orders.c.state.in_([str(state) for state in allowed_from]))
+        .values(**values)
+    )
+    record = _existing(connection, shop, order_id)
+    if result.rowcount != 1:
+        raise InvalidTransition(shop, order_id, record.state, action)
+    return record
+
+
+def observe(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    order_id: str,
+    number: str,
+    order_date: datetime,
+) -> OrderRecord:
+    # Only an open order follows the shop's number and date; once claimed, the ledger keeps
+    # what was invoiced.
+    connection.execute(
+        update(orders)
+        .where(
+            _key(shop, order_id),
+            orders.c.state == OPEN,
+            or_(orders.c.number != number, orders.c.order_date != order_date),
+        )
+        .values(number=number, order_date=order_date, updated_at=now)
+    )
+    record = get(connection, shop, order_id)
+    if record is not None:
+        return record
+    insert_if_absent(
+        connection,
+        orders,
+        {
+            "shop": shop,
+            "order_id": order_id,
+            "number": number,
+            "order_date": order_date,
+            "state": OPEN,
+            "reprocess_requested": False,
+            "attempts": 0,
+            "first_seen_at": now,
+            "updated_at": now,
+        },
+    )
+    return _existing(connection, shop, order_id)
+
+
+def claim(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    order_id: str,
+    number: str,
+    order_date: datetime,
+    rule_version: str,
+) -> Claim | None:
+    claimed = _claim_existing(connection, now, shop, order_id, number, order_date, rule_version)
+    if claimed is None and get(connection, shop, order_id) is None:
+        inserted = insert_if_absent(
+            connection,
+            orders,
+            {
+                "shop": shop,
+                "order_id": order_id,
+                "number": number,
+                "order_date": order_date,
+                "state": SENDING,
+                "previous_state": OPEN,
+                "reprocess_requested": False,
+                "rule_version": rule_version,
+                "attempts": 1,
+                "first_seen_at": now,
+                "updated_at": now,
+            },
+        )
+        if inserted:
+            claimed = OPEN
+        else:
+            # Another worker inserted it between our read and insert (PostgreSQL): the
+            # conditional update decides against the row it wrote.
+            claimed = _claim_existing(
+                connection, now, shop, order_id, number, order_date, rule_version
+            )
+    if claimed is None:
+        return None
+    record = _existing(connection, shop, order_id)
+    return Claim(
+        shop=shop,
+        order_id=order_id,
+        number=record.number,
+        order_date=record.order_date,
+        rule_version=rule_version,
+        attempts=record.attempts,
+        claimed_at=now,
+        claimed_from=claimed,
+    )
+
+
+def _claim_existing(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    order_id: str,
+    number: str,
+    order_date: datetime,
+    rule_version: str,
+) -> OrderState | None:
+    """Move a claimable row to `sending`; return the state it came from, None if not claimable."""
+    result = connection.execute(
+        update(orders)
+        .where(_key(shop, order_id), _CLAIMABLE)
+        .values(
+            state=SENDING,
+            # SET expressions read the row as it was before this UPDATE.
+            previous_state=orders.c.state,
+            reprocess_requested=False,
+            attempts=orders.c.attempts + 1,
+            number=number,
+            order_date=order_date,
+            rule_version=rule_version,
+            updated_at=now,
+        )
+    )
+    if result.rowcount != 1:
+        return None
+    previous = connection.execute(
+        select(orders.c.previous_state).where(_key(shop, order_id))
+    ).scalar_one()
+    return OrderState(previous)
+
+
+def mark_sent(
+    connection: Connection, now: datetime, shop: str, order_id: str, reference: str
+) -> OrderRecord:
+    result = connection.execute(
+        update(orders)
+        .where(_key(shop, order_id), orders.c.state == SENDING)
+        .values(
+            state=SENT,
+            previous_state=None,
+            target_reference=reference,
+            sent_at=now,
+            updated_at=now,
+            reason=None,
+            resolution=None,
+        )
+    )
+    record = _existing(connection, shop, order_id)
+    if result.rowcount == 1:
+        return record
+    if record.state == SENT and record.target_reference == reference:
+        return record  # the same outcome reported twice: nothing to change
+    raise InvalidTransition(shop, order_id, record.state, f"mark it sent as {reference!r}")
+
+
+def mark_failed(
+    connection: Connection, now: datetime, shop: str, order_id: str, reason: str, resolution: str
+) -> OrderRecord:
+    return _transition(
+        connection,
+        shop,
+        order_id,
+        (OPEN, SENDING, FAILED),
+        {
+            "state": FAILED,
+            "previous_state": None,
+            "reprocess_requested": False,
+            "reason": reason,
+            "resolution": resolution,
+            "updated_at": now,
+        },
+        "mark it failed",
+    )
+
+
+def mark_skipped(
+    connection: Connection, now: datetime, shop: str, order_id: str, reason: str
+) -> OrderRecord:
+    return _transition(
+        connection,
+        shop,
+        order_id,
+        (OPEN, SENDING, FAILED, SKIPPED),
+        {
+            "state": SKIPPED,
+            "previous_state": None,
+            "reprocess_requested": False,
+            "reason": reason,
+            "resolution": None,
+            "updated_at": now,
+        },
+        "mark it skipped",
+    )
+
+
+def release(connection: Connection, now: datetime, shop: str, order_id: str) -> OrderRecord:
+    came_from = func.coalesce(orders.c.previous_state, str(OPEN))
+    return _transition(
+        connection,
+        shop,
+        order_id,
+        (SENDING,),
+        {
+            "state": came_from,
+            # A reprocess request that was claimed but not carried out still stands.
+            "reprocess_requested": case((came_from == str(FAILED), true()), else_=false()),
+            "previous_state": None,
+            "updated_at": now,
+        },
+        "release it (only an order being sent can be released)",
+    )
+
+
+def stuck_sending(connection: Connection, shop: str, cutoff: datetime | None) -> list[OrderRecord]:
+    query = select(orders).where(orders.c.shop == shop, orders.c.state == SENDING)
+    if cutoff is not None:
+        query = query.where(orders.c.updated_at <= cutoff)
+    rows = connection.execute(query.order_by(orders.c.updated_at, orders.c.order_id))
+    return [to_record(row) for row in rows]
+
+
+def request_reprocess(
+    connection: Connection, now: datetime, shop: str, order_ids: Iterable[str]
+) -> list[str]:
+    wanted = list(dict.fromkeys(order_ids))
+    accepted: set[str] = set()
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        failed = orders.c.shop == shop, orders.c.order_id.in_(chunk), orders.c.state == FAILED
+        # FOR UPDATE (PostgreSQL) keeps the rows failed until the UPDATE below; SQLite already
+        # holds the write lock and leaves the clause out.
+        found = connection.execute(select(orders.c.order_id).where(*failed).with_for_update())
+        accepted.update(found.scalars())
+        connection.execute(
+            update(orders).where(*failed).values(reprocess_requested=True, updated_at=now)
+        )
+    return [order_id for order_id in wanted if order_id in accepted]
+
+
+def counts(connection: Connection, shop: str | None) -> dict[OrderState, int]:
+    query = select(orders.c.state, func.count()).group_by(orders.c.state)
+    if shop is not None:
+        query = query.where(orders.c.shop == shop)
+    totals = dict.fromkeys(OrderState, 0)
+    for state, count in connection.execute(query):
+        totals[OrderState(state)] = int(count)
+    return totals

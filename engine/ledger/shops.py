@@ -1,0 +1,79 @@
+"""Per-shop progress: the fetch cursor (which only moves forward) and backfill progress."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.engine import Connection
+
+from engine.ledger.database import insert_if_absent
+from engine.ledger.records import BackfillProgress
+from engine.ledger.tables import shops
+
+
+def get_cursor(connection: Connection, shop: str) -> datetime | None:
+    value: datetime | None = connection.execute(
+        select(shops.c.fetch_cursor).where(shops.c.shop == shop)
+    ).scalar()
+    return value
+
+
+def set_cursor(connection: Connection, now: datetime, shop: str, value: datetime) -> datetime:
+    """Move the cursor to `value` unless it is already later; return where the cursor is."""
+    for _ in range(2):
+        moved = connection.execute(
+            update(shops)
+            .where(
+                shops.c.shop == shop,
+                or_(shops.c.fetch_cursor.is_(None), shops.c.fetch_cursor < value),
+            )
+            .values(fetch_cursor=value, updated_at=now)
+        )
+        if moved.rowcount == 1:
+            return value
+        current = connection.execute(
+            select(shops.c.fetch_cursor).where(shops.c.shop == shop)
+        ).first()
+        if current is not None:
+            kept: datetime = current.fetch_cursor
+            return kept
+        if insert_if_absent(
+            connection, shops, {"shop": shop, "fetch_cursor": value, "updated_at": now}
+        ):
+            return value
+        # Another worker created the shop's row meanwhile: compare against it on the second turn.
+    raise AssertionError("unreachable: the shop row exists after a failed insert")
+
+
+def get_backfill(connection: Connection, shop: str) -> BackfillProgress | None:
+    row = connection.execute(select(shops).where(shops.c.shop == shop)).first()
+    if row is None or row.backfill_since is None or row.backfill_until is None:
+        return None
+    return BackfillProgress(
+        since=row.backfill_since,
+        until=row.backfill_until,
+        position=row.backfill_position,
+        updated_at=row.updated_at,
+    )
+
+
+def set_backfill(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    since: datetime | None,
+    until: datetime | None,
+    position: datetime | None,
+) -> None:
+    values = {
+        "backfill_since": since,
+        "backfill_until": until,
+        "backfill_position": position,
+        "updated_at": now,
+    }
+    changed = connection.execute(update(shops).where(shops.c.shop == shop).values(**values))
+    if changed.rowcount == 1:
+        return
+    if not insert_if_absent(connection, shops, {"shop": shop, **values}):
+        connection.execute(update(shops).where(shops.c.shop == shop).values(**values))

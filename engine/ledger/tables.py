@@ -1,0 +1,81 @@
+"""The ledger's tables as the code queries them: the schema after the newest migration.
+
+The migrations in `migrations.py` build this schema step by step; a test checks that a migrated
+database and these definitions agree. Table names carry a `ledger_` prefix so the ledger can live
+in a PostgreSQL database shared with other software.
+
+Only bookkeeping is kept, as the manuals promise: shop, order id, number and date, state, target
+reference, rule-set version, why it failed and what to do, attempts and timestamps. No order
+contents (customers, addresses, lines, amounts) ever reach these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from engine.ledger.timestamps import UtcDateTime
+
+SHOP_LENGTH = 100
+ORDER_ID_LENGTH = 100
+STATE_CHECK = "state IN ('open', 'sending', 'sent', 'failed', 'skipped')"
+PREVIOUS_STATE_CHECK = "previous_state IS NULL OR previous_state IN ('open', 'failed')"
+
+metadata = MetaData()
+
+orders = Table(
+    "ledger_orders",
+    metadata,
+    Column("shop", String(SHOP_LENGTH), primary_key=True),
+    Column("order_id", String(ORDER_ID_LENGTH), primary_key=True),
+    Column("number", String(100), nullable=False),
+    Column("order_date", UtcDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),
+    # The state a claim came from, so `release` can put the order back where it was.
+    Column("previous_state", String(16), nullable=True),
+    Column("reprocess_requested", Boolean(), nullable=False, default=False),
+    Column("target_reference", String(200), nullable=True),
+    Column("rule_version", String(100), nullable=True),
+    Column("reason", Text(), nullable=True),
+    Column("resolution", Text(), nullable=True),
+    Column("attempts", Integer(), nullable=False, default=0),
+    Column("first_seen_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    CheckConstraint(STATE_CHECK, name="ck_ledger_orders_state"),
+    CheckConstraint(PREVIOUS_STATE_CHECK, name="ck_ledger_orders_previous_state"),
+    CheckConstraint("attempts >= 0", name="ck_ledger_orders_attempts"),
+)
+Index("ix_ledger_orders_listing", orders.c.shop, orders.c.state, orders.c.updated_at)
+Index("ix_ledger_orders_state_ids", orders.c.shop, orders.c.state, orders.c.order_id)
+
+shops = Table(
+    "ledger_shops",
+    metadata,
+    Column("shop", String(SHOP_LENGTH), primary_key=True),
+    Column("fetch_cursor", UtcDateTime(), nullable=True),
+    Column("backfill_since", UtcDateTime(), nullable=True),
+    Column("backfill_until", UtcDateTime(), nullable=True),
+    Column("backfill_position", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+shop_locks = Table(
+    "ledger_shop_locks",
+    metadata,
+    Column("shop", String(SHOP_LENGTH), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    # Unique per acquisition: two passes that give the same owner name still tell their locks apart.
+    Column("token", String(64), nullable=False),
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)

@@ -1,0 +1,95 @@
+"""Money: Decimal from parsing to output, half-up rounding to cents, splits that add up."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+_QUANTS = {places: Decimal(1).scaleb(-places) for places in range(0, 9)}
+
+
+class MoneyFormatError(ValueError):
+    """A value that should be an amount is not one (`"12,50"`, `""`, a float)."""
+
+
+def to_decimal(value: object) -> Decimal:
+    """Parse an amount as the shops send it: a decimal string, an int, or a Decimal.
+
+    >>> to_decimal("71.510000")
+    Decimal('71.510000')
+    >>> to_decimal(7)
+    Decimal('7')
+
+    Floats are refused: a float has already lost the cent it was meant to carry, so the fetch
+    must parse JSON numbers as Decimal.
+    """
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise MoneyFormatError(f"expected an amount, got {value!r}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}") from None
+        if not result.is_finite() or not text:
+            raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}")
+        return result
+    raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}")
+
+
+def round_to(value: Decimal, places: int = 2) -> Decimal:
+    """Round half-up to `places` decimals.
+
+    >>> round_to(Decimal("2.345"))
+    Decimal('2.35')
+    >>> round_to(Decimal("-2.345"))
+    Decimal('-2.35')
+    """
+    return value.quantize(_QUANTS[places], rounding=ROUND_HALF_UP)
+
+
+def money(value: object) -> Decimal:
+    """An amount rounded half-up to cents.
+
+    >>> money("16.505000")
+    Decimal('16.51')
+    """
+    return round_to(to_decimal(value), 2)
+
+
+def split(total: Decimal, weights: Sequence[Decimal], places: int = 2) -> list[Decimal]:
+    """Split `total` in proportion to `weights`; the parts add up to `total` exactly.
+
+    Largest-remainder method: every part is rounded toward zero first, then the cents left
+    over go to the parts that lost most in rounding (ties to the earliest).
+
+    >>> split(Decimal("10.00"), [Decimal("1"), Decimal("1"), Decimal("1")])
+    [Decimal('3.34'), Decimal('3.33'), Decimal('3.33')]
+    >>> split(Decimal("-5.00"), [Decimal("121.00"), Decimal("10.90")])
+    [Decimal('-4.59'), Decimal('-0.41')]
+    """
+    if not weights:
+        raise ValueError("cannot split over no parts")
+    quantum = _QUANTS[places]
+    total = total.quantize(quantum, rounding=ROUND_HALF_UP)
+    weight_sum = sum(weights, Decimal(0))
+    if weight_sum == 0:
+        shares = [Decimal(0)] * len(weights)
+        shares[0] = total
+        return shares
+    exact = [total * w / weight_sum for w in weights]
+    parts = [e.quantize(quantum, rounding="ROUND_DOWN") for e in exact]
+    left = total - sum(parts, Decimal(0))
+    step = quantum if left > 0 else -quantum
+    order = sorted(range(len(parts)), key=lambda i: (-abs(exact[i] - parts[i]), i))
+    index = 0
+    while left != 0:
+        parts[order[index % len(order)]] += step
+        left -= step
+        index += 1
+    return parts
