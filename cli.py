@@ -54,14 +54,25 @@ def main() -> None:
 @main.command("dry-run")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--mapping", "mapping_name", required=True, help="SHOP-TARGET, e.g. prestashop-yuki.")
-@click.option("--settings", "settings_file", type=click.Path(path_type=Path),
-              help="Tenant settings: a YAML section per rule set (prestashop:, yuki:, …).")
-@click.option("--format", "output_format", type=click.Choice(["xml", "json"]),
-              help="Payload format (default: the target's own).")
+@click.option(
+    "--settings",
+    "settings_file",
+    type=click.Path(path_type=Path),
+    help="Tenant settings: a YAML section per rule set (prestashop:, yuki:, …).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["xml", "json"]),
+    help="Payload format (default: the target's own).",
+)
 @click.option("--explain", is_flag=True, help="Show which rule (file:line) made each field.")
 @reports_errors
 def dry_run(
-    file: Path, mapping_name: str, settings_file: Path | None, output_format: str | None,
+    file: Path,
+    mapping_name: str,
+    settings_file: Path | None,
+    output_format: str | None,
     explain: bool,
 ) -> None:
     """Map the order documents in FILE without sending anything; print the payloads."""
@@ -83,8 +94,10 @@ def dry_run(
         if isinstance(outcome, Rejection):
             turned_away += 1
             for failure in outcome.failures:
-                click.echo(f"order {outcome.order_id} turned away: {failure.check}: "
-                           f"{failure.message}", err=True)
+                click.echo(
+                    f"order {outcome.order_id} turned away: {failure.check}: {failure.message}",
+                    err=True,
+                )
                 if failure.resolution:
                     click.echo(f"  Resolution: {failure.resolution}", err=True)
             continue
@@ -107,8 +120,10 @@ def validate(mapping_dir: Path) -> None:
     """Check MAPPING_DIR's rule files against the schema and compile every expression."""
     rules = load_rule_set(mapping_dir)
     rules.bind()  # the default settings must satisfy the settings schema too
-    click.echo(f"{rules.label}: {len(rules.files)} rule file(s) valid, "
-               f"{len(rules.explain)} expressions compiled")
+    click.echo(
+        f"{rules.label}: {len(rules.files)} rule file(s) valid, "
+        f"{len(rules.explain)} expressions compiled"
+    )
 
 
 @main.command()

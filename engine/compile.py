@@ -26,6 +26,7 @@ from engine.expressions import (
     Value,
     compile_jinja,
     compile_jsonpath,
+    constant,
     is_template,
     to_text,
 )
@@ -96,7 +97,9 @@ class RuleSet:
     def label(self) -> str:
         return f"{self.name} {self.version}"
 
-    def bind(self, settings: dict[str, Any] | None = None, source: str = "settings") -> BoundRuleSet:
+    def bind(
+        self, settings: dict[str, Any] | None = None, source: str = "settings"
+    ) -> BoundRuleSet:
         from engine.settings import merge_settings
 
         merged = merge_settings(self, settings or {}, source)
@@ -132,8 +135,9 @@ class BoundRuleSet:
 
 
 def _mapping_message(error: MappingError) -> str:
-    return str(MappingError(error.message, order_id=error.order_id, field=error.field,
-                            place=error.place))
+    return str(
+        MappingError(error.message, order_id=error.order_id, field=error.field, place=error.place)
+    )
 
 
 def _run(check: _Check, scope: Scope) -> Iterator[CheckFailure]:
@@ -255,12 +259,12 @@ class _Compiler:
         if isinstance(spec, LocatedDict):
             return self.object(spec, path)
         if isinstance(spec, LocatedList):
-            return self.list(spec, path)
+            return self.sequence(spec, path)
         if isinstance(spec, str):
             self.explain[path] = (place, spec)
             return self.text(spec, place, path, many=many)
         self.explain[path] = (place, json.dumps(spec))
-        return lambda scope, constant=spec: constant
+        return constant(spec)
 
     def text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
         try:
@@ -269,7 +273,7 @@ class _Compiler:
             elif is_template(spec):
                 function, _ = compile_jinja(spec, self.functions, FILTERS)
             else:
-                return lambda scope, constant=spec: constant
+                return constant(spec)
         except ExpressionError as error:
             line_place = Place(place.file, place.line + error.line - 1, place.column)
             raise RuleError(str(error), line_place, path) from None
@@ -292,7 +296,7 @@ class _Compiler:
             for name, value in spec.items()
         ]
 
-    def list(self, spec: LocatedList, path: str) -> Value:
+    def sequence(self, spec: LocatedList, path: str) -> Value:
         parts = [self.part(part, spec.places[i], path) for i, part in enumerate(spec)]
 
         def build(scope: Scope) -> list[Any]:
@@ -303,9 +307,15 @@ class _Compiler:
 
         return build
 
-    def part(self, spec: LocatedDict, place: Place, path: str) -> Callable[[Scope, list[Any]], None]:
+    def part(
+        self, spec: LocatedDict, place: Place, path: str
+    ) -> Callable[[Scope, list[Any]], None]:
         item = self.value(spec["item"], spec.places["item"], f"{path}[]")
-        when = self.text(spec["when"], spec.places["when"], f"{path}[] when") if "when" in spec else None
+        when = (
+            self.text(spec["when"], spec.places["when"], f"{path}[] when")
+            if "when" in spec
+            else None
+        )
         lets = self.lets(spec["let"], f"{path}[] let ") if "let" in spec else []
         names = [name for name, _ in lets]
         if "each" not in spec:
@@ -333,7 +343,8 @@ class _Compiler:
             if not isinstance(elements, list | tuple):
                 raise MappingError(
                     f"`each` must give a list, got {type(elements).__name__}",
-                    field=f"{path}[]", place=spec.places["each"],
+                    field=f"{path}[]",
+                    place=spec.places["each"],
                 )
             saved = [scope.get(n, _MISSING) for n in all_names]
             try:
@@ -357,16 +368,22 @@ class _Compiler:
             def part(key: str, check: LocatedDict = check, path: str = path) -> Value | None:
                 if key not in check:
                     return None
-                return self.text(check[key], check.places[key], f"{path}.{key}",
-                                 many=key == "each")
+                return self.text(check[key], check.places[key], f"{path}.{key}", many=key == "each")
 
             assertion, message = part("assert"), part("message")
             assert assertion is not None and message is not None  # required by the schema
-            compiled.append(_Check(
-                name=check["name"], assertion=assertion, message=message,
-                resolution=part("resolution"), each=part("each"), as_name=check.get("as", ""),
-                when=part("when"), place=spec.places[index],
-            ))
+            compiled.append(
+                _Check(
+                    name=check["name"],
+                    assertion=assertion,
+                    message=message,
+                    resolution=part("resolution"),
+                    each=part("each"),
+                    as_name=check.get("as", ""),
+                    when=part("when"),
+                    place=spec.places[index],
+                )
+            )
         return compiled
 
 
@@ -376,7 +393,7 @@ def _indexed(item: Value, scope: Scope, path: str, index: int) -> Any:
     except MappingError as error:
         marker = f"{path}[]"
         if error.field.startswith(marker):
-            error.field = f"{path}[{index}]{error.field[len(marker):]}"
+            error.field = f"{path}[{index}]{error.field[len(marker) :]}"
             error.args = (_mapping_message(error),)
         raise
 
@@ -396,7 +413,9 @@ def _guarded(function: Value, place: Place, path: str) -> Value:
         except MoneyFormatError as error:
             raise MappingError(str(error), field=path, place=place) from None
         except SecurityError as error:
-            raise MappingError(f"refused by the sandbox: {error}", field=path, place=place) from None
+            raise MappingError(
+                f"refused by the sandbox: {error}", field=path, place=place
+            ) from None
         except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
             raise MappingError(_plain(error), field=path, place=place) from None
 
@@ -425,7 +444,9 @@ def compile_rule_set(folder: Path) -> RuleSet:
     functions["lookup"] = lookup_function
     compiler = _Compiler(functions)
     lookups = {
-        name: Lookup.compile(name, spec, data["lookups"].places[name], compiler, mapping_file.parent)
+        name: Lookup.compile(
+            name, spec, data["lookups"].places[name], compiler, mapping_file.parent
+        )
         for name, spec in data.get("lookups", {}).items()
     }
     lets = compiler.lets(data["let"], "let ") if "let" in data else []
@@ -433,7 +454,8 @@ def compile_rule_set(folder: Path) -> RuleSet:
     output = compiler.value(data.get("output", LocatedDict()), place, "")
     order_id = (
         compiler.text(data["order_id"], data.places["order_id"], "order_id")
-        if "order_id" in data else None
+        if "order_id" in data
+        else None
     )
     settings = data.get("settings", {})
     defaults = dict(settings.get("defaults", {}))
@@ -441,9 +463,19 @@ def compile_rule_set(folder: Path) -> RuleSet:
         extra = load_yaml(mapping_file.parent / settings["defaults_file"])
         defaults = {**extra, **defaults}
     return RuleSet(
-        name=data["name"], version=data["version"], kind=data["kind"], folder=folder,
-        output_schema=data["output_schema"], format=dict(data.get("format", {"type": "json"})),
-        settings_defaults=defaults, settings_schema=settings.get("schema"),
-        lookups=lookups, lets=lets, checks=checks, output=output,
-        order_id=order_id, explain=compiler.explain, files=files,
+        name=data["name"],
+        version=data["version"],
+        kind=data["kind"],
+        folder=folder,
+        output_schema=data["output_schema"],
+        format=dict(data.get("format", {"type": "json"})),
+        settings_defaults=defaults,
+        settings_schema=settings.get("schema"),
+        lookups=lookups,
+        lets=lets,
+        checks=checks,
+        output=output,
+        order_id=order_id,
+        explain=compiler.explain,
+        files=files,
     )

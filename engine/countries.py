@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pycountry
 
@@ -54,7 +54,7 @@ def eu_members(on: dt.date | None = None) -> list[str]:
     return sorted(code for code in _EU_MEMBERSHIP if is_eu(code, on))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translation(language: str) -> gettext.NullTranslations:
     return gettext.translation(
         "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True

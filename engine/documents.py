@@ -71,10 +71,14 @@ def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem
         try:
             yield _document(_loads(line), f"{path}:{number}")
         except json.JSONDecodeError as error:
-            yield InputProblem(f"{path}:{number}", f"invalid JSON at column {error.colno}: {error.msg}")
+            yield InputProblem(
+                f"{path}:{number}", f"invalid JSON at column {error.colno}: {error.msg}"
+            )
 
 
 def _document(data: Any, where: str) -> dict[str, Any] | InputProblem:
     if not isinstance(data, dict):
-        return InputProblem(where, f"expected a JSON object (an order document), got {type(data).__name__}")
+        return InputProblem(
+            where, f"expected a JSON object (an order document), got {type(data).__name__}"
+        )
     return data

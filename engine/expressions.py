@@ -22,8 +22,8 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jsonpath_ng import Child, Fields, Index, Root
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonpath_ng.jsonpath import Wildcard
-from jsonpath_ng.ext import parse as parse_jsonpath
 
 Scope = dict[str, Any]
 Value = Callable[[Scope], Any]
@@ -49,18 +49,67 @@ _CONTEXT = _ENV.from_string("").new_context({})
 _JINJA_FILTERS = {
     name: _ENV.filters[name]
     for name in (
-        "abs", "capitalize", "default", "first", "join", "last", "length", "list", "lower",
-        "map", "max", "min", "replace", "reject", "rejectattr", "reverse", "select",
-        "selectattr", "sort", "string", "sum", "title", "trim", "truncate", "unique", "upper",
-        "batch", "count", "dictsort", "groupby", "int", "items", "slice",
+        "abs",
+        "capitalize",
+        "default",
+        "first",
+        "join",
+        "last",
+        "length",
+        "list",
+        "lower",
+        "map",
+        "max",
+        "min",
+        "replace",
+        "reject",
+        "rejectattr",
+        "reverse",
+        "select",
+        "selectattr",
+        "sort",
+        "string",
+        "sum",
+        "title",
+        "trim",
+        "truncate",
+        "unique",
+        "upper",
+        "batch",
+        "count",
+        "dictsort",
+        "groupby",
+        "int",
+        "items",
+        "slice",
     )
 }
 _JINJA_TESTS = {
     name: _ENV.tests[name]
     for name in (
-        "boolean", "divisibleby", "eq", "equalto", "even", "false", "ge", "gt", "in",
-        "integer", "iterable", "le", "lower", "lt", "mapping", "ne", "none", "number", "odd",
-        "sequence", "string", "true", "upper",
+        "boolean",
+        "divisibleby",
+        "eq",
+        "equalto",
+        "even",
+        "false",
+        "ge",
+        "gt",
+        "in",
+        "integer",
+        "iterable",
+        "le",
+        "lower",
+        "lt",
+        "mapping",
+        "ne",
+        "none",
+        "number",
+        "odd",
+        "sequence",
+        "string",
+        "true",
+        "upper",
     )
 }
 
@@ -113,9 +162,9 @@ def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
 
 def _mul(left: Any, right: Any) -> Any:
     for sequence, count in ((left, right), (right, left)):
-        if isinstance(sequence, str | list | tuple) and isinstance(count, int):
-            if count * len(sequence) > MAX_REPEAT:
-                raise SecurityError("repetition too large for a rule")
+        repeated = isinstance(sequence, str | list | tuple) and isinstance(count, int)
+        if repeated and count * len(sequence) > MAX_REPEAT:
+            raise SecurityError("repetition too large for a rule")
     return _no_float(left) * _no_float(right)
 
 
@@ -129,7 +178,7 @@ def _floordiv(left: Any, right: Any) -> Any:
 
 
 def _pow(left: Any, right: Any) -> Any:
-    if isinstance(right, int | Decimal) and abs(right) > MAX_EXPONENT:
+    if isinstance(right, int | Decimal) and abs(Decimal(right)) > MAX_EXPONENT:
         raise SecurityError("exponent too large for a rule")
     return _no_float(left) ** _no_float(right)
 
@@ -142,6 +191,15 @@ def _no_float(value: Any) -> Any:
     if type(value) is float:
         raise TypeError("floats are not used for money; parse the value with | decimal")
     return value
+
+
+def constant(value: Any) -> Value:
+    """A Value that is always `value` (a literal in a rule file)."""
+
+    def read(scope: Scope) -> Any:
+        return value
+
+    return read
 
 
 def to_text(value: Any) -> str:
@@ -198,8 +256,14 @@ _BINOPS = {
     nodes.Pow: "_pow({}, {})",
 }
 _COMPARE = {
-    "eq": "==", "ne": "!=", "lt": "<", "lteq": "<=", "gt": ">", "gteq": ">=",
-    "in": "in", "notin": "not in",
+    "eq": "==",
+    "ne": "!=",
+    "lt": "<",
+    "lteq": "<=",
+    "gt": ">",
+    "gteq": ">=",
+    "in": "in",
+    "notin": "not in",
 }
 
 
@@ -292,7 +356,7 @@ class _Translator:
             raise ExpressionError("*args and **kwargs are not allowed in rules", node.lineno)
         args = [self.expr(a) for a in node.args]
         for keyword in node.kwargs:
-            _refuse_private(keyword.key, node.lineno)
+            _refuse_private(str(keyword.key), node.lineno)
             args.append(f"{keyword.key}={self.expr(keyword.value)}")
         return args
 
@@ -323,7 +387,9 @@ class _Translator:
         if isinstance(node, nodes.Name):
             return f"({node.name!r} in s)"
         if isinstance(node, nodes.Getattr):
-            return f"({self.defined(node.node)} and _defined({self.expr(node.node)}, {node.attr!r}))"
+            return (
+                f"({self.defined(node.node)} and _defined({self.expr(node.node)}, {node.attr!r}))"
+            )
         raise ExpressionError("'is defined' works on names and fields only", node.lineno)
 
     def call(self, node: nodes.Call) -> str:
@@ -353,7 +419,9 @@ def _pass_arg(func: Any) -> str:
 
 def _refuse_private(name: str, line: int) -> None:
     if name.startswith("_"):
-        raise ExpressionError(f"access to {name!r} is not allowed: names starting with '_' are private", line)
+        raise ExpressionError(
+            f"access to {name!r} is not allowed: names starting with '_' are private", line
+        )
 
 
 def _number_literal(value: float) -> str:

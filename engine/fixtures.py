@@ -62,7 +62,10 @@ def _run_one(folder: Path, input_file: Path) -> list[str]:
     settings_file = stem.with_suffix(".settings.yaml")
     settings = load_settings_file(settings_file) if settings_file.exists() else {}
     document = json.loads(input_file.read_text(encoding="utf-8"), parse_float=Decimal)
-    expected_json, expected_xml = stem.with_suffix(".expected.json"), stem.with_suffix(".expected.xml")
+    expected_json, expected_xml = (
+        stem.with_suffix(".expected.json"),
+        stem.with_suffix(".expected.xml"),
+    )
     actual = produce(folder, document, settings)
     if isinstance(actual, Rejection):
         got: Any = {"rejected": [f.as_dict() for f in actual.failures]}
@@ -93,8 +96,9 @@ def produce(folder: Path, document: dict[str, Any], settings: dict[str, Any]) ->
         body = bound.apply({"order": canonical.from_json(document)}, document.get("id"))
         if isinstance(body, Rejection):
             return body
-        payload = Payload(str(document.get("id")), str(document.get("number")), body, document,
-                          rules.label)
+        payload = Payload(
+            str(document.get("id")), str(document.get("number")), body, document, rules.label
+        )
         return _render(rules, payload)
     pair = Pair.load(folder.name, settings, "fixture settings")
     outcome = pair.map(document)
@@ -107,7 +111,9 @@ def _render(rules: RuleSet, payload: Payload, pair: Pair | None = None) -> tuple
     fmt = rules.format
     if fmt.get("type") == "xml":
         comment = f"order {payload.order_id} by mapper: {payload.rules}"
-        text = xml_document(fmt["root"], fmt.get("namespace", ""), fmt["item"], [(payload.body, comment)])
+        text = xml_document(
+            fmt["root"], fmt.get("namespace", ""), fmt["item"], [(payload.body, comment)]
+        )
         schema = (rules.folder / fmt["schema"]).resolve() if "schema" in fmt else None
         return text, schema
     return json_text(plain(payload.body), indent=2), None
@@ -167,7 +173,8 @@ def _xsd_problems(text: str, schema_path: Path | None) -> list[str]:
     document = etree.fromstring(text.encode("utf-8"))
     if schema.validate(document):
         return []
-    return [f"XSD: line {e.line}: {e.message}" for e in schema.error_log]
+    errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
+    return [f"XSD: line {e.line}: {e.message}" for e in errors]
 
 
 __all__ = ["FixtureReport", "produce", "run_fixtures", "split_pair_name"]

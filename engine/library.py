@@ -10,8 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_EVEN
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+)
 from typing import Any
 
 from engine.countries import country_name, eu_members, is_eu, iso_code
@@ -285,7 +292,9 @@ FUNCTIONS: dict[str, Any] = {
 }
 
 
-def shop_line_amount(unit: object, quantity: object, round_type: object, round_mode: object) -> Decimal:
+def shop_line_amount(
+    unit: object, quantity: object, round_type: object, round_mode: object
+) -> Decimal:
     """A line total as the shop computed it: PrestaShop's `round_type` 1 rounds each item,
     2 each line, 3 only the order total (the line is then rounded here and the shop's own
     rounding difference shows up as a rounding line).

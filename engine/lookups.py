@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ConfigError, Place, RuleError
+from engine.expressions import constant
 from engine.library import parse_date
 from engine.load import LocatedDict, load_yaml
 
@@ -52,7 +53,7 @@ class Lookup:
             from engine.settings import plain_data
 
             table = plain_data(load_yaml(folder / spec["file"]))
-            return cls(name, list(spec["key"]), lambda scope, rows=table: rows, place)
+            return cls(name, list(spec["key"]), constant(table), place)
         if "rows" not in spec:
             raise RuleError(f"lookup {name!r} needs `rows` or `file`", place)
         rows = compiler.value(spec["rows"], spec.places["rows"], f"lookups.{name}")
@@ -81,7 +82,9 @@ class LookupIndex:
 
     def find(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
         if len(values) != self.width:
-            raise ValueError(f"lookup {self.name!r} takes {self.width} key values, got {len(values)}")
+            raise ValueError(
+                f"lookup {self.name!r} takes {self.width} key values, got {len(values)}"
+            )
         keys = [key_text(v) for v in values]
         # Most specific first: fewest wildcards, and wildcards on later columns before earlier.
         for wildcards in range(self.width + 1):

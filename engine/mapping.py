@@ -74,7 +74,9 @@ class Pair:
         self.rules = f"{source.rules.label} > {target.rules.label}"
 
     @classmethod
-    def load(cls, name: str, settings: dict[str, Any] | None = None, source: str = "settings") -> Pair:
+    def load(
+        cls, name: str, settings: dict[str, Any] | None = None, source: str = "settings"
+    ) -> Pair:
         shop, target = split_pair_name(name)
         settings = settings or {}
         return cls(
@@ -120,7 +122,9 @@ class Pair:
             if fmt.get("type") != "xml":
                 raise UsageError(f"{self.target.rules.name} payloads are JSON; use --format json")
             return xml_document(
-                fmt["root"], fmt.get("namespace", ""), fmt["item"],
+                fmt["root"],
+                fmt.get("namespace", ""),
+                fmt["item"],
                 ((p.body, f"order {p.order_id} by mapper: {p.rules}") for p in payloads),
             )
         return "".join(

@@ -49,7 +49,10 @@ def check_vat_number(raw: str | None) -> VatNumber:
         prefix = "EL"
     if prefix == "EU":
         return VatNumber(
-            compact, "invalid", "", "an OSS number (EU…) is not a VAT number for intra-community supplies"
+            compact,
+            "invalid",
+            "",
+            "an OSS number (EU…) is not a VAT number for intra-community supplies",
         )
     country = iso_code(prefix)
     if not is_eu(country):

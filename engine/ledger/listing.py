@@ -26,8 +26,8 @@ def _state_filter(states: States) -> list[str] | None:
     if states is None:
         return None
     if isinstance(states, str):
-        return [str(OrderState(states))]
-    return [str(OrderState(state)) for state in states]
+        return [OrderState(states).value]
+    return [OrderState(state).value for state in states]
 
 
 def list_orders(
@@ -61,14 +61,13 @@ def list_orders(
 
 
 def _older_than(last: OrderRecord) -> ColumnElement[bool]:
-    return or_(
-        orders.c.updated_at < last.updated_at,
-        and_(
-            orders.c.updated_at == last.updated_at,
-            or_(
-                orders.c.shop < last.shop,
-                and_(orders.c.shop == last.shop, orders.c.order_id < last.order_id),
-            ),
+    # The leading `<=` alone lets the database seek in the index; the rest breaks the tie.
+    return and_(
+        orders.c.updated_at <= last.updated_at,
+        or_(
+            orders.c.updated_at < last.updated_at,
+            orders.c.shop < last.shop,
+            and_(orders.c.shop == last.shop, orders.c.order_id < last.order_id),
         ),
     )
 
@@ -91,7 +90,7 @@ def order_ids(
         condition = orders.c.reprocess_requested == reprocess_requested
     base = (
         select(orders.c.order_id)
-        .where(orders.c.shop == shop, orders.c.state == state, condition)
+        .where(orders.c.shop == shop, orders.c.state == state.value, condition)
         .order_by(orders.c.order_id)
     )
     page_size = PAGE_SIZE

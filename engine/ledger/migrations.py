@@ -86,8 +86,15 @@ def _create_initial_schema(connection: Connection) -> None:
         ),
         CheckConstraint("attempts >= 0", name="ck_ledger_orders_attempts"),
     )
-    Index("ix_ledger_orders_listing", orders.c.shop, orders.c.state, orders.c.updated_at)
+    Index(
+        "ix_ledger_orders_listing",
+        orders.c.shop,
+        orders.c.state,
+        orders.c.updated_at,
+        orders.c.order_id,
+    )
     Index("ix_ledger_orders_state_ids", orders.c.shop, orders.c.state, orders.c.order_id)
+    Index("ix_ledger_orders_recent", orders.c.updated_at, orders.c.shop, orders.c.order_id)
     Table(
         "ledger_shops",
         snapshot,

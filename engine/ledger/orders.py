@@ -2,16 +2,16 @@
 
 Every change is a conditional UPDATE whose WHERE clause states the transitions it allows, so the
 database, not a read earlier in Python, decides whether it happens: two workers racing for the
-same order cannot both win, on SQLite or PostgreSQL. Only when the UPDATE matched nothing is the
-row read, to tell "unknown order" from "refused in this state".
+same order cannot both win, on SQLite or PostgreSQL. The row is read afterwards, to return it or
+to tell "unknown order" from "refused in this state".
 
-    observe            new                          → open
-    claim              new, open, failed+requested  → sending   (attempts + 1)
-    mark_sent          sending                      → sent      (same call again: no change)
-    mark_failed        open, sending, failed        → failed
-    mark_skipped       open, sending, failed, skipped → skipped
-    release            sending                      → the state it was claimed from
-    request_reprocess  failed                       → failed+requested
+    observe            new                             → open
+    claim              new, open, failed+requested     → sending  (attempts + 1)
+    mark_sent          sending                         → sent     (the same call again: no change)
+    mark_failed        open, sending, failed           → failed
+    mark_skipped       open, sending, failed, skipped  → skipped
+    release            sending                         → the state it was claimed from
+    request_reprocess  failed                          → failed+requested
 """
 
 from __future__ import annotations
@@ -28,13 +28,12 @@ from engine.ledger.errors import InvalidTransition, UnknownOrder
 from engine.ledger.records import Claim, OrderRecord, OrderState
 from engine.ledger.tables import orders
 
-OPEN, SENDING, SENT, FAILED, SKIPPED = (
-    OrderState.OPEN,
-    OrderState.SENDING,
-    OrderState.SENT,
-    OrderState.FAILED,
-    OrderState.SKIPPED,
-)
+# Plain strings for the statements: drivers need not know how to adapt an enum.
+OPEN = OrderState.OPEN.value
+SENDING = OrderState.SENDING.value
+SENT = OrderState.SENT.value
+FAILED = OrderState.FAILED.value
+SKIPPED = OrderState.SKIPPED.value
 
 _CLAIMABLE = or_(
     orders.c.state == OPEN,
@@ -83,13 +82,13 @@ def _transition(
     connection: Connection,
     shop: str,
     order_id: str,
-    allowed_from: Sequence[OrderState],
+    allowed_from: Sequence[str],
     values: dict[str, Any],
     action: str,
 ) -> OrderRecord:
     result = connection.execute(
         update(orders)
-        .where(_key(shop, order_id), orders.c.state.in_([str(state) for state in allowed_from]))
+        .where(_key(shop, order_id), orders.c.state.in_(allowed_from))
         .values(**values)
     )
     record = _existing(connection, shop, order_id)
@@ -167,7 +166,7 @@ def claim(
             },
         )
         if inserted:
-            claimed = OPEN
+            claimed = OrderState.OPEN
         else:
             # Another worker inserted it between our read and insert (PostgreSQL): the
             # conditional update decides against the row it wrote.
@@ -287,7 +286,7 @@ def mark_skipped(
 
 
 def release(connection: Connection, now: datetime, shop: str, order_id: str) -> OrderRecord:
-    came_from = func.coalesce(orders.c.previous_state, str(OPEN))
+    came_from = func.coalesce(orders.c.previous_state, OPEN)
     return _transition(
         connection,
         shop,
@@ -296,7 +295,7 @@ def release(connection: Connection, now: datetime, shop: str, order_id: str) -> 
         {
             "state": came_from,
             # A reprocess request that was claimed but not carried out still stands.
-            "reprocess_requested": case((came_from == str(FAILED), true()), else_=false()),
+            "reprocess_requested": case((came_from == FAILED, true()), else_=false()),
             "previous_state": None,
             "updated_at": now,
         },

@@ -55,8 +55,16 @@ orders = Table(
     CheckConstraint(PREVIOUS_STATE_CHECK, name="ck_ledger_orders_previous_state"),
     CheckConstraint("attempts >= 0", name="ck_ledger_orders_attempts"),
 )
-Index("ix_ledger_orders_listing", orders.c.shop, orders.c.state, orders.c.updated_at)
+Index(
+    "ix_ledger_orders_listing",
+    orders.c.shop,
+    orders.c.state,
+    orders.c.updated_at,
+    orders.c.order_id,
+)
 Index("ix_ledger_orders_state_ids", orders.c.shop, orders.c.state, orders.c.order_id)
+# Lists across shops or states, newest first, without sorting the table for every page.
+Index("ix_ledger_orders_recent", orders.c.updated_at, orders.c.shop, orders.c.order_id)
 
 shops = Table(
     "ledger_shops",
