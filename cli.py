@@ -22,7 +22,7 @@ from engine.documents import InputProblem, read_documents
 from engine.errors import MapperError, MappingError
 from engine.explain import explain_payload
 from engine.fixtures import run_fixtures
-from engine.mapping import Pair, Payload, load_rule_set
+from engine.mapping import Pair, Payload, Skipped, load_rule_set
 from engine.settings import load_settings_file
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,6 +90,9 @@ def dry_run(
         except MappingError as error:
             click.echo(f"mapper: {error}", err=True)
             bad_input += 1
+            continue
+        if isinstance(outcome, Skipped):
+            click.echo(f"order {outcome.order_id} not invoiced (yet): {outcome.reason}", err=True)
             continue
         if isinstance(outcome, Rejection):
             turned_away += 1

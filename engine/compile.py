@@ -90,6 +90,7 @@ class RuleSet:
     checks: list[_Check]
     output: Value
     order_id: Value | None = None
+    sendable: tuple[Value, Value] | None = None
     explain: dict[str, tuple[Place, str]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
 
@@ -114,6 +115,16 @@ class BoundRuleSet:
         self.rules = rules
         self.settings = settings
         self._base_scope: Scope = {"settings": settings, "$lookups": lookups}
+
+    def not_sendable_reason(self, document: dict[str, Any]) -> str | None:
+        """Why the order is not to be invoiced yet (its status), or None when it is."""
+        if self.rules.sendable is None:
+            return None
+        when, reason = self.rules.sendable
+        scope: Scope = dict(self._base_scope)
+        scope.update(document)
+        scope["$"] = document
+        return None if when(scope) else to_text(reason(scope))
 
     def apply(self, document: dict[str, Any], order_id: str | None = None) -> Any:
         """The output for one document, or a Rejection. Raises MappingError on bad input."""
@@ -462,6 +473,13 @@ def compile_rule_set(folder: Path) -> RuleSet:
     if "defaults_file" in settings:
         extra = load_yaml(mapping_file.parent / settings["defaults_file"])
         defaults = {**extra, **defaults}
+    sendable = None
+    if "sendable" in data:
+        spec = data["sendable"]
+        sendable = (
+            compiler.text(spec["when"], spec.places["when"], "sendable.when"),
+            compiler.text(spec["reason"], spec.places["reason"], "sendable.reason"),
+        )
     return RuleSet(
         name=data["name"],
         version=data["version"],
@@ -476,6 +494,7 @@ def compile_rule_set(folder: Path) -> RuleSet:
         checks=checks,
         output=output,
         order_id=order_id,
+        sendable=sendable,
         explain=compiler.explain,
         files=files,
     )

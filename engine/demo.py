@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from engine.compile import Rejection
 from engine.errors import MappingError
-from engine.mapping import Pair
+from engine.mapping import Pair, Skipped
 from engine.money import money, to_decimal
 from engine.paths import mappings_dir
 from engine.settings import load_settings_file
@@ -37,6 +37,9 @@ def run_demo(echo: Callable[[str], None]) -> None:
             outcome = pair.map(document)
         except MappingError as error:
             echo(f"{'?':>6}  error: {error}")
+            continue
+        if isinstance(outcome, Skipped):
+            echo(f"{outcome.order_id:>6}  {'':<11} {'':<8} {'':>9} {'':>5}  open: {outcome.reason}")
             continue
         if isinstance(outcome, Rejection):
             turned_away += 1

@@ -4,7 +4,8 @@ A fixture is `NAME.input.json` with `NAME.expected.json` or `NAME.expected.xml`,
 `NAME.settings.yaml` (a section per rule set). In a rule set's folder the fixtures exercise that
 rule set alone (a shop's: document → canonical order; a target's: canonical order → payload); in
 a pair's folder (`mappings/prestashop-yuki/`) they run the whole way. An expected rejection is
-`{"rejected": [{"check": ..., "message": ...}]}`. XML payloads are also checked against the
+`{"rejected": [{"check": ..., "message": ...}]}`; an order not to be invoiced yet is
+`{"skipped": "reason"}`. XML payloads are also checked against the
 target's XSD.
 """
 
@@ -22,7 +23,7 @@ from engine import canonical
 from engine.compile import Rejection, RuleSet
 from engine.errors import MapperError, UsageError
 from engine.explain import leaves
-from engine.mapping import Pair, Payload, load_rule_set, split_pair_name
+from engine.mapping import Pair, Payload, Skipped, load_rule_set, split_pair_name
 from engine.render import json_text, plain, xml_document
 from engine.settings import load_settings_file
 
@@ -67,6 +68,10 @@ def _run_one(folder: Path, input_file: Path) -> list[str]:
         stem.with_suffix(".expected.xml"),
     )
     actual = produce(folder, document, settings)
+    if isinstance(actual, Skipped):
+        if not expected_json.exists():
+            return [f"not invoiced ({actual.reason}), but a payload was expected"]
+        return _compare_json(_load_expected(expected_json), {"skipped": actual.reason})
     if isinstance(actual, Rejection):
         got: Any = {"rejected": [f.as_dict() for f in actual.failures]}
         if not expected_json.exists():
@@ -86,6 +91,9 @@ def produce(folder: Path, document: dict[str, Any], settings: dict[str, Any]) ->
         rules = load_rule_set(folder)
         bound = rules.bind(settings.get(rules.name), "fixture settings")
         if rules.kind == "source":
+            reason = bound.not_sendable_reason(document)
+            if reason is not None:
+                return Skipped(None, reason)
             result = bound.apply(document, str(document.get("order", {}).get("id", "")) or None)
             if isinstance(result, Rejection):
                 return result
@@ -102,7 +110,7 @@ def produce(folder: Path, document: dict[str, Any], settings: dict[str, Any]) ->
         return _render(rules, payload)
     pair = Pair.load(folder.name, settings, "fixture settings")
     outcome = pair.map(document)
-    if isinstance(outcome, Rejection):
+    if isinstance(outcome, Rejection | Skipped):
         return outcome
     return _render(pair.target.rules, outcome, pair)
 

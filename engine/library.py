@@ -326,4 +326,15 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
     return total
 
 
-FUNCTIONS.update({"shop_line_amount": shop_line_amount, "priced_total": priced_total})
+def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
+    """A list as an object keyed prefix1, prefix2, … (Factuursturen's `lines`).
+
+    >>> numbered(["a", "b"], "line")
+    {'line1': 'a', 'line2': 'b'}
+    """
+    return {f"{prefix}{number}": item for number, item in enumerate(items, 1)}
+
+
+FUNCTIONS.update(
+    {"shop_line_amount": shop_line_amount, "priced_total": priced_total, "numbered": numbered}
+)

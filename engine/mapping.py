@@ -30,7 +30,15 @@ class Payload:
     rules: str
 
 
-Outcome = Payload | Rejection
+@dataclass(frozen=True)
+class Skipped:
+    """An order not (yet) in a status that makes an invoice: it stays Open."""
+
+    order_id: str | None
+    reason: str
+
+
+Outcome = Payload | Rejection | Skipped
 
 
 @lru_cache(maxsize=64)
@@ -100,6 +108,9 @@ class Pair:
 
     def map(self, document: dict[str, Any]) -> Outcome:
         order_id = self.order_id(document)
+        reason = self.source.not_sendable_reason(document)
+        if reason is not None:
+            return Skipped(order_id, reason)
         canonical = self.source.apply(document, order_id)
         if isinstance(canonical, Rejection):
             return canonical
