@@ -24,7 +24,7 @@ from engine.compile import Rejection, RuleSet
 from engine.errors import MapperError, UsageError
 from engine.explain import leaves
 from engine.mapping import Pair, Payload, Skipped, load_rule_set, split_pair_name
-from engine.render import json_text, plain, xml_document
+from engine.render import json_text, without_empty, xml_document
 from engine.settings import load_settings_file
 
 
@@ -124,7 +124,7 @@ def _render(rules: RuleSet, payload: Payload, pair: Pair | None = None) -> tuple
         )
         schema = (rules.folder / fmt["schema"]).resolve() if "schema" in fmt else None
         return text, schema
-    return json_text(plain(payload.body), indent=2), None
+    return json_text(without_empty(payload.body), indent=2), None
 
 
 def _load_expected(path: Path) -> Any:

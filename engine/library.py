@@ -326,6 +326,15 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
     return total
 
 
+def join_parts(parts: Iterable[object], separator: str = " ") -> str:
+    """The non-empty parts joined: street, number and extension without double spaces.
+
+    >>> join_parts(["Lindengracht", "112", ""]), join_parts(["Meir", False, None, "10"])
+    ('Lindengracht 112', 'Meir 10')
+    """
+    return separator.join(str(p).strip() for p in parts if p not in (None, False, "") and str(p).strip())
+
+
 def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
     """A list as an object keyed prefix1, prefix2, … (Factuursturen's `lines`).
 
@@ -336,5 +345,5 @@ def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
 
 
 FUNCTIONS.update(
-    {"shop_line_amount": shop_line_amount, "priced_total": priced_total, "numbered": numbered}
+    {"shop_line_amount": shop_line_amount, "priced_total": priced_total, "numbered": numbered, "join_parts": join_parts}
 )

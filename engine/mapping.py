@@ -16,7 +16,7 @@ from engine.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
 from engine.errors import MappingError, UsageError
 from engine.expressions import to_text
 from engine.paths import mappings_dir
-from engine.render import json_text, xml_document
+from engine.render import json_text, without_empty, xml_document
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,7 @@ class Pair:
                 ((p.body, f"order {p.order_id} by mapper: {p.rules}") for p in payloads),
             )
         return "".join(
-            json_text({"order": p.order_id, "rules": p.rules, "payload": p.body}) + "\n"
+            json_text({"order": p.order_id, "rules": p.rules, "payload": without_empty(p.body)})
+            + "\n"
             for p in payloads
         )

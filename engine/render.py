@@ -71,5 +71,14 @@ def plain(value: Any) -> Any:
     return value
 
 
+def without_empty(value: Any) -> Any:
+    """A payload as an API takes it: fields that are None are left out, as in XML."""
+    if isinstance(value, Mapping):
+        return {key: without_empty(child) for key, child in value.items() if child is not None}
+    if isinstance(value, list | tuple):
+        return [without_empty(child) for child in value]
+    return value
+
+
 def json_text(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(plain(value), ensure_ascii=False, indent=indent)
