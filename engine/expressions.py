@@ -3,7 +3,7 @@
 Every expression is parsed once per rule set. Jinja expressions are parsed by Jinja's own parser
 and translated into a Python lambda, so applying a rule to an order costs a function call, not a
 template render. The translation keeps Jinja's sandbox: attribute access, item access and calls go
-through the SandboxedEnvironment's checks, names starting with `_` are refused at compile time,
+through the ImmutableSandboxedEnvironment's checks (rules cannot change their input), names starting with `_` are refused at compile time,
 and multiplication / powers / ranges are bounded.
 
 A compiled value is a `Value`: `value(scope)` where scope maps names (the input document's
@@ -20,7 +20,7 @@ from typing import Any
 from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jsonpath_ng import Child, Fields, Index, Root
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonpath_ng.jsonpath import Wildcard
@@ -44,7 +44,7 @@ class Undefined_(Exception):  # noqa: N801 — reads as "undefined" in messages
     """A name or field the rule reads is not there (Jinja's strict undefined)."""
 
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _CONTEXT = _ENV.from_string("").new_context({})
 _JINJA_FILTERS = {
     name: _ENV.filters[name]
@@ -119,6 +119,9 @@ def _attr(obj: Any, name: str) -> Any:
         raise Undefined_(f"cannot read {name!r} of nothing (the value is null)")
     result = _ENV.getattr(obj, name)
     if isinstance(result, Undefined):
+        hint = getattr(result, "_undefined_hint", None) or ""
+        if "unsafe" in hint:
+            raise SecurityError(hint)
         if isinstance(obj, Mapping):
             raise Undefined_(f"no field {name!r} (fields: {_field_list(obj)})")
         raise Undefined_(f"{type(obj).__name__} has no field {name!r}")
