@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,8 +23,14 @@ from engine.documents import InputProblem, read_documents
 from engine.errors import MapperError, MappingError
 from engine.explain import explain_payload
 from engine.fixtures import run_fixtures
+from engine.ledger import Ledger
 from engine.mapping import Pair, Payload, Skipped, load_rule_set
 from engine.settings import load_settings_file
+from engine.sync import recheck_open, sync_pass
+from engine.sync.config import load_config
+from engine.sync.lists import LISTS, render_lists
+from engine.sync.pipeline import PassReport, ShopSync
+from engine.sync.schedule import run_schedule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -163,6 +170,121 @@ def simulate(system: str, port: int, latency: float, fault_rate: float, seed: in
         pass
     finally:
         simulator.stop()
+
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("mapper.yaml"),
+    show_default=True,
+    help="The sync configuration.",
+)
+SHOP_OPTION = click.option("--shop", help="Only this shop (default: every configured shop).")
+
+
+def _print_reports(reports: list[PassReport]) -> None:
+    for report in reports:
+        click.echo(report.summary())
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+    if any(report.failed for report in reports):
+        sys.exit(EXIT_REJECTED)
+
+
+@main.command()
+@CONFIG_OPTION
+@SHOP_OPTION
+@reports_errors
+def sync(config_path: Path, shop: str | None) -> None:
+    """One sync pass for each configured shop (the hourly job)."""
+    _print_reports(sync_pass(config_path, shop))
+
+
+@main.command()
+@CONFIG_OPTION
+@SHOP_OPTION
+@reports_errors
+def recheck(config_path: Path, shop: str | None) -> None:
+    """Fetch every open order again and send those whose status now allows (the nightly job)."""
+    _print_reports(recheck_open(config_path, shop))
+
+
+@main.command()
+@CONFIG_OPTION
+@SHOP_OPTION
+@click.option("--list", "list_name", type=click.Choice(sorted(LISTS)), help="Only this list.")
+@click.option("--limit", type=int, default=50, show_default=True, help="Rows per list.")
+@reports_errors
+def status(config_path: Path, shop: str | None, list_name: str | None, limit: int) -> None:
+    """The Reporting / Errors / Open lists."""
+    config = load_config(config_path)
+    if shop:
+        config.shop(shop)
+    with Ledger.open(config.ledger_url) as ledger:
+        names = [list_name] if list_name else ["reporting", "errors", "open"]
+        for line in render_lists(ledger, shop, names, limit):
+            click.echo(line)
+
+
+@main.command()
+@click.argument("order_ids", nargs=-1, required=True)
+@CONFIG_OPTION
+@click.option("--shop", required=True, help="The shop the orders belong to.")
+@reports_errors
+def reprocess(order_ids: tuple[str, ...], config_path: Path, shop: str) -> None:
+    """Send orders from the Errors list again (the manual's Process button)."""
+    config = load_config(config_path)
+    with Ledger.open(config.ledger_url) as ledger:
+        sync = ShopSync(config.shop(shop), ledger)
+        try:
+            _print_reports([sync.reprocess(order_ids)])
+        finally:
+            sync.close()
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--shop", required=True, help="The shop whose history to load.")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day.")
+@click.option("--window-days", default=7, show_default=True, help="Days fetched per step.")
+@reports_errors
+def backfill(config_path: Path, shop: str, since: datetime, window_days: int) -> None:
+    """Load the shop's history since a date; resumes where an interrupted run stopped."""
+    config = load_config(config_path)
+    start = since.date()
+    with Ledger.open(config.ledger_url) as ledger:
+        sync = ShopSync(config.shop(shop), ledger)
+        total = max((sync.clock().date() - start).days, 1)
+        try:
+            with click.progressbar(length=total, label=f"{shop}: history since {start}") as bar:
+
+                def progress(first: datetime, done_until: datetime) -> None:
+                    bar.update((done_until.date() - first.date()).days - bar.pos)
+
+                report = sync.backfill(start, window=timedelta(days=window_days), progress=progress)
+        finally:
+            sync.close()
+    _print_reports([report])
+
+
+@main.command()
+@CONFIG_OPTION
+@reports_errors
+def schedule(config_path: Path) -> None:
+    """Run the jobs in-process: a sync pass every hour, a re-check every night, per shop."""
+    config = load_config(config_path)
+    click.echo(f"mapper schedule: {len(config.shops)} shop(s); Ctrl-C to stop")
+
+    def report(result: PassReport) -> None:
+        click.echo(f"{datetime.now():%Y-%m-%d %H:%M} {result.summary()}")
+        for problem in result.problems:
+            click.echo(f"  {problem}", err=True)
+
+    try:
+        run_schedule(config, report=report)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 @main.command()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, UndefinedError
 
 from engine.errors import MappingError, Place, RuleError
 from engine.expressions import (
@@ -90,6 +90,8 @@ class RuleSet:
     checks: list[_Check]
     output: Value
     order_id: Value | None = None
+    order_number: Value | None = None
+    order_date: Value | None = None
     sendable: tuple[Value, Value] | None = None
     explain: dict[str, tuple[Place, str]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
@@ -116,7 +118,9 @@ class BoundRuleSet:
         self.settings = settings
         self._base_scope: Scope = {"settings": settings, "$lookups": lookups}
 
-    def not_sendable_reason(self, document: dict[str, Any]) -> str | None:
+    def not_sendable_reason(
+        self, document: dict[str, Any], order_id: str | None = None
+    ) -> str | None:
         """Why the order is not to be invoiced yet (its status), or None when it is."""
         if self.rules.sendable is None:
             return None
@@ -124,7 +128,11 @@ class BoundRuleSet:
         scope: Scope = dict(self._base_scope)
         scope.update(document)
         scope["$"] = document
-        return None if when(scope) else to_text(reason(scope))
+        try:
+            return None if when(scope) else to_text(reason(scope))
+        except MappingError as error:
+            _name_order(error, order_id)
+            raise
 
     def apply(self, document: dict[str, Any], order_id: str | None = None) -> Any:
         """The output for one document, or a Rejection. Raises MappingError on bad input."""
@@ -139,10 +147,14 @@ class BoundRuleSet:
                 return Rejection(order_id, tuple(failures))
             return self.rules.output(scope)
         except MappingError as error:
-            if error.order_id is None and order_id is not None:
-                error.order_id = order_id
-                error.args = (_mapping_message(error),)
+            _name_order(error, order_id)
             raise
+
+
+def _name_order(error: MappingError, order_id: str | None) -> None:
+    if error.order_id is None and order_id is not None:
+        error.order_id = order_id
+        error.args = (_mapping_message(error),)
 
 
 def _mapping_message(error: MappingError) -> str:
@@ -334,9 +346,14 @@ class _Compiler:
             def single(scope: Scope, out: list[Any]) -> None:
                 saved = [scope.get(n, _MISSING) for n in names]
                 try:
-                    for name, value in lets:
-                        scope[name] = value(scope)
-                    if when is None or when(scope):
+                    try:
+                        for name, value in lets:
+                            scope[name] = value(scope)
+                        wanted = when is None or when(scope)
+                    except MappingError as error:
+                        _relabel(error, path, len(out))
+                        raise
+                    if wanted:
                         out.append(_indexed(item, scope, path, len(out)))
                 finally:
                     for name, old in zip(names, saved):
@@ -361,9 +378,14 @@ class _Compiler:
             try:
                 for element in elements:
                     scope[as_name] = element
-                    for name, value in lets:
-                        scope[name] = value(scope)
-                    if when is None or when(scope):
+                    try:
+                        for name, value in lets:
+                            scope[name] = value(scope)
+                        wanted = when is None or when(scope)
+                    except MappingError as error:
+                        _relabel(error, path, len(out))
+                        raise
+                    if wanted:
                         out.append(_indexed(item, scope, path, len(out)))
             finally:
                 for name, old in zip(all_names, saved):
@@ -402,11 +424,16 @@ def _indexed(item: Value, scope: Scope, path: str, index: int) -> Any:
     try:
         return item(scope)
     except MappingError as error:
-        marker = f"{path}[]"
-        if error.field.startswith(marker):
-            error.field = f"{path}[{index}]{error.field[len(marker) :]}"
-            error.args = (_mapping_message(error),)
+        _relabel(error, path, index)
         raise
+
+
+def _relabel(error: MappingError, path: str, index: int) -> None:
+    """`lines[].amount` → `lines[2].amount`: name the list element the error is about."""
+    marker = f"{path}[]"
+    if error.field.startswith(marker):
+        error.field = f"{path}[{index}]{error.field[len(marker) :]}"
+        error.args = (_mapping_message(error),)
 
 
 def _guarded(function: Value, place: Place, path: str) -> Value:
@@ -427,6 +454,8 @@ def _guarded(function: Value, place: Place, path: str) -> Value:
             raise MappingError(
                 f"refused by the sandbox: {error}", field=path, place=place
             ) from None
+        except UndefinedError as error:  # Jinja's filters: sum(attribute='no_such_field')
+            raise MappingError(str(error), field=path, place=place) from None
         except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
             raise MappingError(_plain(error), field=path, place=place) from None
 
@@ -463,10 +492,9 @@ def compile_rule_set(folder: Path) -> RuleSet:
     lets = compiler.lets(data["let"], "let ") if "let" in data else []
     checks = compiler.checks(data["checks"]) if "checks" in data else []
     output = compiler.value(data.get("output", LocatedDict()), place, "")
-    order_id = (
-        compiler.text(data["order_id"], data.places["order_id"], "order_id")
-        if "order_id" in data
-        else None
+    order_id, order_number, order_date = (
+        compiler.text(data[key], data.places[key], key) if key in data else None
+        for key in ("order_id", "order_number", "order_date")
     )
     settings = data.get("settings", {})
     defaults = dict(settings.get("defaults", {}))
@@ -494,6 +522,8 @@ def compile_rule_set(folder: Path) -> RuleSet:
         checks=checks,
         output=output,
         order_id=order_id,
+        order_number=order_number,
+        order_date=order_date,
         sendable=sendable,
         explain=compiler.explain,
         files=files,

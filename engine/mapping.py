@@ -93,13 +93,27 @@ class Pair:
         )
 
     def order_id(self, document: dict[str, Any]) -> str | None:
-        reader = self.source.rules.order_id
+        return self._header(self.source.rules.order_id, document)
+
+    def header(self, document: dict[str, Any]) -> tuple[str | None, str, str]:
+        """(order id, order number, order date) as the shop gives them, for the ledger's lists;
+        what cannot be read is None / ''."""
+        rules = self.source.rules
+        return (
+            self._header(rules.order_id, document),
+            self._header(rules.order_number, document) or "",
+            self._header(rules.order_date, document) or "",
+        )
+
+    @staticmethod
+    def _header(reader: Any, document: dict[str, Any]) -> str | None:
         if reader is None:
             return None
         try:
-            return to_text(reader({"$": document, **document}))
+            value = reader({"$": document, **document})
         except MappingError:
             return None
+        return None if value is None else to_text(value)
 
     def canonical(self, document: dict[str, Any]) -> dict[str, Any] | Rejection:
         order_id = self.order_id(document)
@@ -108,7 +122,7 @@ class Pair:
 
     def map(self, document: dict[str, Any]) -> Outcome:
         order_id = self.order_id(document)
-        reason = self.source.not_sendable_reason(document)
+        reason = self.source.not_sendable_reason(document, order_id)
         if reason is not None:
             return Skipped(order_id, reason)
         canonical = self.source.apply(document, order_id)

@@ -1,0 +1,388 @@
+"""The sync pipeline: fetch, map, check, post, record — every order invoiced exactly once.
+
+One `ShopSync` per configured shop. Each job (`sync`, `recheck`, `reprocess`, `backfill`) runs
+under the shop's lock and ends with every order it saw in exactly one of the manual's lists:
+Reporting (sent), Errors (failed, with the reason and what to do), Open (not yet in an
+invoicing status).
+
+Exactly once: an order is claimed (`sending`, committed) before it is posted and marked `sent`
+after. A pass that dies in between leaves it `sending`; the next pass, holding the lock, knows
+no one else is posting it and asks the target whether it arrived: found → sent; not found →
+posted again; can't tell → Errors, "check in the accounting system whether it arrived".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.errors import ConnectorError
+from connectors.retry import RetryPolicy
+from engine.compile import Rejection
+from engine.errors import MappingError
+from engine.ledger import Ledger, OrderState, ShopLock
+from engine.mapping import Pair, Payload, Skipped
+from engine.sync.config import ShopConfig
+from engine.sync.systems import Delivery, Source, Target, batches, open_source, open_target
+
+log = logging.getLogger(__name__)
+
+CHECK_IN_TARGET = (
+    "Check in the accounting system whether the invoice arrived; if it did not, process the "
+    "order again."
+)
+FIX_AND_REPROCESS = "Correct the order in the shop, then process it again."
+RECHECK_BATCH = 100
+LOCK_TTL = dt.timedelta(minutes=10)
+
+
+NOT_FOUND = object()
+CANNOT_TELL = object()
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class PassReport:
+    """What one job did, for the log and the CLI."""
+
+    shop: str
+    job: str
+    seen: int = 0
+    sent: int = 0
+    failed: int = 0
+    open: int = 0
+    done_before: int = 0
+    recovered: int = 0
+    uncertain: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.shop}: {self.job}: {self.seen} orders seen, {self.sent} sent, "
+            f"{self.failed} to Errors, {self.open} open, {self.done_before} done before"
+        )
+        if self.recovered:
+            text += f", {self.recovered} recovered after an interruption"
+        if self.uncertain:
+            text += f", {self.uncertain} still uncertain (re-checked next pass)"
+        return text
+
+
+def order_datetime(value: str) -> dt.datetime:
+    """The shop's order date as an aware datetime (shop-local times without zone taken as UTC:
+    the ledger shows dates, it does not compute with them)."""
+    try:
+        moment = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return utc_now()
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+class ShopSync:
+    """The jobs of one shop: what a scheduler (cron, APScheduler, a task queue) calls."""
+
+    def __init__(
+        self,
+        config: ShopConfig,
+        ledger: Ledger,
+        *,
+        source: Source | None = None,
+        target: Target | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.config = config
+        self.shop = config.name
+        self.ledger = ledger
+        self.pair = Pair.load(config.mapping, config.settings, f"shop {config.name} settings")
+        self.retry = retry or RetryPolicy()
+        self.source = source or open_source(config, self.retry)
+        self.target = target or open_target(config, self.pair, self.retry)
+        self.clock = clock
+        self.sleep = sleep
+        self._lock: ShopLock | None = None
+
+    def close(self) -> None:
+        self.source.close()
+        self.target.close()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The shop's lock for one job; renewed after every delivery (`_keep_lock`), so a long
+        pass keeps it while a dead one loses it after LOCK_TTL."""
+        with self.ledger.shop_lock(self.shop, ttl=LOCK_TTL) as lock:
+            self._lock = lock
+            try:
+                yield
+            finally:
+                self._lock = None
+
+    def _keep_lock(self) -> None:
+        if self._lock is not None:
+            self._lock.refresh()
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def sync(self) -> PassReport:
+        """One pass: orders changed since the cursor (with an overlap), then the cursor moves
+        to the start of this pass — never further."""
+        report = PassReport(self.shop, "sync")
+        started = self.clock()
+        with self._locked():
+            self._resolve_interrupted(report)
+            cursor = self.ledger.get_cursor(self.shop)
+            if cursor is not None:
+                since = cursor - self.config.overlap
+            elif self.config.start is not None:
+                since = dt.datetime.combine(self.config.start, dt.time(), dt.UTC)
+            else:
+                since = started - dt.timedelta(days=7)
+            self._process(self.source.changed(since, started), report)
+            self.ledger.set_cursor(self.shop, started)
+        return report
+
+    def recheck(self) -> PassReport:
+        """Every open order fetched again by id, in batches, and sent once its status allows.
+        No cap: the manual's 3 months / 300 orders limit does not apply."""
+        report = PassReport(self.shop, "recheck")
+        with self._locked():
+            self._resolve_interrupted(report)
+            for batch in batches(self.ledger.open_order_ids(self.shop), RECHECK_BATCH):
+                self._process(self.source.by_ids(batch), report)
+        return report
+
+    def reprocess(self, order_ids: Iterable[str]) -> PassReport:
+        """The manual's Process button: orders from Errors fetched and sent again."""
+        report = PassReport(self.shop, "reprocess")
+        wanted = [str(i) for i in order_ids]
+        with self._locked():
+            accepted = self.ledger.request_reprocess(self.shop, wanted)
+            for order_id in wanted:
+                if order_id not in accepted:
+                    record = self.ledger.get_order(self.shop, order_id)
+                    state = record.state.value if record else "unknown"
+                    report.problems.append(f"order {order_id} is {state}, not in Errors")
+            if accepted:
+                self._process(self.source.by_ids(accepted), report)
+        return report
+
+    def backfill(
+        self,
+        since: dt.date,
+        *,
+        window: dt.timedelta = dt.timedelta(days=7),
+        progress: Callable[[dt.datetime, dt.datetime], None] | None = None,
+    ) -> PassReport:
+        """History from `since` to now, window by window; an interrupted backfill resumes after
+        the last window it finished. No 3-month limit."""
+        report = PassReport(self.shop, "backfill")
+        with self._locked():
+            start = dt.datetime.combine(since, dt.time(), dt.UTC)
+            stored = self.ledger.get_backfill(self.shop)
+            if stored is not None and stored.since == start:
+                until = stored.until
+                position = stored.position or start
+            else:
+                until = self.clock()
+                position = start
+                self.ledger.set_backfill(self.shop, start, until, None)
+            self._resolve_interrupted(report)
+            while position < until:
+                end = min(position + window, until)
+                self._process(self.source.changed(position, end), report)
+                self.ledger.set_backfill(self.shop, start, until, end)
+                if progress is not None:
+                    progress(start, end)
+                position = end
+            self.ledger.clear_backfill(self.shop)
+        return report
+
+    # -- one order at a time, posted in batches -----------------------------------------------
+    def _process(self, documents: Iterator[dict[str, Any]], report: PassReport) -> None:
+        batch: list[Payload] = []
+        for document in documents:
+            report.seen += 1
+            payload = self._prepare(document, report)
+            if payload is None:
+                continue
+            batch.append(payload)
+            if len(batch) >= self.target.batch_size:
+                self._deliver(batch, report)
+                batch = []
+        if batch:
+            self._deliver(batch, report)
+
+    def _prepare(self, document: dict[str, Any], report: PassReport) -> Payload | None:
+        order_id, number, date_text = self.pair.header(document)
+        if order_id is None:
+            report.problems.append("an order document without an id was skipped")
+            return None
+        record = self.ledger.get_order(self.shop, order_id)
+        if record is not None and not _may_send(record.state, record.reprocess_requested):
+            report.done_before += 1  # the manual's check "not sent before"
+            return None
+        order_date = order_datetime(date_text)
+        try:
+            outcome = self.pair.map(document)
+        except MappingError as error:
+            self._fail(order_id, number, order_date, str(error), FIX_AND_REPROCESS, report)
+            return None
+        if isinstance(outcome, Skipped):
+            self.ledger.observe(self.shop, order_id, number, order_date, sendable=False)
+            report.open += 1
+            return None
+        if isinstance(outcome, Rejection):
+            reason = "; ".join(f.message for f in outcome.failures)
+            resolution = " ".join(
+                dict.fromkeys(f.resolution for f in outcome.failures if f.resolution)
+            )
+            self._fail(
+                order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS, report
+            )
+            return None
+        claim = self.ledger.claim(self.shop, order_id, number, order_date, self.pair.rules)
+        if claim is None:
+            report.done_before += 1
+            return None
+        return outcome
+
+    def _fail(
+        self,
+        order_id: str,
+        number: str,
+        order_date: dt.datetime,
+        reason: str,
+        resolution: str,
+        report: PassReport,
+    ) -> None:
+        self.ledger.observe(self.shop, order_id, number, order_date, sendable=True)
+        self.ledger.mark_failed(self.shop, order_id, reason, resolution=resolution)
+        report.failed += 1
+
+    def _deliver(self, payloads: list[Payload], report: PassReport) -> None:
+        """Post claimed payloads; what is uncertain is looked up, then posted again, with
+        back-off, up to the retry policy's attempts. Still uncertain: left `sending`, for the
+        next pass to resolve."""
+        pending = payloads
+        for attempt in range(1, self.retry.attempts + 1):
+            deliveries = self._post(pending)
+            uncertain: list[Payload] = []
+            unknown: list[Payload] = []
+            for payload, delivery in zip(pending, deliveries, strict=True):
+                if delivery.outcome == "uncertain":
+                    looked_up = self._find(payload)
+                    if looked_up is NOT_FOUND:
+                        uncertain.append(payload)
+                        continue
+                    if looked_up is CANNOT_TELL:
+                        unknown.append(payload)  # posting again could make a second invoice
+                        continue
+                    delivery = Delivery("sent", reference=str(looked_up))
+                    report.recovered += 1
+                self._record(payload, delivery, report)
+            self._keep_lock()
+            self._left_sending(unknown, report)
+            if not uncertain:
+                return
+            pending = uncertain
+            if attempt < self.retry.attempts:
+                self.sleep(min(self.retry.base_delay * 2 ** (attempt - 1), self.retry.max_delay))
+        self._left_sending(pending, report)
+
+    def _left_sending(self, payloads: list[Payload], report: PassReport) -> None:
+        report.uncertain += len(payloads)
+        report.problems.extend(
+            f"order {p.order_id}: not confirmed by the accounting system now; it stays in "
+            "sending and is looked up again next pass"
+            for p in payloads
+        )
+
+    def _post(self, payloads: list[Payload]) -> list[Delivery]:
+        try:
+            return self.target.post(payloads)
+        except ConnectorError as error:
+            if error.transient:
+                return [Delivery("uncertain", message=error.message)] * len(payloads)
+            raise
+
+    def _find(self, payload: Payload) -> object:
+        """The target's reference of this order's invoice if it already arrived, NOT_FOUND
+        when it surely did not, CANNOT_TELL when the target does not answer now."""
+        try:
+            found = self.target.find(payload)
+        except ConnectorError as error:
+            log.warning("%s: cannot look up order %s: %s", self.shop, payload.order_id, error)
+            return CANNOT_TELL
+        return NOT_FOUND if found is None else found
+
+    def _record(self, payload: Payload, delivery: Delivery, report: PassReport) -> None:
+        if delivery.outcome == "sent":
+            self.ledger.mark_sent(self.shop, payload.order_id, delivery.reference)
+            report.sent += 1
+        else:
+            self.ledger.mark_failed(
+                self.shop,
+                payload.order_id,
+                f"the accounting system refused the invoice: {delivery.message}",
+                resolution="Correct what the accounting system reports (the order or the "
+                "settings), then process the order again.",
+            )
+            report.failed += 1
+
+    # -- after a crash -------------------------------------------------------------------------
+    def _resolve_interrupted(self, report: PassReport) -> None:
+        """Orders a dead pass left in `sending`: we hold the lock, so nobody is posting them."""
+        stuck = {record.order_id: record for record in self.ledger.stuck_sending(self.shop)}
+        if not stuck:
+            return
+        log.info("%s: %d orders were left in sending; resolving them", self.shop, len(stuck))
+        to_post: list[Payload] = []
+        seen: set[str] = set()
+        for document in self.source.by_ids(list(stuck)):
+            order_id = self.pair.order_id(document)
+            if order_id not in stuck:
+                continue
+            seen.add(order_id)
+            try:
+                outcome = self.pair.map(document)
+            except MappingError:
+                outcome = None
+            if not isinstance(outcome, Payload):
+                self._cannot_tell(order_id, report)
+                continue
+            found = self._find(outcome)
+            if found is CANNOT_TELL:
+                self._cannot_tell(order_id, report)
+            elif found is NOT_FOUND:
+                to_post.append(outcome)
+            else:
+                self.ledger.mark_sent(self.shop, order_id, str(found))
+                report.recovered += 1
+        for order_id in stuck.keys() - seen:
+            self._cannot_tell(order_id, report)
+        for batch in batches(to_post, self.target.batch_size):
+            self._deliver(batch, report)
+
+    def _cannot_tell(self, order_id: str, report: PassReport) -> None:
+        self.ledger.mark_failed(
+            self.shop,
+            order_id,
+            "interrupted while sending, and the accounting system could not confirm whether "
+            "the invoice arrived",
+            resolution=CHECK_IN_TARGET,
+        )
+        report.failed += 1
+
+
+def _may_send(state: OrderState, reprocess_requested: bool) -> bool:
+    if state == OrderState.OPEN:
+        return True
+    return state == OrderState.FAILED and reprocess_requested

@@ -1,0 +1,76 @@
+"""`mapper schedule`: the jobs run in-process — every hour a sync pass, every night a re-check
+of open orders, per shop. One shop's failure is logged and never stops the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from connectors.errors import ConnectorError
+from engine.errors import MapperError
+from engine.ledger import Ledger
+from engine.sync.config import Config, ShopConfig
+from engine.sync.pipeline import PassReport, ShopSync
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Due:
+    shop: ShopConfig
+    job: str  # "sync" | "recheck"
+    at: dt.datetime
+
+
+def next_recheck(after: dt.datetime, at: dt.time) -> dt.datetime:
+    """The next local `at` strictly after `after` (an aware datetime)."""
+    local = after.astimezone()
+    candidate = local.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+    if candidate <= local:
+        candidate += dt.timedelta(days=1)
+    return candidate.astimezone(dt.UTC)
+
+
+def run_schedule(
+    config: Config,
+    *,
+    report: Callable[[PassReport], None],
+    stop: threading.Event | None = None,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> None:
+    """Run until `stop` is set: a sync pass per shop right away and every `sync_every`, and
+    a re-check per shop every night at `recheck_at`."""
+    stop = stop or threading.Event()
+    now = clock()
+    plan = [Due(shop, "sync", now) for shop in config.shops]
+    plan += [Due(shop, "recheck", next_recheck(now, shop.recheck_at)) for shop in config.shops]
+    with Ledger.open(config.ledger_url) as ledger:
+        while not stop.is_set():
+            plan.sort(key=lambda due: due.at)
+            due = plan[0]
+            wait = (due.at - clock()).total_seconds()
+            if wait > 0 and stop.wait(wait):
+                return
+            _run(due, ledger, report)
+            finished = clock()
+            if due.job == "sync":
+                due.at = max(due.at + due.shop.sync_every, finished)
+            else:
+                due.at = next_recheck(finished, due.shop.recheck_at)
+
+
+def _run(due: Due, ledger: Ledger, report: Callable[[PassReport], None]) -> None:
+    try:
+        sync = ShopSync(due.shop, ledger)
+        try:
+            report(sync.sync() if due.job == "sync" else sync.recheck())
+        finally:
+            sync.close()
+    except (MapperError, ConnectorError) as error:
+        log.error("%s: %s failed: %s", due.shop.name, due.job, error)
+        failed = PassReport(due.shop.name, due.job)
+        failed.problems.append(str(error))
+        report(failed)
