@@ -1,74 +1,74 @@
-"""`mapper demo`: the shipped sample orders through the real rule sets, shown as a table.
+"""`mapper demo`: a full sync from the PrestaShop simulator to the Yuki simulator.
 
-Until the sync pipeline lands this is a dry run: the PrestaShop sample orders (the fixtures of
-mappings/prestashop-yuki) are mapped to Yuki sales invoices, nothing is sent.
+Both simulators run on this machine and speak the real wire formats (PrestaShop's webservice
+JSON, Yuki's SOAP); the ledger is a temporary SQLite file. The shop is seeded with a few dozen
+varied orders — paid and unpaid, Dutch, EU companies, export, some that fail a check — so the
+three lists of the manual all fill.
 """
 
 from __future__ import annotations
 
-import json
+import tempfile
 from collections.abc import Callable
-from decimal import Decimal
+from pathlib import Path
 
-from engine.compile import Rejection
-from engine.errors import MappingError
-from engine.mapping import Pair, Skipped
-from engine.money import money, to_decimal
-from engine.paths import mappings_dir
-from engine.settings import load_settings_file
+from connectors.simulators.prestashop import PrestaShopSimulator
+from connectors.simulators.prestashop import cli_simulator as prestashop_simulator
+from connectors.simulators.server import Faults
+from connectors.simulators.yuki import YukiSimulator
+from engine.ledger import Ledger, OrderState
+from engine.sync.config import parse_config
+from engine.sync.lists import render_lists
+from engine.sync.pipeline import ShopSync
 
-PAIR = "prestashop-yuki"
+PAID = 2  # PrestaShop's "Payment accepted"
 
 
 def run_demo(echo: Callable[[str], None]) -> None:
-    fixtures = sorted((mappings_dir() / PAIR / "fixtures").glob("*.input.json"))
-    echo(f"mapper demo: {len(fixtures)} PrestaShop sample orders → Yuki sales invoices (dry run)")
-    echo("")
-    header = f"{'order':>6}  {'number':<11} {'scheme':<8} {'total':>9} {'lines':>5}  result"
-    echo(header)
-    echo("-" * len(header))
-    sent = turned_away = 0
-    for path in fixtures:
-        settings_file = path.with_name(path.name.replace(".input.json", ".settings.yaml"))
-        settings = load_settings_file(settings_file) if settings_file.exists() else {}
-        pair = Pair.load(PAIR, settings)
-        document = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
-        try:
-            outcome = pair.map(document)
-        except MappingError as error:
-            echo(f"{'?':>6}  error: {error}")
-            continue
-        if isinstance(outcome, Skipped):
-            echo(f"{outcome.order_id:>6}  {'':<11} {'':<8} {'':>9} {'':>5}  open: {outcome.reason}")
-            continue
-        if isinstance(outcome, Rejection):
-            turned_away += 1
-            order = document["order"]
-            reason = outcome.failures[0]
-            echo(
-                f"{order['id']:>6}  {order['reference']:<11} {'':<8} {'':>9} {'':>5}  "
-                f"turned away: {reason.check}: {reason.message[:70]}"
-            )
-            continue
-        sent += 1
-        canonical = outcome.canonical
-        lines = outcome.body["InvoiceLines"]["InvoiceLine"]
-        total = sum(
-            (
-                money(
-                    to_decimal(line["ProductQuantity"]) * to_decimal(line["Product"]["SalesPrice"])
-                )
-                for line in lines
-            ),
-            Decimal("0.00"),
+    shop = prestashop_simulator(port=0, latency=0.0, faults=Faults())
+    yuki = YukiSimulator()
+    with shop, yuki, tempfile.TemporaryDirectory(prefix="mapper-demo-") as folder:
+        access_key, administration = yuki.seed_demo()
+        config = parse_config(
+            {
+                "ledger": "ledger.db",
+                "shops": [
+                    {
+                        "name": "demo-shop",
+                        "mapping": "prestashop-yuki",
+                        "start": "2024-01-01",
+                        "source": {"type": "prestashop", "url": shop.url, "key": {"env": "PS"}},
+                        "target": {
+                            "type": "yuki",
+                            "url": yuki.url,
+                            "access_key": {"env": "YUKI"},
+                            "administration_id": administration,
+                        },
+                    }
+                ],
+            },
+            Path(folder),
+            "demo configuration",
+            environ={"PS": PrestaShopSimulator.DEMO_KEY, "YUKI": access_key},
         )
-        echo(
-            f"{outcome.order_id:>6}  {outcome.order_number:<11} {canonical['vat_scheme']:<8} "
-            f"{total:>9} {len(lines):>5}  invoice ({'processed' if outcome.body['Process'] else 'concept'})"
-        )
-    echo("")
-    echo(f"{sent} invoices made, {turned_away} orders turned away by checks (with their reasons).")
-    echo(
-        f"Try: mapper dry-run mappings/{PAIR}/fixtures/01_domestic_two_rates_discount.input.json "
-        f"--mapping {PAIR} --explain"
-    )
+        echo(f"mapper demo: PrestaShop simulator {shop.url} → Yuki simulator {yuki.url}")
+        echo(f"ledger: {config.ledger_url}")
+        echo("")
+        with Ledger.open(config.ledger_url) as ledger:
+            sync = ShopSync(config.shops[0], ledger)
+            try:
+                echo(sync.sync().summary())
+                again = sync.sync()
+                echo(f"a second pass finds nothing new to send: {again.summary()}")
+                opened = [r.order_id for r in ledger.list_orders("demo-shop", OrderState.OPEN)]
+                for order_id in opened[:3]:
+                    shop.set_order_state(int(order_id), PAID)
+                echo(f"the shop marks {min(3, len(opened))} open orders paid; the nightly re-check:")
+                echo(sync.recheck().summary())
+            finally:
+                sync.close()
+            echo("")
+            for line in render_lists(ledger, "demo-shop", ["reporting", "errors", "open"], 12):
+                echo(line)
+        echo(f"Yuki received {len(yuki.invoices)} invoices in {yuki.requests_served} requests; "
+             f"PrestaShop served {shop.requests_served} requests.")
