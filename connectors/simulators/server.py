@@ -100,7 +100,11 @@ class Simulator:
     def start(self) -> Simulator:
         self._server = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"{self.name}-sim", daemon=True
+            # A short poll interval: stop() waits for it, and tests start and stop many servers.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.name}-sim",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -144,6 +148,9 @@ class _Server(ThreadingHTTPServer):
 def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes; with Nagle on, a keep-alive client waits
+        # for the delayed ACK (~40 ms) on every request.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             """Simulators are quiet; tests read their state instead of their logs."""

@@ -88,7 +88,7 @@ def parse_config(
     data: Any, folder: Path, name: str = "mapper.yaml", environ: dict[str, str] | None = None
 ) -> Config:
     problems = [
-        f"{name}: {'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message}"
+        f"{name}: {'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {_problem(e)}"
         for e in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     ]
     if problems:
@@ -126,6 +126,16 @@ def parse_config(
     if "://" not in ledger:
         ledger = f"sqlite:///{(folder / ledger).resolve()}"
     return Config(ledger, shops)
+
+
+CREDENTIAL_FIELDS = {"key", "secret", "access_key", "api_key"}
+
+
+def _problem(error: jsonschema.ValidationError) -> str:
+    """The schema's complaint — but never with the value of a credential in it."""
+    if CREDENTIAL_FIELDS & {str(p) for p in error.absolute_path}:
+        return "must be a reference like {env: NAME} or {secret: name}, never the secret itself"
+    return error.message
 
 
 def _secrets(path: Path) -> dict[str, str]:

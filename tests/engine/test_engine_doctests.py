@@ -1,0 +1,17 @@
+"""The examples in the docstrings of the engine's pure modules run as tests."""
+
+from __future__ import annotations
+
+import doctest
+from types import ModuleType
+
+import pytest
+
+from engine import countries, library, money, vatnumber
+
+
+@pytest.mark.parametrize("module", [library, money, countries, vatnumber], ids=lambda m: m.__name__)
+def test_docstring_examples(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=True)
+    assert result.attempted > 0, f"{module.__name__} has no examples"
+    assert result.failed == 0

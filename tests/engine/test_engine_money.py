@@ -1,0 +1,164 @@
+"""Money: exact parsing, half-up rounding, and splits whose parts add up to the cent."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+import pytest
+
+from engine.library import decimals, price, shop_round, split_over, unit_price
+from engine.money import MoneyFormatError, money, round_to, split, to_decimal
+
+D = Decimal
+
+
+def _random_case(rng: random.Random) -> tuple[Decimal, list[Decimal], int]:
+    places = rng.choice([0, 1, 2, 2, 2, 3, 4])
+    total = D(rng.randint(-10**7, 10**7)).scaleb(-places)
+    count = rng.randint(1, 12)
+    weights = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.15:
+            weights.append(D(0))
+        elif kind < 0.3:
+            weights.append(D(rng.randint(1, 3)))  # equal weights: ties in the remainders
+        else:
+            weights.append(D(rng.randint(1, 10**8)).scaleb(-rng.randint(0, 6)))
+    return total, weights, places
+
+
+def test_split_parts_add_up_to_the_total_exactly() -> None:
+    rng = random.Random(20260302)
+    for _ in range(3000):
+        total, weights, places = _random_case(rng)
+        quantum = D(1).scaleb(-places)
+        parts = split(total, weights, places)
+        assert len(parts) == len(weights)
+        assert sum(parts, D(0)) == total, (total, weights, places)
+        weight_sum = sum(weights, D(0))
+        for part, weight in zip(parts, weights):
+            assert part == part.quantize(quantum)  # no sub-cent parts
+            if weight_sum:
+                # largest remainder: every part is within one cent of its exact share
+                assert abs(part - total * weight / weight_sum) < quantum, (total, weights)
+
+
+def test_split_gives_leftover_cents_to_the_largest_remainders_earliest_first() -> None:
+    assert split(D("10.00"), [D(1), D(1), D(1)]) == [D("3.34"), D("3.33"), D("3.33")]
+    assert split(D("-10.00"), [D(1), D(1), D(1)]) == [D("-3.34"), D("-3.33"), D("-3.33")]
+    assert split(D("0.05"), [D(1)] * 3) == [D("0.02"), D("0.02"), D("0.01")]
+    assert split(D("1.00"), [D(1), D(2)]) == [D("0.33"), D("0.67")]
+    assert split(D("100"), [D(1), D(1)], places=0) == [D("50"), D("50")]
+
+
+def test_split_rounds_the_total_half_up_first() -> None:
+    assert split(D("10.005"), [D(1), D(1)]) == [D("5.01"), D("5.00")]
+
+
+def test_split_over_zero_weights_puts_the_total_on_the_first_part() -> None:
+    assert split(D("7.00"), [D(0), D(0)]) == [D("7.00"), D("0")]
+
+
+def test_split_over_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="^cannot split over no parts$"):
+        split(D("1.00"), [])
+
+
+def test_split_over_groups_by_key_and_adds_up() -> None:
+    lines = [
+        {"vat_rate": D("21"), "amount_incl": D("29.90")},
+        {"vat_rate": D("9"), "amount_incl": D("13.47")},
+        {"vat_rate": D("21"), "amount_incl": D("0.01")},
+    ]
+    parts = split_over("-5.00", lines, "vat_rate", "amount_incl")
+    assert parts == [
+        {"vat_rate": D("21"), "weight": D("29.91"), "amount": D("-3.45")},
+        {"vat_rate": D("9"), "weight": D("13.47"), "amount": D("-1.55")},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0.005", "0.01"),
+        ("-0.005", "-0.01"),
+        ("2.675", "2.68"),  # a float 2.675 is 2.67499999…: the reason floats are refused
+        ("1.0049999", "1.00"),
+        ("16.505000", "16.51"),
+        ("0.125", "0.13"),  # half-up, not banker's rounding
+        ("0.135", "0.14"),
+        ("7", "7.00"),
+        (D("12.3456"), "12.35"),
+        (3, "3.00"),
+    ],
+)
+def test_money_rounds_half_up_to_cents(value: object, expected: str) -> None:
+    result = money(value)
+    assert result == D(expected)
+    assert str(result) == expected  # the exponent is the cents', not the input's
+
+
+def test_round_to_other_places_is_half_up() -> None:
+    assert round_to(D("2.34565"), 4) == D("2.3457")
+    assert round_to(D("-2.5"), 0) == D("-3")
+    assert decimals("0.0005", 3) == D("0.001")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (12.5, "expected an amount like 12.50, got 12.5"),
+        (0.1, "expected an amount like 12.50, got 0.1"),
+        ("12,50", "expected an amount like 12.50, got '12,50'"),
+        ("1.234,56", "expected an amount like 12.50, got '1.234,56'"),
+        ("", "expected an amount like 12.50, got ''"),
+        ("   ", "expected an amount like 12.50, got '   '"),
+        ("€ 12.50", "expected an amount like 12.50, got '€ 12.50'"),
+        ("NaN", "expected an amount like 12.50, got 'NaN'"),
+        ("Infinity", "expected an amount like 12.50, got 'Infinity'"),
+        (None, "expected an amount like 12.50, got None"),
+        (True, "expected an amount, got True"),
+    ],
+)
+def test_not_an_amount_is_refused(value: object, message: str) -> None:
+    with pytest.raises(MoneyFormatError) as caught:
+        to_decimal(value)
+    assert str(caught.value) == message
+    with pytest.raises(MoneyFormatError):
+        money(value)
+
+
+def test_amounts_parse_exactly() -> None:
+    assert to_decimal(" 12.50 ") == D("12.50")
+    assert str(to_decimal("71.510000")) == "71.510000"
+    assert to_decimal("-0.01") == D("-0.01")
+    assert to_decimal(D("1E+2")) == D("100")
+
+
+@pytest.mark.parametrize(
+    ("value", "mode", "expected"),
+    [
+        ("2.341", 0, "2.35"),  # up
+        ("2.349", 1, "2.34"),  # down
+        ("2.345", 2, "2.35"),  # half up
+        ("2.345", 3, "2.34"),  # half down
+        ("2.345", 4, "2.34"),  # half even
+        ("2.355", 4, "2.36"),
+        ("2.345", 5, "2.35"),  # half odd
+        ("2.355", 5, "2.35"),
+        ("2.346", 5, "2.35"),
+    ],
+)
+def test_shop_round_follows_prestashops_round_mode(value: str, mode: int, expected: str) -> None:
+    assert shop_round(value, mode) == D(expected)
+
+
+def test_unit_prices_multiply_back() -> None:
+    assert unit_price("10.00", "3") == D("3.3333")
+    assert unit_price("59.90", "2") == D("29.95")
+    assert price("14.880000") == D("14.88")
+    assert str(price("7")) == "7.00"
+    with pytest.raises(ValueError, match="^quantity is 0: a line without quantity has no unit price$"):
+        unit_price("1.00", "0")
