@@ -134,9 +134,17 @@ class BoundRuleSet:
             _name_order(error, order_id)
             raise
 
-    def apply(self, document: dict[str, Any], order_id: str | None = None) -> Any:
-        """The output for one document, or a Rejection. Raises MappingError on bad input."""
+    def apply(
+        self,
+        document: dict[str, Any],
+        order_id: str | None = None,
+        parts: dict[str, list[int]] | None = None,
+    ) -> Any:
+        """The output for one document, or a Rejection. Raises MappingError on bad input.
+        `parts`, when given, collects which list part made each element (for --explain)."""
         scope: Scope = dict(self._base_scope)
+        if parts is not None:
+            scope["$parts"] = parts
         scope.update(document)
         scope["$"] = document
         try:
@@ -278,15 +286,20 @@ class _Compiler:
         self.functions = functions
         self.explain: dict[str, tuple[Place, str]] = {}
 
-    def value(self, spec: Any, place: Place, path: str, *, many: bool = False) -> Value:
+    def value(
+        self, spec: Any, place: Place, path: str, *, many: bool = False, key: str | None = None
+    ) -> Value:
+        """Compile a value. `path` names the field in errors (`lines[].amount`); `key` names
+        it for --explain, with the list part that made it (`lines[#0].amount`)."""
+        key = path if key is None else key
         if isinstance(spec, LocatedDict):
-            return self.object(spec, path)
+            return self.object(spec, path, key)
         if isinstance(spec, LocatedList):
-            return self.sequence(spec, path)
+            return self.sequence(spec, path, key)
         if isinstance(spec, str):
-            self.explain[path] = (place, spec)
+            self.explain[key] = (place, spec)
             return self.text(spec, place, path, many=many)
-        self.explain[path] = (place, json.dumps(spec))
+        self.explain[key] = (place, json.dumps(spec))
         return constant(spec)
 
     def text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
@@ -302,14 +315,22 @@ class _Compiler:
             raise RuleError(str(error), line_place, path) from None
         return _guarded(function, place, path)
 
-    def object(self, spec: LocatedDict, path: str) -> Value:
+    def object(self, spec: LocatedDict, path: str, key: str) -> Value:
         fields = [
-            (key, self.value(value, spec.places[key], f"{path}.{key}" if path else key))
-            for key, value in spec.items()
+            (
+                name,
+                self.value(
+                    value,
+                    spec.places[name],
+                    f"{path}.{name}" if path else name,
+                    key=f"{key}.{name}" if key else name,
+                ),
+            )
+            for name, value in spec.items()
         ]
 
         def build(scope: Scope) -> dict[str, Any]:
-            return {key: value(scope) for key, value in fields}
+            return {name: value(scope) for name, value in fields}
 
         return build
 
@@ -319,8 +340,8 @@ class _Compiler:
             for name, value in spec.items()
         ]
 
-    def sequence(self, spec: LocatedList, path: str) -> Value:
-        parts = [self.part(part, spec.places[i], path) for i, part in enumerate(spec)]
+    def sequence(self, spec: LocatedList, path: str, key: str) -> Value:
+        parts = [self.part(part, path, key, i) for i, part in enumerate(spec)]
 
         def build(scope: Scope) -> list[Any]:
             result: list[Any] = []
@@ -331,9 +352,9 @@ class _Compiler:
         return build
 
     def part(
-        self, spec: LocatedDict, place: Place, path: str
+        self, spec: LocatedDict, path: str, key: str, number: int
     ) -> Callable[[Scope, list[Any]], None]:
-        item = self.value(spec["item"], spec.places["item"], f"{path}[]")
+        item = self.value(spec["item"], spec.places["item"], f"{path}[]", key=f"{key}[#{number}]")
         when = (
             self.text(spec["when"], spec.places["when"], f"{path}[] when")
             if "when" in spec
@@ -355,6 +376,7 @@ class _Compiler:
                         raise
                     if wanted:
                         out.append(_indexed(item, scope, path, len(out)))
+                        _note_part(scope, key, number)
                 finally:
                     for name, old in zip(names, saved):
                         _restore(scope, name, old)
@@ -387,6 +409,7 @@ class _Compiler:
                         raise
                     if wanted:
                         out.append(_indexed(item, scope, path, len(out)))
+                        _note_part(scope, key, number)
             finally:
                 for name, old in zip(all_names, saved):
                     _restore(scope, name, old)
@@ -418,6 +441,14 @@ class _Compiler:
                 )
             )
         return compiled
+
+
+def _note_part(scope: Scope, key: str, number: int) -> None:
+    """For --explain only: which part of the list made each element (`$parts` is absent
+    when mapping for real, so this costs one dict lookup)."""
+    parts = scope.get("$parts")
+    if parts is not None:
+        parts.setdefault(key, []).append(number)
 
 
 def _indexed(item: Value, scope: Scope, path: str, index: int) -> Any:

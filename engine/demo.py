@@ -63,12 +63,16 @@ def run_demo(echo: Callable[[str], None]) -> None:
                 opened = [r.order_id for r in ledger.list_orders("demo-shop", OrderState.OPEN)]
                 for order_id in opened[:3]:
                     shop.set_order_state(int(order_id), PAID)
-                echo(f"the shop marks {min(3, len(opened))} open orders paid; the nightly re-check:")
+                echo(
+                    f"the shop marks {min(3, len(opened))} open orders paid; the nightly re-check:"
+                )
                 echo(sync.recheck().summary())
             finally:
                 sync.close()
             echo("")
             for line in render_lists(ledger, "demo-shop", ["reporting", "errors", "open"], 12):
                 echo(line)
-        echo(f"Yuki received {len(yuki.invoices)} invoices in {yuki.requests_served} requests; "
-             f"PrestaShop served {shop.requests_served} requests.")
+        echo(
+            f"Yuki received {len(yuki.invoices)} invoices in {yuki.requests_served} requests; "
+            f"PrestaShop served {shop.requests_served} requests."
+        )

@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from engine.expressions import to_text
 from engine.mapping import Pair, Payload
 from engine.render import plain
 
-_INDEX = re.compile(r"\[\d+\]")
+_STEP = re.compile(r"^(?P<name>[^\[]+)(?:\[(?P<index>\d+)\])?$")
 
 
 def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
@@ -23,17 +24,34 @@ def leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
         yield path, value
 
 
+def rule_key(path: str, parts: dict[str, list[int]]) -> str:
+    """`InvoiceLines.InvoiceLine[3].Product` → `InvoiceLines.InvoiceLine[#1].Product`: the
+    element's index replaced by the list part (rule) that made it."""
+    key = ""
+    for step in path.split("."):
+        match = _STEP.match(step)
+        name = match["name"] if match else step
+        key = f"{key}.{name}" if key else name
+        if match and match["index"] is not None:
+            made_by = parts.get(key, [])
+            index = int(match["index"])
+            key = f"{key}[#{made_by[index] if index < len(made_by) else 0}]"
+    return key
+
+
 def explain_payload(pair: Pair, payload: Payload) -> str:
     """One line per field: path = value  ← file:line  rule text."""
     rules = pair.target.rules.explain
+    parts: dict[str, list[int]] = {}
+    pair.target.apply({"order": payload.canonical}, payload.order_id, parts)
     lines = [f"order {payload.order_id} ({payload.rules}):"]
     for path, value in leaves(plain(payload.body)):
         if value is None or value == "":
             continue
-        rule_path = _INDEX.sub("[]", path)
-        while rule_path and rule_path not in rules:
-            rule_path = rule_path.rpartition(".")[0]
-        place, text = rules.get(rule_path, (None, ""))
+        key = rule_key(path, parts)
+        while key and key not in rules:
+            key = key.rpartition(".")[0]
+        place, text = rules.get(key, (None, ""))
         where = f"{place}  {' '.join(text.split())[:70]}" if place else "(literal)"
-        lines.append(f"  {path} = {value}  ← {where}")
+        lines.append(f"  {path} = {to_text(value)}  ← {where}")
     return "\n".join(lines)

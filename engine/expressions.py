@@ -117,6 +117,8 @@ def _attr(obj: Any, name: str) -> Any:
             pass
     if obj is None:
         raise Undefined_(f"cannot read {name!r} of nothing (the value is null)")
+    if isinstance(obj, str) and name in ("format", "format_map"):
+        raise SecurityError("str.format is not allowed in rules; use ~ to join text")
     result = _ENV.getattr(obj, name)
     if isinstance(result, Undefined):
         hint = getattr(result, "_undefined_hint", None) or ""
@@ -160,9 +162,22 @@ def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
 def _mul(left: Any, right: Any) -> Any:
     for sequence, count in ((left, right), (right, left)):
         repeated = isinstance(sequence, str | list | tuple) and isinstance(count, int)
-        if repeated and count * len(sequence) > MAX_REPEAT:
+        if repeated and count * _size(sequence) > MAX_REPEAT:
             raise SecurityError("repetition too large for a rule")
     return _no_float(left) * _no_float(right)
+
+
+def _size(value: Any, depth: int = 0) -> int:
+    """How much a sequence holds, nested sequences counted in full (a few levels deep)."""
+    if isinstance(value, str) or depth > 3 or not isinstance(value, list | tuple):
+        return len(value) if isinstance(value, str | list | tuple) else 1
+    return sum(_size(item, depth + 1) for item in value) or 1
+
+
+def _mod(left: Any, right: Any) -> Any:
+    if isinstance(left, str):
+        raise SecurityError("%-formatting is not allowed in rules; use ~ to join text")
+    return _no_float(left) % _no_float(right)
 
 
 def _div(left: Any, right: Any) -> Any:
@@ -177,6 +192,8 @@ def _floordiv(left: Any, right: Any) -> Any:
 def _pow(left: Any, right: Any) -> Any:
     if isinstance(right, int | Decimal) and abs(Decimal(right)) > MAX_EXPONENT:
         raise SecurityError("exponent too large for a rule")
+    if isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > 4096:
+        raise SecurityError("power too large for a rule")
     return _no_float(left) ** _no_float(right)
 
 
@@ -220,6 +237,13 @@ def _safe_range(*args: int) -> range:
 
 
 def _defined(obj: Any, name: str) -> bool:
+    if type(obj) is dict:
+        if name in obj:
+            return True
+        # Past a missing key `_attr` asks Jinja for an attribute, which for a plain dict is
+        # undefined unless dict has it (a method): skip building the Undefined_ message.
+        if not hasattr(dict, name):
+            return False
     try:
         _attr(obj, name)
     except Undefined_:
@@ -235,6 +259,7 @@ _RUNTIME: dict[str, Any] = {
     "_div": _div,
     "_floordiv": _floordiv,
     "_pow": _pow,
+    "_mod": _mod,
     "_text": to_text,
     "_defined": _defined,
     "Decimal": Decimal,
@@ -246,7 +271,7 @@ _RUNTIME: dict[str, Any] = {
 _BINOPS = {
     nodes.Add: "({} + {})",
     nodes.Sub: "({} - {})",
-    nodes.Mod: "({} % {})",
+    nodes.Mod: "_mod({}, {})",
     nodes.Mul: "_mul({}, {})",
     nodes.Div: "_div({}, {})",
     nodes.FloorDiv: "_floordiv({}, {})",

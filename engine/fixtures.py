@@ -59,14 +59,12 @@ def run_fixtures(folder: Path) -> FixtureReport:
 
 
 def _run_one(folder: Path, input_file: Path) -> list[str]:
-    stem = input_file.with_name(input_file.name.removesuffix(".input.json"))
-    settings_file = stem.with_suffix(".settings.yaml")
+    name = input_file.name.removesuffix(".input.json")
+    settings_file = input_file.with_name(f"{name}.settings.yaml")
     settings = load_settings_file(settings_file) if settings_file.exists() else {}
     document = json.loads(input_file.read_text(encoding="utf-8"), parse_float=Decimal)
-    expected_json, expected_xml = (
-        stem.with_suffix(".expected.json"),
-        stem.with_suffix(".expected.xml"),
-    )
+    expected_json = input_file.with_name(f"{name}.expected.json")
+    expected_xml = input_file.with_name(f"{name}.expected.xml")
     actual = produce(folder, document, settings)
     if isinstance(actual, Skipped):
         if not expected_json.exists():

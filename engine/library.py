@@ -332,7 +332,9 @@ def join_parts(parts: Iterable[object], separator: str = " ") -> str:
     >>> join_parts(["Lindengracht", "112", ""]), join_parts(["Meir", False, None, "10"])
     ('Lindengracht 112', 'Meir 10')
     """
-    return separator.join(str(p).strip() for p in parts if p not in (None, False, "") and str(p).strip())
+    return separator.join(
+        str(p).strip() for p in parts if p not in (None, False, "") and str(p).strip()
+    )
 
 
 def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
@@ -345,5 +347,10 @@ def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
 
 
 FUNCTIONS.update(
-    {"shop_line_amount": shop_line_amount, "priced_total": priced_total, "numbered": numbered, "join_parts": join_parts}
+    {
+        "shop_line_amount": shop_line_amount,
+        "priced_total": priced_total,
+        "numbered": numbered,
+        "join_parts": join_parts,
+    }
 )

@@ -32,8 +32,8 @@ def key_text(value: object) -> str:
     """Key values compare as text: 21, Decimal('21.00') and '21' are one key."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | Decimal):
-        number = Decimal(value)
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
         return format(number.normalize() if number != 0 else Decimal(0), "f")
     return str(value).strip()
 

@@ -16,19 +16,30 @@ from xml.sax.saxutils import escape
 from engine.expressions import to_text
 
 
-def xml_element(name: str, value: Any, out: list[str]) -> None:
+def xml_element(name: str, value: Any, out: list[str], depth: int = 0) -> None:
+    """Append `value` as element `name`, indented two spaces per level of `depth`."""
+    # Text and amounts first: this runs for every field of every payload.
+    kind = type(value)
+    if kind is str:
+        if value:
+            out.append(f"{'  ' * depth}<{name}>{escape(value)}</{name}>")
+        return
+    if kind is Decimal:  # to_text's own format; digits, sign and point need no escaping
+        out.append(f"{'  ' * depth}<{name}>{value:f}</{name}>")
+        return
     if value is None or value == "":
         return
+    pad = "  " * depth
     if isinstance(value, Mapping):
-        out.append(f"<{name}>")
+        out.append(f"{pad}<{name}>")
         for key, child in value.items():
-            xml_element(key, child, out)
-        out.append(f"</{name}>")
+            xml_element(key, child, out, depth + 1)
+        out.append(f"{pad}</{name}>")
     elif isinstance(value, list):
         for item in value:
-            xml_element(name, item, out)
+            xml_element(name, item, out, depth)
     else:
-        out.append(f"<{name}>{escape(to_text(value))}</{name}>")
+        out.append(f"{pad}<{name}>{escape(to_text(value))}</{name}>")
 
 
 def xml_document(
@@ -37,27 +48,14 @@ def xml_document(
     """One document holding an `item` element per (body, comment) — e.g. SalesInvoices."""
     out = ['<?xml version="1.0" encoding="utf-8"?>', f'<{root} xmlns="{escape(namespace)}">']
     for body, comment in bodies:
-        out.append(f"<{item}>")
+        out.append(f"  <{item}>")
         if comment:
-            out.append(f"<!-- {comment.replace('--', '- -')} -->")
+            out.append(f"    <!-- {comment.replace('--', '- -')} -->")
         for key, child in body.items():
-            xml_element(key, child, out)
-        out.append(f"</{item}>")
+            xml_element(key, child, out, 2)
+        out.append(f"  </{item}>")
     out.append(f"</{root}>")
-    return "\n".join(_indent(out)) + "\n"
-
-
-def _indent(lines: list[str]) -> Iterable[str]:
-    depth = 0
-    for line in lines:
-        closing = line.startswith("</")
-        opening = line.startswith("<") and not closing and not line.startswith(("<?", "<!--"))
-        self_contained = opening and "</" in line
-        if closing:
-            depth -= 1
-        yield "  " * max(depth, 0) + line
-        if opening and not self_contained:
-            depth += 1
+    return "\n".join(out) + "\n"
 
 
 def plain(value: Any) -> Any:

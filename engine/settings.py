@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,8 @@ def plain_data(value: Any) -> Any:
         return {k: plain_data(v) for k, v in value.items()}
     if isinstance(value, list):
         return [plain_data(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()  # YAML reads `from: 2025-01-01` as a date; settings keep text
     return value
 
 
@@ -62,4 +65,5 @@ def load_settings_file(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise UsageError(f"settings file {path} must hold one section per rule set")
-    return data
+    plain: dict[str, Any] = plain_data(data)
+    return plain

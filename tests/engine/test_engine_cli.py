@@ -140,7 +140,6 @@ def test_explain_names_the_yuki_rule_of_each_field(tmp_path: Path) -> None:
     assert f"mappings/yuki/mapping.yaml:{_line_of(YUKI_RULES, 'Date:')}:" in date
 
 
-@pytest.mark.xfail(strict=True, reason="explain keys list items by path: the last part wins")
 def test_explain_names_the_part_that_made_an_invoice_line(tmp_path: Path) -> None:
     result = _dry_run(write_json(tmp_path / "order.json", sample_document()), "--explain")
     quantity = next(
