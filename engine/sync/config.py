@@ -135,7 +135,7 @@ def _problem(error: jsonschema.ValidationError) -> str:
     """The schema's complaint — but never with the value of a credential in it."""
     if CREDENTIAL_FIELDS & {str(p) for p in error.absolute_path}:
         return "must be a reference like {env: NAME} or {secret: name}, never the secret itself"
-    return error.message
+    return str(error.message)
 
 
 def _secrets(path: Path) -> dict[str, str]:
