@@ -1,0 +1,82 @@
+"""The same pipeline for the second pair: Lightspeed eCom simulator → Factuursturen simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from connectors.simulators import factuursturen as factuursturen_sim
+from connectors.simulators import lightspeed as lightspeed_sim
+from connectors.simulators.factuursturen import FactuursturenSimulator
+from connectors.simulators.lightspeed import LightspeedSimulator
+from engine.ledger import Ledger, OrderState
+from engine.sync.config import Config, parse_config
+from engine.sync.pipeline import ShopSync
+
+
+@pytest.fixture()
+def systems() -> Iterator[tuple[LightspeedSimulator, FactuursturenSimulator]]:
+    shop, books = LightspeedSimulator(), FactuursturenSimulator()
+    with shop, books:
+        yield shop, books
+
+
+def config_for(folder: Path, shop: LightspeedSimulator, books: FactuursturenSimulator) -> Config:
+    return parse_config(
+        {
+            "ledger": "ledger.db",
+            "shops": [
+                {
+                    "name": "tea",
+                    "mapping": "lightspeed-factuursturen",
+                    "start": "2026-01-01",
+                    "source": {
+                        "type": "lightspeed", "url": shop.url,
+                        "key": {"env": "LS_KEY"}, "secret": {"env": "LS_SECRET"},
+                    },
+                    "target": {
+                        "type": "factuursturen", "url": books.url,
+                        "username": factuursturen_sim.DEMO_USERNAME, "api_key": {"env": "FS_KEY"},
+                    },
+                }
+            ],
+        },
+        folder,
+        environ={
+            "LS_KEY": lightspeed_sim.DEMO_KEY,
+            "LS_SECRET": lightspeed_sim.DEMO_SECRET,
+            "FS_KEY": factuursturen_sim.DEMO_API_KEY,
+        },
+    )
+
+
+def test_paid_orders_awaiting_shipment_become_concepts_on_one_client_per_customer(
+    tmp_path: Path, systems: tuple[LightspeedSimulator, FactuursturenSimulator]
+) -> None:
+    shop, books = systems
+    config = config_for(tmp_path, shop, books)
+    with Ledger.open(config.ledger_url) as ledger:
+        sync = ShopSync(config.shops[0], ledger)
+        report = sync.sync()
+        assert (report.seen, report.sent, report.failed, report.open) == (6, 2, 1, 3)
+        # ORD00101 and ORD00103 are one customer's: one client, two concept invoices.
+        assert list(books.clients) == ["3104501"]
+        assert sorted(s["savename"] for s in books.saved.values()) == [
+            "Bestelling ORD00101", "Bestelling ORD00103",
+        ]
+        failed = next(iter(ledger.list_orders("tea", OrderState.FAILED)))
+        assert failed.number == "ORD00104" and "valid EU VAT number" in (failed.reason or "")
+
+        # The shop marks an open order paid and awaiting shipment; the nightly re-check sends it.
+        waiting = ledger.get_order("tea", "8810002")
+        assert waiting is not None and waiting.state == OrderState.OPEN
+        shop.set_order_status(
+            8810002, "processing_awaiting_shipment", payment_status="paid"
+        )
+        recheck = sync.recheck()
+        sync.close()
+        assert recheck.sent == 1
+        assert ledger.get_order("tea", "8810002").state == OrderState.SENT  # type: ignore[union-attr]
+    assert len(books.saved) == 3
