@@ -46,32 +46,16 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.retry import RetryPolicy, call_with_retry
+from connectors.secret import Secret
 
 SYSTEM = "PrestaShop"
-KEY_ADVICE = (
-    "check the key in Advanced parameters > Webservice and that the webservice is enabled"
-)
+KEY_ADVICE = "check the key in Advanced parameters > Webservice and that the webservice is enabled"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 ID_BATCH = 100  # ids per filter[id]=[..|..] request: keeps URLs far below server limits
 
 log = logging.getLogger(__name__)
 
 JsonObject = dict[str, Any]
-
-
-class _Secret:
-    """Holds the key so that neither repr() nor vars() of the client shows it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<hidden>"
 
 
 class WebserviceDisabledError(AuthenticationError):
@@ -128,7 +112,7 @@ class PrestaShopClient:
         if not key:
             raise ValueError("a PrestaShop webservice key is required")
         self.base_url = _api_url(base_url)
-        self._key = _Secret(key)
+        self._key = Secret(key)
         self.timeout = timeout
         self.retry = retry if retry is not None else RetryPolicy()
         self.shop_timezone = shop_timezone
@@ -210,8 +194,10 @@ class PrestaShopClient:
             more = len(rows) == count
             if overlap:
                 first = rows[0] if rows else None
-                if first is not None and first["id"] == seen_at_low[-1] and (
-                    first["date_upd"] == low
+                if (
+                    first is not None
+                    and first["id"] == seen_at_low[-1]
+                    and (first["date_upd"] == low)
                 ):
                     rows = rows[1:]
                 else:
@@ -221,8 +207,9 @@ class PrestaShopClient:
                     more = len(rows) == count
                     given = set(seen_at_low)
                     # Only the ids still at `low` count for the offset of the next page.
-                    seen_at_low = [r["id"] for r in rows
-                                   if r["date_upd"] == low and r["id"] in given]
+                    seen_at_low = [
+                        r["id"] for r in rows if r["date_upd"] == low and r["id"] in given
+                    ]
                     rows = [r for r in rows if not (r["date_upd"] == low and r["id"] in given)]
             for row in rows:
                 if row["date_upd"] < low:
@@ -245,7 +232,7 @@ class PrestaShopClient:
 
         def documents() -> Iterator[JsonObject]:
             for start in range(0, len(wanted), batch_size):
-                batch = wanted[start:start + batch_size]
+                batch = wanted[start : start + batch_size]
                 rows = self._list(
                     "orders",
                     {"filter[id]": _any_of(batch), "display": "full", "sort": "[id_ASC]"},
@@ -291,17 +278,20 @@ class PrestaShopClient:
                 known[address["id"]] = address
         extra = sorted(
             {int(o[f]) for o in orders for f in ("id_address_invoice", "id_address_delivery")}
-            - set(known) - {0}
+            - set(known)
+            - {0}
         )
         for address in self._by_ids("addresses", extra):
             known[address["id"]] = address
         self._cache_countries({str(a.get("id_country", "")) for a in known.values()})
-        self._cache_products({
-            str(row.get("product_id", ""))
-            for o in orders
-            for row in _order_rows(o)
-            if not row.get("product_reference")
-        })
+        self._cache_products(
+            {
+                str(row.get("product_id", ""))
+                for o in orders
+                for row in _order_rows(o)
+                if not row.get("product_reference")
+            }
+        )
         for order in orders:
             yield self._document(order, customers, owned, known)
 
@@ -386,8 +376,13 @@ class PrestaShopClient:
                 raise TransientError(
                     SYSTEM, self._scrub(f"the connection failed while fetching {what}: {error}")
                 ) from None
-            log.debug("GET %s%s -> %s in %.3f s", self.base_url, path, response.status_code,
-                      time.perf_counter() - started)
+            log.debug(
+                "GET %s%s -> %s in %.3f s",
+                self.base_url,
+                path,
+                response.status_code,
+                time.perf_counter() - started,
+            )
             return self._parse(response, what), response.headers
 
         return call_with_retry(attempt, self.retry)
@@ -428,30 +423,29 @@ class PrestaShopClient:
         if status == 503 and any(code == "22" for code, _ in _errors(response.text)):
             raise WebserviceDisabledError(
                 SYSTEM,
-                "the shop's webservice is disabled: enable it in Advanced parameters > "
-                "Webservice",
+                "the shop's webservice is disabled: enable it in Advanced parameters > Webservice",
                 status=status,
             )
         if status >= 500:
             raise TransientError(
-                SYSTEM, f"the shop failed to answer the request for {what} (HTTP {status})"
-                f"{suffix}", status=status,
+                SYSTEM,
+                f"the shop failed to answer the request for {what} (HTTP {status}){suffix}",
+                status=status,
             )
         if status == 400:
             raise RejectedError(
                 SYSTEM, f"the shop refused the request for {what}{suffix}", status=status
             )
-        raise ProtocolError(
-            SYSTEM, f"unexpected HTTP {status} for {what}{suffix}", status=status
-        )
+        raise ProtocolError(SYSTEM, f"unexpected HTTP {status} for {what}{suffix}", status=status)
 
     def _json(self, response: httpx.Response, what: str) -> Any:
         text = response.text
         start = text.lstrip()[:1]
         content_type = response.headers.get("content-type", "").lower()
         if start == "<" or "html" in content_type:
-            kind = "an HTML page" if "<html" in text[:500].lower() or "html" in content_type \
-                else "XML"
+            kind = (
+                "an HTML page" if "<html" in text[:500].lower() or "html" in content_type else "XML"
+            )
             raise ProtocolError(
                 SYSTEM,
                 f"expected PrestaShop's JSON for {what} but got {kind}: check that the shop URL "
@@ -524,7 +518,7 @@ def _any_of(ids: Sequence[int]) -> str:
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _order_rows(order: JsonObject) -> list[JsonObject]:
@@ -568,9 +562,7 @@ def _errors(text: str) -> list[tuple[str, str]]:
         ]
     errors = body.get("errors", []) if isinstance(body, dict) else []
     return [
-        (str(e.get("code", "")), str(e.get("message", "")))
-        for e in errors
-        if isinstance(e, dict)
+        (str(e.get("code", "")), str(e.get("message", ""))) for e in errors if isinstance(e, dict)
     ]
 
 

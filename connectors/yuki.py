@@ -43,6 +43,7 @@ from connectors.errors import (
     TransientError,
 )
 from connectors.retry import RetryPolicy, call_with_retry
+from connectors.secret import Secret
 
 SYSTEM = "yuki"
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas" / "yuki"
@@ -134,24 +135,6 @@ class ArchiveDocument:
     reference: str
 
 
-# -- secrets ------------------------------------------------------------------------------------
-class _Secret:
-    """Holds a credential; prints as stars so it cannot slip into a log or a repr."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    __str__ = __repr__
-
-
 # -- transport ----------------------------------------------------------------------------------
 class YukiTransport(Transport):
     """zeep's requests transport, made offline for WSDLs, counting calls, mapping failures.
@@ -161,7 +144,7 @@ class YukiTransport(Transport):
     """
 
     def __init__(
-        self, *, timeout: float, session: requests.Session | None, secrets: Sequence[_Secret]
+        self, *, timeout: float, session: requests.Session | None, secrets: Sequence[Secret]
     ) -> None:
         super().__init__(  # type: ignore[no-untyped-call]
             session=session or requests.Session(), timeout=timeout, operation_timeout=timeout
@@ -190,17 +173,19 @@ class YukiTransport(Transport):
             text = scrub(f"{type(error).__name__}: {error}", self._secrets)
             raise TransientError(SYSTEM, f"connection to {address} failed ({text})") from None
         if response.status_code != 200:
-            raise _error_for_status(response.status_code, content, response.headers,
-                                    self._secrets)
+            raise _error_for_status(response.status_code, content, response.headers, self._secrets)
         return response
 
 
 def _error_for_status(
-    status: int, content: bytes, headers: Any, secrets: Sequence[_Secret]
+    status: int, content: bytes, headers: Any, secrets: Sequence[Secret]
 ) -> ConnectorError:
     if status == 429:
-        return RateLimitedError(SYSTEM, "too many requests (HTTP 429)",
-                                retry_after=_retry_after(headers.get("Retry-After")))
+        return RateLimitedError(
+            SYSTEM,
+            "too many requests (HTTP 429)",
+            retry_after=_retry_after(headers.get("Retry-After")),
+        )
     fault = parse_fault(content)
     if fault is not None:
         code, string, detail = fault
@@ -208,8 +193,9 @@ def _error_for_status(
     if status in (401, 403):
         return AuthenticationError(SYSTEM, f"access refused (HTTP {status})", status=status)
     if status >= 500:
-        return TransientError(SYSTEM, f"server error HTTP {status} without a SOAP fault",
-                              status=status)
+        return TransientError(
+            SYSTEM, f"server error HTTP {status} without a SOAP fault", status=status
+        )
     return ProtocolError(SYSTEM, f"unexpected HTTP {status}", status=status)
 
 
@@ -248,8 +234,17 @@ class SessionInvalidError(AuthenticationError):
     """Yuki no longer knows the session id: authenticate again and repeat the call."""
 
 
-_AUTH_WORDS = ("access key", "accesskey", "authenticat", "no rights", "not authorized",
-               "unauthorized", "access denied", "no access", "webservice rights")
+_AUTH_WORDS = (
+    "access key",
+    "accesskey",
+    "authenticat",
+    "no rights",
+    "not authorized",
+    "unauthorized",
+    "access denied",
+    "no access",
+    "webservice rights",
+)
 
 
 def fault_error(code: str, string: str, detail: str, status: int | None = 500) -> ConnectorError:
@@ -267,7 +262,7 @@ def fault_error(code: str, string: str, detail: str, status: int | None = 500) -
     return RejectedError(SYSTEM, message, status=status)
 
 
-def scrub(text: str, secrets: Sequence[_Secret]) -> str:
+def scrub(text: str, secrets: Sequence[Secret]) -> str:
     for secret in secrets:
         if secret.reveal():
             text = text.replace(secret.reveal(), "<secret>")
@@ -293,19 +288,20 @@ class YukiClient:
         self.base_url = base_url.rstrip("/")
         self.administration_id = administration_id
         self.soap_version = soap_version
-        self._access_key = _Secret(access_key)
+        self._access_key = Secret(access_key)
         self._retry = retry or RetryPolicy()
         self._clock = clock
-        self._session_id: _Secret | None = None
+        self._session_id: Secret | None = None
         self._session_expires = 0.0
-        self._secrets: list[_Secret] = [self._access_key]
-        self._transport = YukiTransport(timeout=timeout, session=transport,
-                                        secrets=self._secrets)
+        self._secrets: list[Secret] = [self._access_key]
+        self._transport = YukiTransport(timeout=timeout, session=transport, secrets=self._secrets)
         self._services: dict[str, Any] = {}
 
     def __repr__(self) -> str:
-        return (f"YukiClient(base_url={self.base_url!r}, "
-                f"administration_id={self.administration_id!r}, access_key=<secret>)")
+        return (
+            f"YukiClient(base_url={self.base_url!r}, "
+            f"administration_id={self.administration_id!r}, access_key=<secret>)"
+        )
 
     @property
     def calls_made(self) -> int:
@@ -332,8 +328,12 @@ class YukiClient:
         )
 
     def active_vat_codes(self) -> list[VatCode]:
-        result = self._call("Vat", "ActiveVATCodesList", session_param="sessionID",
-                            administrationID=self.administration_id)
+        result = self._call(
+            "Vat",
+            "ActiveVATCodesList",
+            session_param="sessionID",
+            administrationID=self.administration_id,
+        )
         # zeep unwraps ArrayOfVATCode into a plain list of VATCode objects
         codes = result if isinstance(result, list) else getattr(result, "VATCode", None) or []
         return [_vat_code(code) for code in codes]
@@ -349,8 +349,11 @@ class YukiClient:
         """
         document = _sales_invoices_element(xml_doc)
         result = self._call(
-            "Sales", "ProcessSalesInvoices", session_param="sessionId",
-            retry=retry, administrationId=self.administration_id,
+            "Sales",
+            "ProcessSalesInvoices",
+            session_param="sessionId",
+            retry=retry,
+            administrationId=self.administration_id,
             xmlDoc={"_value_1": document},
         )
         return _import_result(_any_root(result, "SalesInvoicesImportResponse"))
@@ -373,12 +376,18 @@ class YukiClient:
         first = start or date(2000, 1, 1)
         last = end or (date.today() + timedelta(days=1))
         result = self._call(
-            "Archive", "SearchDocuments", session_param="sessionID",
-            searchOption=search_option, searchText=text, folderID=0, tabID=0,
+            "Archive",
+            "SearchDocuments",
+            session_param="sessionID",
+            searchOption=search_option,
+            searchText=text,
+            folderID=0,
+            tabID=0,
             sortOrder="DocumentDateDesc",
             startDate=datetime.combine(first, datetime.min.time()),
             endDate=datetime.combine(last, datetime.min.time()),
-            numberOfRecords=limit, startRecord=1,
+            numberOfRecords=limit,
+            startRecord=1,
         )
         root = _any_root(result, "Documents", required=False)
         return [_archive_document(el) for el in _children(root, "Document")]
@@ -397,29 +406,33 @@ class YukiClient:
     def _session(self) -> str:
         if self._session_id is None or self._clock() >= self._session_expires:
             self._session_id = None
-            session_id = self._invoke("Sales", "Authenticate",
-                                      {"accessKey": self._access_key.reveal()})
+            session_id = self._invoke(
+                "Sales", "Authenticate", {"accessKey": self._access_key.reveal()}
+            )
             if not session_id:
                 raise AuthenticationError(SYSTEM, "Yuki returned no session for the access key")
-            self._session_id = _Secret(str(session_id))
+            self._session_id = Secret(str(session_id))
             self._secrets.append(self._session_id)
             lifetime = SESSION_LIFETIME - _SESSION_MARGIN
             self._session_expires = self._clock() + lifetime.total_seconds()
         return self._session_id.reveal()
 
     def _call(
-        self, service: str, operation: str, *, session_param: str,
-        retry: RetryPolicy | None = None, **params: Any,
+        self,
+        service: str,
+        operation: str,
+        *,
+        session_param: str,
+        retry: RetryPolicy | None = None,
+        **params: Any,
     ) -> Any:
         def attempt() -> Any:
             try:
-                return self._invoke(service, operation,
-                                    {session_param: self._session(), **params})
+                return self._invoke(service, operation, {session_param: self._session(), **params})
             except SessionInvalidError:
                 logger.info("yuki: session no longer valid, authenticating again")
                 self._session_id = None
-                return self._invoke(service, operation,
-                                    {session_param: self._session(), **params})
+                return self._invoke(service, operation, {session_param: self._session(), **params})
 
         return call_with_retry(attempt, retry or self._retry)
 
@@ -431,14 +444,14 @@ class YukiClient:
             raise
         except zeep.exceptions.Fault as fault:
             # Only reached for a fault inside an HTTP 200 answer; the transport maps the rest.
-            raise fault_error(str(fault.code or ""), scrub(str(fault.message), self._secrets),
-                              "") from None
+            raise fault_error(
+                str(fault.code or ""), scrub(str(fault.message), self._secrets), ""
+            ) from None
         except (zeep.exceptions.Error, etree.XMLSyntaxError, ValueError, TypeError) as error:
             text = scrub(f"{type(error).__name__}: {error}", self._secrets)
             raise ProtocolError(SYSTEM, f"{operation}: unreadable answer ({text})") from None
         finally:
-            logger.debug("yuki %s.%s took %.3fs", service, operation,
-                         time.perf_counter() - started)
+            logger.debug("yuki %s.%s took %.3fs", service, operation, time.perf_counter() - started)
 
 
 # -- reading answers ------------------------------------------------------------------------------
@@ -448,11 +461,11 @@ def _sales_invoices_element(xml_doc: str | bytes) -> etree._Element:
     try:
         document = etree.fromstring(raw, _SAFE_PARSER)
     except etree.XMLSyntaxError as error:
-        raise RejectedError(SYSTEM, f"the SalesInvoices document is not well-formed: {error}",
-                            status=None) from None
+        raise RejectedError(
+            SYSTEM, f"the SalesInvoices document is not well-formed: {error}", status=None
+        ) from None
     if etree.QName(document).localname != "SalesInvoices":
-        raise RejectedError(SYSTEM, "the document's root element is not SalesInvoices",
-                            status=None)
+        raise RejectedError(SYSTEM, "the document's root element is not SalesInvoices", status=None)
     return document
 
 

@@ -18,27 +18,10 @@ from typing import Any
 import jsonschema
 import yaml
 
+from connectors.secret import Secret
 from engine.errors import ConfigError
 from engine.paths import SCHEMAS_DIR
 from engine.settings import load_settings_file
-
-
-class Secret:
-    """A credential. `reveal()` is the only way to its value."""
-
-    __slots__ = ("_value", "origin")
-
-    def __init__(self, value: str, origin: str) -> None:
-        self._value = value
-        self.origin = origin
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret({self.origin}, ***)"
-
-    __str__ = __repr__
 
 
 @dataclass

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from connectors.errors import NotFoundError, RejectedError, TransientError
 from connectors.retry import NO_RETRY, RetryPolicy
+from connectors.secret import Secret
 from engine.errors import ConfigError
 from engine.mapping import Pair, Payload
-from engine.sync.config import Secret, ShopConfig
+from engine.sync.config import ShopConfig
 
 
 @dataclass(frozen=True)
