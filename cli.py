@@ -24,7 +24,7 @@ from engine.errors import MapperError, MappingError
 from engine.explain import explain_payload
 from engine.fixtures import run_fixtures
 from engine.ledger import Ledger
-from engine.mapping import Pair, Payload, Skipped, load_rule_set
+from engine.mapping import Pair, Skipped, load_rule_set
 from engine.settings import load_settings_file
 from engine.sync import recheck_open, sync_pass
 from engine.sync.config import load_config
@@ -85,7 +85,7 @@ def dry_run(
     """Map the order documents in FILE without sending anything; print the payloads."""
     settings = load_settings_file(settings_file) if settings_file else {}
     pair = Pair.load(mapping_name, settings, str(settings_file or "settings"))
-    payloads: list[Payload] = []
+    writer = pair.writer(output_format)  # payloads are printed as they are made: streamed
     turned_away = bad_input = 0
     for document in read_documents(file):
         if isinstance(document, InputProblem):
@@ -111,12 +111,10 @@ def dry_run(
                 if failure.resolution:
                     click.echo(f"  Resolution: {failure.resolution}", err=True)
             continue
-        payloads.append(outcome)
-    if payloads:
-        click.echo(pair.render(payloads, output_format), nl=False)
-    if explain:
-        for payload in payloads:
-            click.echo(explain_payload(pair, payload), err=True)
+        click.echo(writer.write(outcome), nl=False)
+        if explain:
+            click.echo(explain_payload(pair, outcome), err=True)
+    click.echo(writer.end(), nl=False)
     if bad_input:
         sys.exit(EXIT_BAD_INPUT)
     if turned_away:

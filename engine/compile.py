@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import NoneType
 from typing import Any
 
 import jsonschema
@@ -20,6 +21,7 @@ from jinja2.exceptions import SecurityError, UndefinedError
 
 from engine.errors import MappingError, Place, RuleError
 from engine.expressions import (
+    INLINE,
     ExpressionError,
     Scope,
     Undefined_,
@@ -305,15 +307,15 @@ class _Compiler:
     def text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
         try:
             if spec.startswith("$"):
-                function = compile_jsonpath(spec, many=many)
-            elif is_template(spec):
-                function, _ = compile_jinja(spec, self.functions, FILTERS)
-            else:
-                return constant(spec)
+                return _guarded(compile_jsonpath(spec, many=many), place, path)
+            if is_template(spec):
+                converter = _error_converter(place, path)
+                function, _ = compile_jinja(spec, self.functions, FILTERS, converter)
+                return function
+            return constant(spec)
         except ExpressionError as error:
             line_place = Place(place.file, place.line + error.line - 1, place.column)
             raise RuleError(str(error), line_place, path) from None
-        return _guarded(function, place, path)
 
     def object(self, spec: LocatedDict, path: str, key: str) -> Value:
         fields = [
@@ -325,14 +327,11 @@ class _Compiler:
                     f"{path}.{name}" if path else name,
                     key=f"{key}.{name}" if key else name,
                 ),
+                value,
             )
             for name, value in spec.items()
         ]
-
-        def build(scope: Scope) -> dict[str, Any]:
-            return {name: value(scope) for name, value in fields}
-
-        return build
+        return _object_builder(fields)
 
     def lets(self, spec: LocatedDict, path: str) -> list[tuple[str, Value]]:
         return [
@@ -361,60 +360,48 @@ class _Compiler:
             else None
         )
         lets = self.lets(spec["let"], f"{path}[] let ") if "let" in spec else []
-        names = [name for name, _ in lets]
-        if "each" not in spec:
+        each = (
+            self.text(spec["each"], spec.places["each"], f"{path}[] each", many=True)
+            if "each" in spec
+            else None
+        )
+        as_name = spec.get("as", "")
+        names = [as_name, *(name for name, _ in lets)] if each else [name for name, _ in lets]
+        each_place = spec.places.get("each")
 
-            def single(scope: Scope, out: list[Any]) -> None:
-                saved = [scope.get(n, _MISSING) for n in names]
-                try:
-                    try:
-                        for name, value in lets:
-                            scope[name] = value(scope)
-                        wanted = when is None or when(scope)
-                    except MappingError as error:
-                        _relabel(error, path, len(out))
-                        raise
-                    if wanted:
-                        out.append(_indexed(item, scope, path, len(out)))
-                        _note_part(scope, key, number)
-                finally:
-                    for name, old in zip(names, saved):
-                        _restore(scope, name, old)
-
-            return single
-        each = self.text(spec["each"], spec.places["each"], f"{path}[] each", many=True)
-        as_name = spec["as"]
-        all_names = [as_name, *names]
-
-        def repeat(scope: Scope, out: list[Any]) -> None:
-            elements = each(scope)
-            if elements is None:
-                return
-            if not isinstance(elements, list | tuple):
-                raise MappingError(
-                    f"`each` must give a list, got {type(elements).__name__}",
-                    field=f"{path}[]",
-                    place=spec.places["each"],
-                )
-            saved = [scope.get(n, _MISSING) for n in all_names]
+        def add(scope: Scope, out: list[Any]) -> None:
+            """Append this part's element(s) to `out`; the scope's names are restored after."""
+            if each is None:
+                elements: Any = (None,)
+            else:
+                elements = each(scope)
+                if elements is None:
+                    return
+                if not isinstance(elements, list | tuple):
+                    raise MappingError(
+                        f"`each` must give a list, got {type(elements).__name__}",
+                        field=f"{path}[]",
+                        place=each_place,
+                    )
+            saved = [scope.get(n, _MISSING) for n in names]
             try:
                 for element in elements:
-                    scope[as_name] = element
+                    if each is not None:
+                        scope[as_name] = element
                     try:
                         for name, value in lets:
                             scope[name] = value(scope)
-                        wanted = when is None or when(scope)
+                        if when is None or when(scope):
+                            out.append(item(scope))
+                            _note_part(scope, key, number)
                     except MappingError as error:
                         _relabel(error, path, len(out))
                         raise
-                    if wanted:
-                        out.append(_indexed(item, scope, path, len(out)))
-                        _note_part(scope, key, number)
             finally:
-                for name, old in zip(all_names, saved):
+                for name, old in zip(names, saved):
                     _restore(scope, name, old)
 
-        return repeat
+        return add
 
     def checks(self, spec: LocatedList) -> list[_Check]:
         compiled = []
@@ -451,12 +438,48 @@ def _note_part(scope: Scope, key: str, number: int) -> None:
         parts.setdefault(key, []).append(number)
 
 
-def _indexed(item: Value, scope: Scope, path: str, index: int) -> Any:
-    try:
-        return item(scope)
-    except MappingError as error:
-        _relabel(error, path, index)
-        raise
+def _object_builder(fields: list[tuple[str, Value, Any]]) -> Value:
+    """One generated function that builds the object: `{"a": <expression a>, "b": "literal",
+    ...}` — the fields' expressions written in place, no call per field. Only when it fails
+    are the fields run one by one, to find and name the field at fault."""
+    namespace: dict[str, Any] = {"__builtins__": {}, "_MappingError": MappingError}
+    entries = []
+    for index, (name, value, spec) in enumerate(fields):
+        literal = isinstance(spec, str | int | float | bool | NoneType) and not (
+            isinstance(spec, str) and (spec.startswith("$") or is_template(spec))
+        )
+        inline = INLINE.get(value)
+        if literal:
+            entries.append(f"{name!r}: {spec!r}")
+        elif inline is not None and _compatible(namespace, inline[1]):
+            namespace.update(inline[1])
+            entries.append(f"{name!r}: {inline[0]}")
+        else:
+            namespace[f"_f{index}"] = value
+            entries.append(f"{name!r}: _f{index}(s)")
+    namespace["_fields"] = [value for _, value, _ in fields]
+    source = (
+        "def build(s):\n"
+        "    try:\n"
+        "        return {" + ", ".join(entries) + "}\n"
+        "    except _Exception:\n"
+        "        for field in _fields:\n"
+        "            field(s)  # raises the field's own error, naming it\n"
+        "        raise\n"
+    )
+    namespace.setdefault("_Exception", Exception)
+    exec(compile(source, "<object>", "exec"), namespace)  # noqa: S102 — built from field names
+    builder: Value = namespace["build"]
+    return builder
+
+
+def _compatible(namespace: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """Two expressions' namespaces can be merged when no name means two things."""
+    return all(
+        namespace.get(name, obj) is obj
+        for name, obj in extra.items()
+        if name not in ("_rule", "_on_error")
+    )
 
 
 def _relabel(error: MappingError, path: str, index: int) -> None:
@@ -468,29 +491,39 @@ def _relabel(error: MappingError, path: str, index: int) -> None:
 
 
 def _guarded(function: Value, place: Place, path: str) -> Value:
-    """Turn what can go wrong inside an expression into a MappingError naming the rule."""
+    """Turn what can go wrong inside a JSONPath read into a MappingError naming the rule."""
 
     def run(scope: Scope) -> Any:
         try:
             return function(scope)
-        except MappingError:
-            raise
-        except Undefined_ as error:
-            raise MappingError(str(error), field=path, place=place) from None
-        except KeyError as error:
-            raise MappingError(f"{error.args[0]!r} is undefined", field=path, place=place) from None
-        except MoneyFormatError as error:
-            raise MappingError(str(error), field=path, place=place) from None
-        except SecurityError as error:
-            raise MappingError(
-                f"refused by the sandbox: {error}", field=path, place=place
-            ) from None
-        except UndefinedError as error:  # Jinja's filters: sum(attribute='no_such_field')
-            raise MappingError(str(error), field=path, place=place) from None
-        except (TypeError, ValueError, ArithmeticError, AttributeError) as error:
-            raise MappingError(_plain(error), field=path, place=place) from None
+        except Exception as error:
+            raise _mapping_error(error, place, path) from None
 
     return run
+
+
+def _error_converter(place: Place, path: str) -> Callable[[Exception], BaseException]:
+    def convert(error: Exception) -> BaseException:
+        return _mapping_error(error, place, path)
+
+    return convert
+
+
+def _mapping_error(error: Exception, place: Place, path: str) -> BaseException:
+    """What the user reads when an expression fails on an order; other errors pass unchanged."""
+    if isinstance(error, MappingError):
+        return error
+    if isinstance(error, Undefined_ | MoneyFormatError | UndefinedError):
+        message = str(error)  # UndefinedError: Jinja's filters, e.g. sum(attribute='no_such')
+    elif isinstance(error, KeyError):
+        message = f"{error.args[0]!r} is undefined"
+    elif isinstance(error, SecurityError):
+        message = f"refused by the sandbox: {error}"
+    elif isinstance(error, TypeError | ValueError | ArithmeticError | AttributeError):
+        message = _plain(error)
+    else:
+        return error
+    return MappingError(message, field=path, place=place)
 
 
 def _plain(error: Exception) -> str:

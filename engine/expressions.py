@@ -13,6 +13,7 @@ top-level keys, `settings`, `let` names, loop variables) to data.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -263,6 +264,10 @@ _RUNTIME: dict[str, Any] = {
     "_text": to_text,
     "_defined": _defined,
     "Decimal": Decimal,
+    "_M": object(),  # "no such key" for the inline field reads
+    "_Exception": Exception,
+    "_type": type,
+    "_dict": dict,
     "__builtins__": {},
 }
 
@@ -296,6 +301,11 @@ class _Translator:
         self.functions = functions
         self.filters = filters
         self.namespace: dict[str, Any] = dict(_RUNTIME)
+        self.counter = 0
+
+    def fresh(self) -> int:
+        self.counter += 1
+        return self.counter
 
     def bind(self, prefix: str, name: str, obj: Any) -> str:
         key = f"{prefix}_{name}"
@@ -321,7 +331,13 @@ class _Translator:
             return f"s[{node.name!r}]"
         if isinstance(node, nodes.Getattr):
             _refuse_private(node.attr, node.lineno)
-            return f"_attr({self.expr(node.node)}, {node.attr!r})"
+            # Fields of plain dicts (all JSON input) are read inline; anything else goes through
+            # the sandbox in _attr.
+            n = self.fresh()
+            return (
+                f"(_o{n}[{node.attr!r}] if _type(_o{n} := {self.expr(node.node)}) is _dict "
+                f"and {node.attr!r} in _o{n} else _attr(_o{n}, {node.attr!r}))"
+            )
         if isinstance(node, nodes.Getitem):
             if isinstance(node.arg, nodes.Slice):
                 return f"{self.expr(node.node)}[{self.slice(node.arg)}]"
@@ -384,6 +400,11 @@ class _Translator:
 
     def filter(self, node: nodes.Filter) -> str:
         name = node.name
+        if name == "decimal" and not node.args and not node.kwargs and node.node is not None:
+            # The commonest filter, written in place: a Decimal is already one.
+            n = self.fresh()
+            key = self.bind("f", name, self.filters[name])
+            return f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is Decimal else {key}(_o{n}))"
         func = self.filters.get(name) or _JINJA_FILTERS.get(name)
         if func is None:
             raise ExpressionError(f"unknown filter {name!r}", node.lineno)
@@ -453,6 +474,12 @@ def _number_literal(value: float) -> str:
 _RUNTIME["_env"] = _ENV
 _RUNTIME["_evalctx"] = nodes.EvalContext(_ENV)
 
+# Compiled rule function → (Python expression, its namespace): lets an object's fields be
+# written into one generated function (see engine/compile.py _object_builder).
+INLINE: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
 _JINJA_MARK = re.compile(r"{{|{%|{#")
 
 
@@ -461,7 +488,10 @@ def is_template(text: str) -> bool:
 
 
 def compile_jinja(
-    source: str, functions: Mapping[str, Any], filters: Mapping[str, Any]
+    source: str,
+    functions: Mapping[str, Any],
+    filters: Mapping[str, Any],
+    on_error: Callable[[Exception], BaseException] | None = None,
 ) -> tuple[Value, str]:
     """Compile a rule string holding `{{ … }}` into a Value and the Python source it became.
 
@@ -486,8 +516,22 @@ def compile_jinja(
             else:
                 pieces.append(f"_text({translator.expr(node)})")
         body = "(" + " + ".join(pieces) + ")" if pieces else "''"
-    code = compile(f"lambda s: {body}", "<rule>", "eval")
-    function: Value = eval(code, translator.namespace)  # noqa: S307 — source built by the translator above
+    # One Python function per rule value: the expression, and (when asked) the translation of
+    # what can go wrong into the caller's error, without a second call frame per value.
+    if on_error is None:
+        source_code = f"def _rule(s):\n    return {body}\n"
+    else:
+        translator.namespace["_on_error"] = on_error
+        source_code = (
+            "def _rule(s):\n"
+            "    try:\n"
+            f"        return {body}\n"
+            "    except _Exception as error:\n"
+            "        raise _on_error(error) from None\n"
+        )
+    exec(compile(source_code, "<rule>", "exec"), translator.namespace)  # noqa: S102 — source built by the translator above
+    function: Value = translator.namespace["_rule"]
+    INLINE[function] = (body, translator.namespace)
     return function, body
 
 

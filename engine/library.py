@@ -19,10 +19,11 @@ from decimal import (
     ROUND_HALF_UP,
     Decimal,
 )
+from functools import lru_cache
 from typing import Any
 
 from engine.countries import country_name, eu_members, is_eu, iso_code
-from engine.money import money, round_to, split, to_decimal
+from engine.money import CENT, money, round_to, split, to_decimal
 from engine.vatnumber import check_vat_number
 
 
@@ -33,7 +34,7 @@ def decimals(value: object, places: int = 2) -> Decimal:
     >>> decimals("21.000", 2), decimals("3.33335", 4)
     (Decimal('21.00'), Decimal('3.3334'))
     """
-    return round_to(to_decimal(value), places)
+    return round_to((value if type(value) is Decimal else to_decimal(value)), places)
 
 
 def price(value: object, places: int = 4) -> Decimal:
@@ -42,7 +43,7 @@ def price(value: object, places: int = 4) -> Decimal:
     >>> price("14.880000"), price(Decimal("10") / 3), price("7")
     (Decimal('14.88'), Decimal('3.3333'), Decimal('7.00'))
     """
-    rounded = round_to(to_decimal(value), places)
+    rounded = round_to((value if type(value) is Decimal else to_decimal(value)), places)
     cents = round_to(rounded, 2)
     return cents if cents == rounded else rounded.normalize()
 
@@ -53,11 +54,15 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     >>> unit_price("10.00", "3"), unit_price("59.90", "2")
     (Decimal('3.3333'), Decimal('29.95'))
     """
-    qty = to_decimal(quantity)
+    qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
+    if qty == 1:
+        return price(amount, places)
     if qty == 0:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
-    return price(to_decimal(amount) / qty, places)
+    return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
 
+
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
 
 _SHOP_ROUNDING = {
     0: ROUND_CEILING,  # PS_ROUND_UP
@@ -75,9 +80,9 @@ def shop_round(value: object, mode: object = 2, places: int = 2) -> Decimal:
     >>> shop_round("2.345", 2), shop_round("2.345", 4), shop_round("2.341", 0), shop_round("2.345", 5)
     (Decimal('2.35'), Decimal('2.34'), Decimal('2.35'), Decimal('2.35'))
     """
-    number = to_decimal(value)
-    code = int(to_decimal(mode))
-    quantum = Decimal(1).scaleb(-places)
+    number = value if type(value) is Decimal else to_decimal(value)
+    code = mode if type(mode) is int else int(to_decimal(mode))
+    quantum = _QUANTUM[places]
     if code == 5:
         down = number.quantize(quantum, rounding=ROUND_DOWN)
         if abs(number - down) * 2 != quantum:
@@ -120,11 +125,12 @@ def vat_rate(value: object) -> Decimal:
     >>> vat_rate("0.21"), vat_rate("21.000"), vat_rate("5.50"), vat_rate(0)
     (Decimal('21'), Decimal('21'), Decimal('5.5'), Decimal('0'))
     """
-    rate = to_decimal(value)
+    rate = value if type(value) is Decimal else to_decimal(value)
     if 0 < rate < 1:
         rate = rate * 100
     rate = round_to(rate, 2)
-    return rate.to_integral_value() if rate == rate.to_integral_value() else rate.normalize()
+    whole = rate.to_integral_value()
+    return whole if rate == whole else rate.normalize()
 
 
 def rate_between(incl: object, excl: object) -> Decimal:
@@ -136,7 +142,10 @@ def rate_between(incl: object, excl: object) -> Decimal:
     >>> rate_between("10.900000", "10.000000"), rate_between("5.00", "5.00")
     (Decimal('0.09'), Decimal('0'))
     """
-    gross, net = to_decimal(incl), to_decimal(excl)
+    gross, net = (
+        (incl if type(incl) is Decimal else to_decimal(incl)),
+        (excl if type(excl) is Decimal else to_decimal(excl)),
+    )
     if net == 0:
         return Decimal(0)
     return gross / net - 1
@@ -168,6 +177,10 @@ def local_date(value: object) -> str:
     >>> local_date("2019-01-30 01:02:12"), local_date("2026-03-01T23:30:00+01:00")
     ('2019-01-30', '2026-03-01')
     """
+    return _local_date(value if isinstance(value, str) else str(value))
+
+
+def _local_date(value: str) -> str:
     text = str(value).strip()
     if not _DATE_PREFIX.match(text) or text.startswith("0000-00-00"):
         raise ValueError(f"expected a date like 2019-01-30 or 2019-01-30 01:02:12, got {value!r}")
@@ -175,7 +188,12 @@ def local_date(value: object) -> str:
 
 
 def parse_date(value: object) -> dt.date:
-    return dt.date.fromisoformat(local_date(value))
+    return _parse_date(local_date(value))
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(iso: str) -> dt.date:
+    return dt.date.fromisoformat(iso)
 
 
 # -- countries and addresses --------------------------------------------------------------------
@@ -302,11 +320,12 @@ def shop_line_amount(
     >>> shop_line_amount("1.666666", 3, 1, 2), shop_line_amount("1.666666", 3, 2, 2)
     (Decimal('5.01'), Decimal('5.00'))
     """
-    qty = to_decimal(quantity)
-    mode = to_decimal(round_mode)
-    if int(to_decimal(round_type or 0)) == 1:
+    qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
+    mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
+    kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
+    if kind == 1:
         return shop_round(unit, mode) * qty
-    return shop_round(to_decimal(unit) * qty, mode)
+    return shop_round((unit if type(unit) is Decimal else to_decimal(unit)) * qty, mode)
 
 
 def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal:
@@ -322,7 +341,11 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
     total = Decimal("0.00")
     for line in lines:
         qty = to_decimal(line["quantity"])
-        total += money(qty * unit_price(line["amount_incl"], qty, places))
+        amount = to_decimal(line["amount_incl"])
+        if qty == 1 and amount == amount.quantize(CENT):
+            total += amount  # one item at a price in cents: nothing to lose
+        else:
+            total += money(qty * unit_price(amount, qty, places))
     return total
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,7 @@ class LookupIndex:
     name: str
     width: int
     rows: dict[tuple[str, ...], list[Mapping[str, Any]]]
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def find(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
         if len(values) != self.width:
@@ -107,12 +108,25 @@ def _date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+_MISS = object()
+MEMO_SIZE = 10_000
+
+
 def lookup_function(scope: Mapping[str, Any], name: str, *values: object, on: object = None) -> Any:
-    """The `lookup(...)` rules call; the tenant's indexes travel in the scope."""
+    """The `lookup(...)` rules call; the tenant's indexes travel in the scope. Answers are
+    remembered per tenant: the same few keys come back on every order."""
     indexes: Mapping[str, LookupIndex] = scope["$lookups"]
-    if name not in indexes:
+    index = indexes.get(name)
+    if index is None:
         raise ValueError(f"no lookup table {name!r} (tables: {', '.join(indexes) or 'none'})")
-    return indexes[name].find(values, parse_date(on) if on else None)
+    memo_key = (values, on)
+    found = index.memo.get(memo_key, _MISS)
+    if found is _MISS:
+        found = index.find(values, parse_date(on) if on else None)
+        if len(index.memo) >= MEMO_SIZE:
+            index.memo.clear()
+        index.memo[memo_key] = found
+    return found
 
 
 lookup_function.needs_scope = True  # type: ignore[attr-defined]

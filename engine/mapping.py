@@ -16,7 +16,7 @@ from engine.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
 from engine.errors import MappingError, UsageError
 from engine.expressions import to_text
 from engine.paths import mappings_dir
-from engine.render import json_text, without_empty, xml_document
+from engine.render import XmlDocumentWriter, json_text, without_empty
 
 
 @dataclass(frozen=True)
@@ -141,19 +141,47 @@ class Pair:
 
     def render(self, payloads: Iterable[Payload], output_format: str | None = None) -> str:
         """XML: one document holding every payload; JSON: one line per payload."""
+        writer = self.writer(output_format)
+        return "".join(writer.write(p) for p in payloads) + writer.end()
+
+    def writer(self, output_format: str | None = None) -> PayloadWriter:
+        """A writer that turns payloads into text one by one (streamed, nothing kept)."""
         fmt = self.target.rules.format
         chosen = output_format or fmt.get("type", "json")
         if chosen == "xml":
             if fmt.get("type") != "xml":
                 raise UsageError(f"{self.target.rules.name} payloads are JSON; use --format json")
-            return xml_document(
-                fmt["root"],
-                fmt.get("namespace", ""),
-                fmt["item"],
-                ((p.body, f"order {p.order_id} by mapper: {p.rules}") for p in payloads),
+            return XmlPayloadWriter(
+                XmlDocumentWriter(fmt["root"], fmt.get("namespace", ""), fmt["item"])
             )
-        return "".join(
-            json_text({"order": p.order_id, "rules": p.rules, "payload": without_empty(p.body)})
-            + "\n"
-            for p in payloads
-        )
+        return JsonLinesWriter()
+
+
+class PayloadWriter:
+    def write(self, payload: Payload) -> str:
+        raise NotImplementedError
+
+    def end(self) -> str:
+        return ""
+
+
+class XmlPayloadWriter(PayloadWriter):
+    def __init__(self, document: XmlDocumentWriter) -> None:
+        self.document = document
+
+    def write(self, payload: Payload) -> str:
+        comment = f"order {payload.order_id} by mapper: {payload.rules}"
+        return self.document.element(payload.body, comment)
+
+    def end(self) -> str:
+        return self.document.end()
+
+
+class JsonLinesWriter(PayloadWriter):
+    def write(self, payload: Payload) -> str:
+        line = {
+            "order": payload.order_id,
+            "rules": payload.rules,
+            "payload": without_empty(payload.body),
+        }
+        return json_text(line) + "\n"

@@ -24,6 +24,16 @@ def to_decimal(value: object) -> Decimal:
     Floats are refused: a float has already lost the cent it was meant to carry, so the fetch
     must parse JSON numbers as Decimal.
     """
+    kind = type(value)
+    if kind is Decimal:
+        return value  # type: ignore[return-value]
+    if kind is str:
+        try:
+            result = Decimal(value)  # type: ignore[arg-type]
+        except InvalidOperation:
+            raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}") from None
+        if result.is_finite():
+            return result
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):
@@ -59,7 +69,7 @@ def money(value: object) -> Decimal:
     >>> money("16.505000")
     Decimal('16.51')
     """
-    return round_to(to_decimal(value), 2)
+    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def split(total: Decimal, weights: Sequence[Decimal], places: int = 2) -> list[Decimal]:

@@ -15,47 +15,84 @@ from xml.sax.saxutils import escape
 
 from engine.expressions import to_text
 
+_PADS = ["  " * depth for depth in range(16)]
+
+
+def _escape(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        return escape(text)
+    return text
+
 
 def xml_element(name: str, value: Any, out: list[str], depth: int = 0) -> None:
     """Append `value` as element `name`, indented two spaces per level of `depth`."""
     # Text and amounts first: this runs for every field of every payload.
     kind = type(value)
+    pad = _PADS[depth] if depth < 16 else "  " * depth
     if kind is str:
         if value:
-            out.append(f"{'  ' * depth}<{name}>{escape(value)}</{name}>")
+            out.append(f"{pad}<{name}>{_escape(value)}</{name}>")
         return
     if kind is Decimal:  # to_text's own format; digits, sign and point need no escaping
-        out.append(f"{'  ' * depth}<{name}>{value:f}</{name}>")
+        out.append(f"{pad}<{name}>{value:f}</{name}>")
         return
-    if value is None or value == "":
+    if value is None:
         return
-    pad = "  " * depth
     if isinstance(value, Mapping):
         out.append(f"{pad}<{name}>")
+        inner = _PADS[depth + 1] if depth < 15 else "  " * (depth + 1)
         for key, child in value.items():
-            xml_element(key, child, out, depth + 1)
+            child_kind = type(child)
+            if child_kind is str:
+                if child:
+                    out.append(f"{inner}<{key}>{_escape(child)}</{key}>")
+            elif child_kind is Decimal:
+                out.append(f"{inner}<{key}>{child:f}</{key}>")
+            elif child is not None:
+                xml_element(key, child, out, depth + 1)
         out.append(f"{pad}</{name}>")
     elif isinstance(value, list):
         for item in value:
             xml_element(name, item, out, depth)
     else:
-        out.append(f"{pad}<{name}>{escape(to_text(value))}</{name}>")
+        text = to_text(value)
+        if text:
+            out.append(f"{pad}<{name}>{_escape(text)}</{name}>")
+
+
+class XmlDocumentWriter:
+    """Writes one document holding an `item` element per payload, element by element, so a
+    large batch is streamed and no payload is kept once written."""
+
+    def __init__(self, root: str, namespace: str, item: str) -> None:
+        self.root, self.namespace, self.item = root, namespace, item
+        self.started = False
+
+    def element(self, body: Mapping[str, Any], comment: str = "") -> str:
+        out: list[str] = []
+        if not self.started:
+            out.append('<?xml version="1.0" encoding="utf-8"?>')
+            out.append(f'<{self.root} xmlns="{escape(self.namespace)}">')
+            self.started = True
+        out.append(f"  <{self.item}>")
+        if comment:
+            out.append(f"    <!-- {comment.replace('--', '- -')} -->")
+        for key, child in body.items():
+            xml_element(key, child, out, 2)
+        out.append(f"  </{self.item}>")
+        return "\n".join(out) + "\n"
+
+    def end(self) -> str:
+        return f"</{self.root}>\n" if self.started else ""
 
 
 def xml_document(
     root: str, namespace: str, item: str, bodies: Iterable[tuple[Mapping[str, Any], str]]
 ) -> str:
     """One document holding an `item` element per (body, comment) — e.g. SalesInvoices."""
-    out = ['<?xml version="1.0" encoding="utf-8"?>', f'<{root} xmlns="{escape(namespace)}">']
-    for body, comment in bodies:
-        out.append(f"  <{item}>")
-        if comment:
-            out.append(f"    <!-- {comment.replace('--', '- -')} -->")
-        for key, child in body.items():
-            xml_element(key, child, out, 2)
-        out.append(f"  </{item}>")
-    out.append(f"</{root}>")
-    return "\n".join(out) + "\n"
+    writer = XmlDocumentWriter(root, namespace, item)
+    parts = [writer.element(body, comment) for body, comment in bodies]
+    return "".join(parts) + writer.end()
 
 
 def plain(value: Any) -> Any:

@@ -7,6 +7,7 @@ could not be made — VIES being down never makes a number invalid.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
@@ -26,6 +27,7 @@ class VatNumber:
         return self.status == "valid"
 
 
+@lru_cache(maxsize=4096)
 def check_vat_number(raw: str | None) -> VatNumber:
     """Normalise and check an EU VAT number, as an ICP invoice needs it.
 
