@@ -9,7 +9,7 @@ tree of small closures. Nothing here runs per order; `RuleSet.bind(settings)` ma
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -152,7 +152,9 @@ class BoundRuleSet:
         try:
             for name, value in self.rules.lets:
                 scope[name] = value(scope)
-            failures = [failure for check in self.rules.checks for failure in _run(check, scope)]
+            failures: list[CheckFailure] = []
+            for check in self.rules.checks:
+                _run(check, scope, failures)
             if failures:
                 return Rejection(order_id, tuple(failures))
             return self.rules.output(scope)
@@ -173,26 +175,29 @@ def _mapping_message(error: MappingError) -> str:
     )
 
 
-def _run(check: _Check, scope: Scope) -> Iterator[CheckFailure]:
+def _run(check: _Check, scope: Scope, failures: list[CheckFailure]) -> None:
+    """Append the check's failures (one per element, for a check with `each`)."""
     if check.each is None:
-        yield from _run_one(check, scope)
+        _run_one(check, scope, failures)
         return
     saved = scope.get(check.as_name, _MISSING)
     try:
         for element in check.each(scope):
             scope[check.as_name] = element
-            yield from _run_one(check, scope)
+            _run_one(check, scope, failures)
     finally:
         _restore(scope, check.as_name, saved)
 
 
-def _run_one(check: _Check, scope: Scope) -> Iterator[CheckFailure]:
+def _run_one(check: _Check, scope: Scope, failures: list[CheckFailure]) -> None:
     if check.when is not None and not check.when(scope):
         return
     if check.assertion(scope):
         return
     resolution = to_text(check.resolution(scope)) if check.resolution else ""
-    yield CheckFailure(check.name, to_text(check.message(scope)), resolution, check.place)
+    failures.append(
+        CheckFailure(check.name, to_text(check.message(scope)), resolution, check.place)
+    )
 
 
 _MISSING = object()

@@ -34,7 +34,7 @@ def decimals(value: object, places: int = 2) -> Decimal:
     >>> decimals("21.000", 2), decimals("3.33335", 4)
     (Decimal('21.00'), Decimal('3.3334'))
     """
-    return round_to((value if type(value) is Decimal else to_decimal(value)), places)
+    return round_to(to_decimal(value), places)
 
 
 def price(value: object, places: int = 4) -> Decimal:
@@ -43,7 +43,7 @@ def price(value: object, places: int = 4) -> Decimal:
     >>> price("14.880000"), price(Decimal("10") / 3), price("7")
     (Decimal('14.88'), Decimal('3.3333'), Decimal('7.00'))
     """
-    rounded = round_to((value if type(value) is Decimal else to_decimal(value)), places)
+    rounded = round_to(to_decimal(value), places)
     cents = round_to(rounded, 2)
     return cents if cents == rounded else rounded.normalize()
 
@@ -54,12 +54,12 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     >>> unit_price("10.00", "3"), unit_price("59.90", "2")
     (Decimal('3.3333'), Decimal('29.95'))
     """
-    qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
+    qty = to_decimal(quantity)
     if qty == 1:
         return price(amount, places)
     if qty == 0:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
-    return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
+    return price(to_decimal(amount) / qty, places)
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
@@ -80,7 +80,7 @@ def shop_round(value: object, mode: object = 2, places: int = 2) -> Decimal:
     >>> shop_round("2.345", 2), shop_round("2.345", 4), shop_round("2.341", 0), shop_round("2.345", 5)
     (Decimal('2.35'), Decimal('2.34'), Decimal('2.35'), Decimal('2.35'))
     """
-    number = value if type(value) is Decimal else to_decimal(value)
+    number = to_decimal(value)
     code = mode if type(mode) is int else int(to_decimal(mode))
     quantum = _QUANTUM[places]
     if code == 5:
@@ -125,7 +125,7 @@ def vat_rate(value: object) -> Decimal:
     >>> vat_rate("0.21"), vat_rate("21.000"), vat_rate("5.50"), vat_rate(0)
     (Decimal('21'), Decimal('21'), Decimal('5.5'), Decimal('0'))
     """
-    rate = value if type(value) is Decimal else to_decimal(value)
+    rate = to_decimal(value)
     if 0 < rate < 1:
         rate = rate * 100
     rate = round_to(rate, 2)
@@ -143,8 +143,8 @@ def rate_between(incl: object, excl: object) -> Decimal:
     (Decimal('0.09'), Decimal('0'))
     """
     gross, net = (
-        (incl if type(incl) is Decimal else to_decimal(incl)),
-        (excl if type(excl) is Decimal else to_decimal(excl)),
+        to_decimal(incl),
+        to_decimal(excl),
     )
     if net == 0:
         return Decimal(0)
@@ -320,12 +320,12 @@ def shop_line_amount(
     >>> shop_line_amount("1.666666", 3, 1, 2), shop_line_amount("1.666666", 3, 2, 2)
     (Decimal('5.01'), Decimal('5.00'))
     """
-    qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
+    qty = to_decimal(quantity)
     mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
     if kind == 1:
         return shop_round(unit, mode) * qty
-    return shop_round((unit if type(unit) is Decimal else to_decimal(unit)) * qty, mode)
+    return shop_round(to_decimal(unit) * qty, mode)
 
 
 def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal:
@@ -360,6 +360,18 @@ def join_parts(parts: Iterable[object], separator: str = " ") -> str:
     )
 
 
+def sum_of(items: Iterable[Mapping[str, Any]], field: str) -> Decimal:
+    """The sum of one amount field over a list of lines.
+
+    >>> sum_of([{"amount": Decimal("1.50")}, {"amount": "2.25"}], "amount")
+    Decimal('3.75')
+    """
+    total = Decimal(0)
+    for item in items:
+        total += to_decimal(item[field])
+    return total
+
+
 def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
     """A list as an object keyed prefix1, prefix2, … (Factuursturen's `lines`).
 
@@ -374,6 +386,7 @@ FUNCTIONS.update(
         "shop_line_amount": shop_line_amount,
         "priced_total": priced_total,
         "numbered": numbered,
+        "sum_of": sum_of,
         "join_parts": join_parts,
     }
 )

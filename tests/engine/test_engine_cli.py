@@ -314,8 +314,13 @@ def test_a_rule_error_at_run_time_is_one_line_not_a_traceback(tmp_path: Path) ->
     shutil.copytree(PROJECT / "mappings", mappings)
     rules = mappings / "prestashop" / "mapping.yaml"
     text = rules.read_text("utf-8")
-    assert "sum(attribute='amount_incl')" in text
-    rules.write_text(text.replace("sum(attribute='amount_incl')", "sum(attribute='amount_inc')"))
+    assert "sum_of(article_lines, 'amount_incl') +" in text
+    rules.write_text(
+        text.replace(
+            "sum_of(article_lines, 'amount_incl') +",
+            "(article_lines | sum(attribute='amount_inc')) +",
+        )
+    )
     order = write_json(tmp_path / "order.json", sample_document())
     result = _run("dry-run", order, "--mapping", "prestashop-yuki",
                   env={"MAPPER_MAPPINGS": str(mappings)})
