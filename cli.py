@@ -25,6 +25,7 @@ from engine.explain import explain_payload
 from engine.fixtures import run_fixtures
 from engine.ledger import Ledger
 from engine.mapping import Pair, Skipped, load_rule_set
+from engine.paths import SCHEMAS_DIR
 from engine.settings import load_settings_file
 from engine.sync import recheck_open, sync_pass
 from engine.sync.config import load_config
@@ -145,6 +146,20 @@ def test(mapping_dir: Path) -> None:
     click.echo(f"{report.passed} passed, {report.failed} failed")
     if report.failed:
         sys.exit(EXIT_REJECTED)
+
+
+SCHEMAS = {
+    "mapping": "mapping.schema.json",
+    "canonical-order": "canonical-order.schema.json",
+    "config": "config.schema.json",
+}
+
+
+@main.command()
+@click.argument("name", type=click.Choice(sorted(SCHEMAS)), default="mapping")
+def schema(name: str) -> None:
+    """Print a JSON Schema (default: the rule-file language), e.g. for an editor."""
+    click.echo((SCHEMAS_DIR / SCHEMAS[name]).read_text(encoding="utf-8"), nl=False)
 
 
 @main.command()
