@@ -9,6 +9,9 @@ Exactly once: an order is claimed (`sending`, committed) before it is posted and
 after. A pass that dies in between leaves it `sending`; the next pass, holding the lock, knows
 no one else is posting it and asks the target whether it arrived: found → sent; not found →
 posted again; can't tell → Errors, "check in the accounting system whether it arrived".
+A post that timed out is never posted again in the same pass: the target may still be booking
+it after the client gave up, so a look-up right away proves nothing; it stays `sending` for the
+next pass to look up.
 """
 
 from __future__ import annotations
@@ -17,18 +20,27 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, TransientError
 from connectors.retry import RetryPolicy
 from engine.compile import Rejection
 from engine.errors import MappingError
-from engine.ledger import Ledger, OrderState, ShopLock
+from engine.ledger import Ledger, OrderRecord, OrderState, ShopLock
 from engine.mapping import Pair, Payload, Skipped
 from engine.sync.config import ShopConfig
-from engine.sync.systems import Delivery, Source, Target, batches, open_source, open_target
+from engine.sync.read_ahead import read_ahead
+from engine.sync.systems import (
+    Delivery,
+    Source,
+    Target,
+    batches,
+    no_delivery,
+    open_source,
+    open_target,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +49,11 @@ CHECK_IN_TARGET = (
     "order again."
 )
 FIX_AND_REPROCESS = "Correct the order in the shop, then process it again."
-RECHECK_BATCH = 100
+# Open order ids taken from the ledger at a time for the re-check; the source fetches them a
+# page at a time, read ahead across the pages of one such batch.
+RECHECK_BATCH = 1000
+# Documents fetched ahead of the one being processed (about a page of the shop's answers).
+READ_AHEAD = 100
 LOCK_TTL = dt.timedelta(minutes=10)
 
 
@@ -208,15 +224,26 @@ class ShopSync:
     # -- one order at a time, posted in batches -----------------------------------------------
     def _process(self, documents: Iterator[dict[str, Any]], report: PassReport) -> None:
         batch: list[Payload] = []
-        for document in documents:
-            report.seen += 1
-            payload = self._prepare(document, report)
-            if payload is None:
-                continue
-            batch.append(payload)
-            if len(batch) >= self.target.batch_size:
-                self._deliver(batch, report)
-                batch = []
+        with closing(read_ahead(documents, READ_AHEAD)) as ahead:
+            while True:
+                try:
+                    document = next(ahead)
+                except StopIteration:
+                    break
+                except ConnectorError:
+                    # The shop failed past its retries: what is claimed is posted all the same,
+                    # rather than left for the next pass to look up order by order.
+                    if batch:
+                        self._deliver(batch, report)
+                    raise
+                report.seen += 1
+                payload = self._prepare(document, report)
+                if payload is None:
+                    continue
+                batch.append(payload)
+                if len(batch) >= self.target.batch_size:
+                    self._deliver(batch, report)
+                    batch = []
         if batch:
             self._deliver(batch, report)
 
@@ -236,7 +263,8 @@ class ShopSync:
             self._fail(order_id, number, order_date, str(error), FIX_AND_REPROCESS, report)
             return None
         if isinstance(outcome, Skipped):
-            self.ledger.observe(self.shop, order_id, number, order_date, sendable=False)
+            if not _open_as_recorded(record, number, order_date):  # else observe changes nothing
+                self.ledger.observe(self.shop, order_id, number, order_date, sendable=False)
             report.open += 1
             return None
         if isinstance(outcome, Rejection):
@@ -270,7 +298,12 @@ class ShopSync:
     def _deliver(self, payloads: list[Payload], report: PassReport) -> None:
         """Post claimed payloads; what is uncertain is looked up, then posted again, with
         back-off, up to the retry policy's attempts. Still uncertain: left `sending`, for the
-        next pass to resolve."""
+        next pass to resolve.
+
+        Posted again only when the target answered (5xx, 429): its work on the request is
+        over, so "not found" is final. A post without an answer (timeout) may still be running
+        at the target and book after the look-up; it is left `sending` unless already found.
+        """
         pending = payloads
         for attempt in range(1, self.retry.attempts + 1):
             deliveries = self._post(pending)
@@ -279,10 +312,10 @@ class ShopSync:
             for payload, delivery in zip(pending, deliveries, strict=True):
                 if delivery.outcome == "uncertain":
                     looked_up = self._find(payload)
-                    if looked_up is NOT_FOUND:
+                    if looked_up is NOT_FOUND and delivery.answered:
                         uncertain.append(payload)
                         continue
-                    if looked_up is CANNOT_TELL:
+                    if looked_up is NOT_FOUND or looked_up is CANNOT_TELL:
                         unknown.append(payload)  # posting again could make a second invoice
                         continue
                     delivery = Delivery("sent", reference=str(looked_up))
@@ -308,10 +341,8 @@ class ShopSync:
     def _post(self, payloads: list[Payload]) -> list[Delivery]:
         try:
             return self.target.post(payloads)
-        except ConnectorError as error:
-            if error.transient:
-                return [Delivery("uncertain", message=error.message)] * len(payloads)
-            raise
+        except TransientError as error:
+            return [no_delivery(error)] * len(payloads)
 
     def _find(self, payload: Payload) -> object:
         """The target's reference of this order's invoice if it already arrived, NOT_FOUND
@@ -380,6 +411,15 @@ class ShopSync:
             resolution=CHECK_IN_TARGET,
         )
         report.failed += 1
+
+
+def _open_as_recorded(record: OrderRecord | None, number: str, order_date: dt.datetime) -> bool:
+    return (
+        record is not None
+        and record.state == OrderState.OPEN
+        and record.number == number
+        and record.order_date == order_date
+    )
 
 
 def _may_send(state: OrderState, reprocess_requested: bool) -> bool:

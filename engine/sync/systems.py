@@ -25,11 +25,29 @@ from engine.sync.config import ShopConfig
 @dataclass(frozen=True)
 class Delivery:
     """What became of one payload: `sent` (with the target's reference), `refused` (the
-    target's message), or `uncertain` (the call failed in a way that may have booked it)."""
+    target's message), or `uncertain` (the call failed in a way that may have booked it).
+
+    `answered` is False when an uncertain call got no answer at all (timeout, connection lost):
+    the target may still be working on it, so not finding it yet does not mean it never arrives.
+    """
 
     outcome: str
     reference: str = ""
     message: str = ""
+    answered: bool = True
+
+
+# A gateway's "bad gateway" / "gateway timeout" speaks for a proxy, not for the system behind
+# it, which may still be working on the request.
+_GATEWAY_STATUSES = frozenset({502, 504})
+
+
+def no_delivery(error: TransientError) -> Delivery:
+    """The uncertain outcome of a call that failed with `error`: answered if the target itself
+    sent an HTTP status (500, 503, 429), unanswered if not (timeout, connection dropped, a
+    gateway's 502 or 504)."""
+    answered = error.status is not None and error.status not in _GATEWAY_STATUSES
+    return Delivery("uncertain", message=error.message, answered=answered)
 
 
 class Source(Protocol):
@@ -44,6 +62,11 @@ class Target(Protocol):
     def post(self, payloads: Sequence[Payload]) -> list[Delivery]: ...
     def find(self, payload: Payload) -> str | None: ...
     def close(self) -> None: ...
+
+
+def _timeout(section: dict[str, Any], default: float) -> float:
+    """Seconds to wait for one answer: the section's `timeout`, else the client's default."""
+    return float(section.get("timeout", default))
 
 
 def _secret(section: dict[str, Any], key: str, shop: str) -> str:
@@ -65,6 +88,7 @@ class PrestaShopSource:
             _secret(section, "key", config.name),
             retry=retry,
             shop_timezone=ZoneInfo(section.get("timezone", "Europe/Amsterdam")),
+            timeout=_timeout(section, 10.0),
         )
 
     def changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
@@ -89,6 +113,7 @@ class LightspeedSource:
             _secret(section, "secret", config.name),
             section.get("language", "nl"),
             retry=retry,
+            timeout=_timeout(section, 30.0),
         )
 
     def changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
@@ -116,6 +141,7 @@ class YukiTarget:
             _secret(section, "access_key", config.name),
             str(section.get("administration_id", "")),
             retry=retry,
+            timeout=_timeout(section, 30.0),
         )
 
     def post(self, payloads: Sequence[Payload]) -> list[Delivery]:
@@ -125,7 +151,7 @@ class YukiTarget:
             # looks them up instead.
             result = self.client.process_sales_invoices(document, retry=NO_RETRY)
         except TransientError as error:
-            return [Delivery("uncertain", message=error.message)] * len(payloads)
+            return [no_delivery(error)] * len(payloads)
         except RejectedError as error:
             return [Delivery("refused", message=error.message)] * len(payloads)
         by_subject = {invoice.subject: invoice for invoice in result.invoices}
@@ -171,6 +197,7 @@ class FactuursturenTarget:
             str(section.get("username", "")),
             _secret(section, "api_key", config.name),
             retry=retry,
+            timeout=_timeout(section, 30.0),
         )
 
     def post(self, payloads: Sequence[Payload]) -> list[Delivery]:
@@ -179,7 +206,7 @@ class FactuursturenTarget:
             try:
                 result = self.client.post(payload.body)
             except TransientError as error:
-                deliveries.append(Delivery("uncertain", message=error.message))
+                deliveries.append(no_delivery(error))
             except (RejectedError, NotFoundError) as error:
                 deliveries.append(Delivery("refused", message=error.message))
             else:
