@@ -11,14 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from connectors.errors import NotFoundError, RejectedError, TransientError
+from connectors.errors import NotFoundError, ProtocolError, RejectedError, TransientError
 from connectors.retry import NO_RETRY, RetryPolicy
 from connectors.secret import Secret
 from engine.errors import ConfigError
 from engine.mapping import Pair, Payload
+from engine.money import money, to_decimal
 from engine.sync.config import ShopConfig
 
 
@@ -154,13 +156,18 @@ class YukiTarget:
             return [no_delivery(error)] * len(payloads)
         except RejectedError as error:
             return [Delivery("refused", message=error.message)] * len(payloads)
-        by_subject = {invoice.subject: invoice for invoice in result.invoices}
+        subjects = [str(payload.body.get("Subject", "")) for payload in payloads]
+        answers = list(result.invoices)
+        in_order = len(answers) == len(payloads) and all(
+            answer.subject in ("", subject) for answer, subject in zip(answers, subjects)
+        )
         deliveries = []
-        for index, payload in enumerate(payloads):
-            subject = str(payload.body.get("Subject", ""))
-            invoice = by_subject.get(subject)
-            if invoice is None and index < len(result.invoices):
-                invoice = result.invoices[index]
+        for index, subject in enumerate(subjects):
+            # Yuki answers one result per invoice, in order; if it did not, match on the
+            # subject — but split carts share one order number, so only a unique one.
+            matches = [answer for answer in answers if answer.subject == subject]
+            unique = len(matches) == 1 and subjects.count(subject) == 1
+            invoice = answers[index] if in_order else matches[0] if unique else None
             if invoice is None:
                 deliveries.append(Delivery("uncertain", message="Yuki's answer lists no result"))
             elif invoice.succeeded:
@@ -171,11 +178,18 @@ class YukiTarget:
         return deliveries
 
     def find(self, payload: Payload) -> str | None:
+        """The invoice in Yuki's archive with this subject and, where the archive says, this
+        total. Two that fit (split carts share an order number) cannot be told apart."""
         subject = str(payload.body.get("Subject", ""))
-        for document in self.client.find_sales_invoice(subject):
-            if document.subject == subject:
-                return document.reference or document.id
-        return None
+        total = invoice_total(payload.body)
+        matches = [
+            document
+            for document in self.client.find_sales_invoice(subject)
+            if document.subject == subject and document.amount in (None, total)
+        ]
+        if len(matches) > 1:
+            raise ProtocolError("Yuki", f"{len(matches)} invoices in the archive fit {subject!r}")
+        return (matches[0].reference or matches[0].id) if matches else None
 
     def close(self) -> None:
         close = getattr(self.client, "close", None)
@@ -218,6 +232,18 @@ class FactuursturenTarget:
 
     def close(self) -> None:
         self.client.close()
+
+
+def invoice_total(body: dict[str, Any]) -> Decimal:
+    """What Yuki books for a SalesInvoice: Σ round(quantity × unit price, 2)."""
+    lines = body.get("InvoiceLines", {}).get("InvoiceLine", [])
+    return sum(
+        (
+            money(to_decimal(line["ProductQuantity"]) * to_decimal(line["Product"]["SalesPrice"]))
+            for line in lines
+        ),
+        Decimal("0.00"),
+    )
 
 
 def open_source(config: ShopConfig, retry: RetryPolicy) -> Source:
