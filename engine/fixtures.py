@@ -23,7 +23,7 @@ from engine import canonical
 from engine.compile import Rejection, RuleSet
 from engine.errors import MapperError, UsageError
 from engine.explain import leaves
-from engine.mapping import Pair, Payload, Skipped, load_rule_set, split_pair_name
+from engine.mapping import Pair, Payload, Skipped, load_rule_set
 from engine.render import json_text, without_empty, xml_document
 from engine.settings import load_settings_file
 
@@ -182,5 +182,3 @@ def _xsd_problems(text: str, schema_path: Path | None) -> list[str]:
     errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
     return [f"XSD: line {e.line}: {e.message}" for e in errors]
 
-
-__all__ = ["FixtureReport", "produce", "run_fixtures", "split_pair_name"]

@@ -115,11 +115,6 @@ class Pair:
             return None
         return None if value is None else to_text(value)
 
-    def canonical(self, document: dict[str, Any]) -> dict[str, Any] | Rejection:
-        order_id = self.order_id(document)
-        result = self.source.apply(document, order_id)
-        return result if isinstance(result, Rejection) else dict(result)
-
     def map(self, document: dict[str, Any]) -> Outcome:
         order_id = self.order_id(document)
         reason = self.source.not_sendable_reason(document, order_id)
