@@ -1,14 +1,15 @@
 """The ledger: where each order of each shop stands, so every paid order is invoiced exactly once.
 
 `Ledger` is the one object the sync pipeline, the scheduler and the CLI use. Each method is one
-short transaction, committed before it returns: in particular a `Claim` is durable before the
+short transaction, committed before it returns (the `…_many` methods: one transaction for the
+whole batch, all or nothing, since the commit is most of the cost of a change): in particular a `Claim` is durable before the
 caller posts the invoice, so a crash after posting leaves the order in `sending` (found by
 `stuck_sending`), never back in `open` where it would be sent twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -92,6 +93,11 @@ class Ledger:
         with reading(self._engine) as connection:
             return orders.get(connection, shop, order_id)
 
+    def get_orders(self, shop: str, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+        """The recorded ones of these orders, by id; unknown ids are left out."""
+        with reading(self._engine) as connection:
+            return orders.get_many(connection, shop, order_ids)
+
     def observe(
         self, shop: str, order_id: str, number: str, order_date: datetime, *, sendable: bool
     ) -> OrderRecord:
@@ -135,10 +141,42 @@ class Ledger:
                 _text("rule_version", rule_version),
             )
 
+    def claim_many(
+        self, shop: str, items: Sequence[tuple[str, str, datetime]], rule_version: str
+    ) -> dict[str, Claim]:
+        """`claim` for each (order_id, number, order_date), in one transaction committed before
+        returning. Returns the claims by order id; orders `claim` would refuse are left out (an
+        id given twice is claimed once)."""
+        shop, rule_version = _text("shop", shop), _text("rule_version", rule_version)
+        wanted = [
+            (_text("order_id", order_id), _text("number", number), as_utc("order_date", date))
+            for order_id, number, date in items
+        ]
+        now = self._now()
+        claims: dict[str, Claim] = {}
+        with writing(self._engine) as connection:
+            for order_id, number, order_date in wanted:
+                claim = orders.claim(
+                    connection, now, shop, order_id, number, order_date, rule_version
+                )
+                if claim is not None:
+                    claims[order_id] = claim
+        return claims
+
     def mark_sent(self, shop: str, order_id: str, reference: str) -> OrderRecord:
         """sending → sent with the target's reference. Repeating the same call is harmless."""
         with writing(self._engine) as connection:
             return orders.mark_sent(connection, self._now(), shop, order_id, reference)
+
+    def mark_sent_many(self, shop: str, sent: Sequence[tuple[str, str]]) -> dict[str, OrderRecord]:
+        """`mark_sent` for each (order_id, reference), in one transaction: all or nothing (an
+        order `mark_sent` would refuse raises its error and none of them is marked)."""
+        now = self._now()
+        with writing(self._engine) as connection:
+            return {
+                order_id: orders.mark_sent(connection, now, shop, order_id, reference)
+                for order_id, reference in sent
+            }
 
     def mark_failed(self, shop: str, order_id: str, reason: str, *, resolution: str) -> OrderRecord:
         """open / sending / failed → failed (the Errors list), with what the owner must do."""

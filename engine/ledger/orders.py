@@ -71,6 +71,17 @@ def get(connection: Connection, shop: str, order_id: str) -> OrderRecord | None:
     return to_record(row) if row is not None else None
 
 
+def get_many(connection: Connection, shop: str, order_ids: Iterable[str]) -> dict[str, OrderRecord]:
+    """The recorded ones of these orders, by id: one query per `_IN_CHUNK` ids."""
+    wanted = list(dict.fromkeys(order_ids))
+    found: dict[str, OrderRecord] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        query = select(orders).where(orders.c.shop == shop, orders.c.order_id.in_(chunk))
+        found.update((row.order_id, to_record(row)) for row in connection.execute(query))
+    return found
+
+
 def _existing(connection: Connection, shop: str, order_id: str) -> OrderRecord:
     record = get(connection, shop, order_id)
     if record is None:

@@ -221,9 +221,13 @@ class ShopSync:
             self.ledger.clear_backfill(self.shop)
         return report
 
-    # -- one order at a time, posted in batches -----------------------------------------------
+    # -- orders in chunks: one ledger transaction per chunk, posted in batches ------------------
     def _process(self, documents: Iterator[dict[str, Any]], report: PassReport) -> None:
-        batch: list[Payload] = []
+        """Documents a chunk at a time (the target's batch size): one ledger read and one claim
+        transaction per chunk, claimed payloads posted in batches of the target's size."""
+        size = self.target.batch_size
+        claimed: list[Payload] = []
+        chunk: list[dict[str, Any]] = []
         with closing(read_ahead(documents, READ_AHEAD)) as ahead:
             while True:
                 try:
@@ -231,32 +235,73 @@ class ShopSync:
                 except StopIteration:
                     break
                 except ConnectorError:
-                    # The shop failed past its retries: what is claimed is posted all the same,
-                    # rather than left for the next pass to look up order by order.
-                    if batch:
-                        self._deliver(batch, report)
+                    # The shop failed past its retries: what was fetched is claimed and posted
+                    # all the same, rather than left for the next pass to look up one by one.
+                    self._deliver_all(claimed + self._claim_chunk(chunk, report), report)
                     raise
                 report.seen += 1
-                payload = self._prepare(document, report)
-                if payload is None:
-                    continue
-                batch.append(payload)
-                if len(batch) >= self.target.batch_size:
-                    self._deliver(batch, report)
-                    batch = []
-        if batch:
+                chunk.append(document)
+                if len(chunk) >= size:
+                    claimed += self._claim_chunk(chunk, report)
+                    chunk = []
+                    claimed = self._deliver_full(claimed, report)
+        self._deliver_all(claimed + self._claim_chunk(chunk, report), report)
+
+    def _deliver_all(self, claimed: list[Payload], report: PassReport) -> None:
+        for batch in batches(claimed, self.target.batch_size):
             self._deliver(batch, report)
 
-    def _prepare(self, document: dict[str, Any], report: PassReport) -> Payload | None:
-        order_id, number, date_text = self.pair.header(document)
-        if order_id is None:
-            report.problems.append("an order document without an id was skipped")
-            return None
-        record = self.ledger.get_order(self.shop, order_id)
+    def _deliver_full(self, claimed: list[Payload], report: PassReport) -> list[Payload]:
+        """Post full batches of the claimed payloads; return the rest, to fill the next one."""
+        size = self.target.batch_size
+        while len(claimed) >= size:
+            self._deliver(claimed[:size], report)
+            claimed = claimed[size:]
+        return claimed
+
+    def _claim_chunk(self, chunk: list[dict[str, Any]], report: PassReport) -> list[Payload]:
+        """Map a chunk of documents and claim the payloads (committed before returning)."""
+        if not chunk:
+            return []
+        headers = [self.pair.header(document) for document in chunk]
+        records = self.ledger.get_orders(self.shop, [h[0] for h in headers if h[0] is not None])
+        ready: list[tuple[Payload, str, dt.datetime]] = []
+        for document, (order_id, number, date_text) in zip(chunk, headers, strict=True):
+            if order_id is None:
+                report.problems.append("an order document without an id was skipped")
+                continue
+            order_date = order_datetime(date_text)
+            record = records.get(order_id)
+            payload = self._prepare(document, order_id, number, order_date, record, report)
+            if payload is not None:
+                ready.append((payload, number, order_date))
+        if not ready:
+            return []
+        claims = self.ledger.claim_many(
+            self.shop, [(p.order_id, number, date) for p, number, date in ready], self.pair.rules
+        )
+        payloads: list[Payload] = []
+        for payload, _number, _date in ready:
+            # pop: an order the shop returned twice in a chunk is claimed and posted once.
+            if claims.pop(payload.order_id, None) is None:
+                report.done_before += 1
+            else:
+                payloads.append(payload)
+        return payloads
+
+    def _prepare(
+        self,
+        document: dict[str, Any],
+        order_id: str,
+        number: str,
+        order_date: dt.datetime,
+        record: OrderRecord | None,
+        report: PassReport,
+    ) -> Payload | None:
+        """The payload to claim for one order, or None once it is counted and recorded."""
         if record is not None and not _may_send(record.state, record.reprocess_requested):
             report.done_before += 1  # the manual's check "not sent before"
             return None
-        order_date = order_datetime(date_text)
         try:
             outcome = self.pair.map(document)
         except MappingError as error:
@@ -275,10 +320,6 @@ class ShopSync:
             self._fail(
                 order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS, report
             )
-            return None
-        claim = self.ledger.claim(self.shop, order_id, number, order_date, self.pair.rules)
-        if claim is None:
-            report.done_before += 1
             return None
         return outcome
 
@@ -309,6 +350,7 @@ class ShopSync:
             deliveries = self._post(pending)
             uncertain: list[Payload] = []
             unknown: list[Payload] = []
+            sent: list[tuple[str, str]] = []
             for payload, delivery in zip(pending, deliveries, strict=True):
                 if delivery.outcome == "uncertain":
                     looked_up = self._find(payload)
@@ -320,7 +362,11 @@ class ShopSync:
                         continue
                     delivery = Delivery("sent", reference=str(looked_up))
                     report.recovered += 1
-                self._record(payload, delivery, report)
+                if delivery.outcome == "sent":
+                    sent.append((payload.order_id, delivery.reference))
+                else:
+                    self._record_refused(payload, delivery, report)
+            self._record_sent(sent, report)
             self._keep_lock()
             self._left_sending(unknown, report)
             if not uncertain:
@@ -354,19 +400,21 @@ class ShopSync:
             return CANNOT_TELL
         return NOT_FOUND if found is None else found
 
-    def _record(self, payload: Payload, delivery: Delivery, report: PassReport) -> None:
-        if delivery.outcome == "sent":
-            self.ledger.mark_sent(self.shop, payload.order_id, delivery.reference)
-            report.sent += 1
-        else:
-            self.ledger.mark_failed(
-                self.shop,
-                payload.order_id,
-                f"the accounting system refused the invoice: {delivery.message}",
-                resolution="Correct what the accounting system reports (the order or the "
-                "settings), then process the order again.",
-            )
-            report.failed += 1
+    def _record_sent(self, sent: list[tuple[str, str]], report: PassReport) -> None:
+        """(order id, reference) of the posted orders: sending → sent, in one transaction."""
+        if sent:
+            self.ledger.mark_sent_many(self.shop, sent)
+            report.sent += len(sent)
+
+    def _record_refused(self, payload: Payload, delivery: Delivery, report: PassReport) -> None:
+        self.ledger.mark_failed(
+            self.shop,
+            payload.order_id,
+            f"the accounting system refused the invoice: {delivery.message}",
+            resolution="Correct what the accounting system reports (the order or the "
+            "settings), then process the order again.",
+        )
+        report.failed += 1
 
     # -- after a crash -------------------------------------------------------------------------
     def _resolve_interrupted(self, report: PassReport) -> None:
