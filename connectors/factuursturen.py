@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from types import TracebackType
 from typing import Any, TypeVar
 
 import httpx
@@ -36,6 +35,7 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
+from connectors.http import HttpClient
 from connectors.retry import RetryPolicy, call_with_retry
 
 SYSTEM = "factuursturen"
@@ -73,7 +73,7 @@ class PostResult:
     recovered: bool = False  # found after a lost answer instead of created again
 
 
-class FactuursturenClient:
+class FactuursturenClient(HttpClient):
     """A client of one Factuursturen account (basic auth account name : API key)."""
 
     def __init__(
@@ -104,20 +104,6 @@ class FactuursturenClient:
     def __repr__(self) -> str:
         return (f"FactuursturenClient(base_url={self.base_url!r}, username={self.username!r}, "
                 f"requests_made={self.requests_made})")
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> FactuursturenClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- clients --------------------------------------------------------------------------
     def get_client(self, clientnr: str | int) -> dict[str, Any] | None:

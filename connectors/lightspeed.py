@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -35,6 +34,7 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
+from connectors.http import HttpClient
 from connectors.retry import RetryPolicy, call_with_retry
 
 SYSTEM = "lightspeed"
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 FetchedOrder = dict[str, Any]
 
 
-class LightspeedClient:
+class LightspeedClient(HttpClient):
     """A read-only client of one shop's Lightspeed eCom API (basic auth key:secret).
 
     `base_url` is the cluster (`DEFAULT_BASE_URL` for EU shops); `clock` measures how long a
@@ -97,20 +97,6 @@ class LightspeedClient:
             f"LightspeedClient(base_url={self.base_url!r}, language={self.language!r}, "
             f"requests_made={self.requests_made})"
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> LightspeedClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- public API ---------------------------------------------------------------------
     def count_orders(

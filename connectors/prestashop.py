@@ -31,7 +31,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -45,6 +44,7 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
+from connectors.http import HttpClient
 from connectors.retry import RetryPolicy, call_with_retry
 from connectors.secret import Secret
 
@@ -90,7 +90,7 @@ class OrderFetch(Iterator[JsonObject]):
         return next(self._documents)
 
 
-class PrestaShopClient:
+class PrestaShopClient(HttpClient):
     """A read-only client of one shop's webservice.
 
     `base_url` is the shop's address, with or without the trailing `/api/`. `retry` (default
@@ -129,20 +129,6 @@ class PrestaShopClient:
 
     def __repr__(self) -> str:
         return f"PrestaShopClient(base_url={self.base_url!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> PrestaShopClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def reset_cache(self) -> None:
         """Forget cached countries and products (start of a new pass with the same client)."""

@@ -1,0 +1,28 @@
+"""What every httpx-based client shares: closing its connection pool, as a context manager."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+
+class HttpClient:
+    """Mixin for clients that keep one `httpx.Client` in `self._http`."""
+
+    _http: httpx.Client
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
