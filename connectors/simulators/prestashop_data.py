@@ -125,6 +125,13 @@ class OrderBatch:
     come back); each customer owns address ids `first_address_id + 2k` (and `+ 1` when they have a
     second address). Pick-up point addresses (id_customer "0", created by the carrier module) follow
     the customers' range, one per order that uses one.
+
+    Orders are placed about `interval_seconds` apart from `start` (ids in date order); `date_upd`
+    follows payment, the warehouse's daily shipping run and deliveries, so it is not in id order
+    and many orders share one `date_upd`. `unpaid_share` of the orders wait for payment (or were
+    cancelled); `bad_share` are bad (half with totals that do not add up, half from an EU company
+    whose VAT number fails its check digits); `unreferenced_share` have a row whose product has no
+    reference.
     """
 
     def __init__(
@@ -489,42 +496,10 @@ class OrderBatch:
         )
 
 
-def generate_orders(
-    n: int,
-    seed: int,
-    *,
-    first_order_id: int = 1,
-    first_customer_id: int = 1,
-    first_address_id: int = 1,
-    start: datetime = datetime(2024, 1, 2, 8, 0, 0),
-    interval_seconds: int = 600,
-    unpaid_share: float = 0.15,
-    bad_share: float = 0.0,
-    unreferenced_share: float = 0.1,
-    company_share: float = 0.2,
-) -> OrderBatch:
-    """`n` realistic, internally consistent orders, the same for the same arguments.
-
-    Orders are placed about `interval_seconds` apart from `start` (ids in date order); `date_upd`
-    follows payment, the warehouse's daily shipping run and deliveries, so it is not in id order
-    and many orders share one `date_upd`. `unpaid_share` of the orders wait for payment (or were
-    cancelled); `bad_share` are bad (half with totals that do not add up, half from an EU company
-    whose VAT number fails its check digits); `unreferenced_share` have a row whose product has no
-    reference.
-    """
-    return OrderBatch(
-        n,
-        seed,
-        first_order_id=first_order_id,
-        first_customer_id=first_customer_id,
-        first_address_id=first_address_id,
-        start=start,
-        interval_seconds=interval_seconds,
-        unpaid_share=unpaid_share,
-        bad_share=bad_share,
-        unreferenced_share=unreferenced_share,
-        company_share=company_share,
-    )
+# `generate_orders(n, seed, **options)`: `n` realistic, internally consistent orders, the same
+# for the same arguments — see OrderBatch for the options (shares of unpaid, bad, unreferenced
+# and company orders; ids, start and spacing).
+generate_orders = OrderBatch
 
 
 def fetched_document(record: OrderRecord) -> JsonObject:
