@@ -13,10 +13,8 @@ Money goes out exactly as given: `Decimal` values are written as JSON numbers di
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import ssl
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
-from connectors.http import HttpClient
+from connectors.http import HttpClient, tls_context
 from connectors.retry import RetryPolicy, call_with_retry
 
 SYSTEM = "factuursturen"
@@ -98,7 +96,7 @@ class FactuursturenClient(HttpClient):
             timeout=httpx.Timeout(timeout),
             transport=transport,
             headers={"Accept": "application/json"},
-            verify=_tls_context(),
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:
@@ -330,12 +328,6 @@ class FactuursturenClient(HttpClient):
 
 
 # -- helpers ---------------------------------------------------------------------------------
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context per process: building one loads the CA bundle (~70 ms a client)."""
-    return httpx.create_ssl_context()
-
-
 def dumps(document: Any) -> bytes:
     """JSON with `Decimal` written digit for digit as a number (json.dumps cannot)."""
     return _encode(document).encode()

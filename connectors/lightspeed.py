@@ -13,10 +13,8 @@ connections are retried with the given `RetryPolicy`. All waiting goes through t
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
-import ssl
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -34,7 +32,7 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
-from connectors.http import HttpClient
+from connectors.http import HttpClient, tls_context
 from connectors.retry import RetryPolicy, call_with_retry
 
 SYSTEM = "lightspeed"
@@ -89,7 +87,7 @@ class LightspeedClient(HttpClient):
             timeout=httpx.Timeout(timeout),
             transport=transport,
             headers={"Accept": "application/json"},
-            verify=_tls_context(),
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:
@@ -249,12 +247,6 @@ class LightspeedClient(HttpClient):
 
 
 # -- helpers ---------------------------------------------------------------------------------
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context per process: building one loads the CA bundle (~70 ms a client)."""
-    return httpx.create_ssl_context()
-
-
 def _moment(value: datetime | str) -> str:
     if isinstance(value, str):
         return value

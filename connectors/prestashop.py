@@ -44,7 +44,7 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
-from connectors.http import HttpClient
+from connectors.http import HttpClient, tls_context
 from connectors.retry import RetryPolicy, call_with_retry
 from connectors.secret import Secret
 
@@ -125,6 +125,7 @@ class PrestaShopClient(HttpClient):
             transport=transport,
             follow_redirects=False,
             headers={"Accept": "application/json"},
+            verify=tls_context(),
         )
 
     def __repr__(self) -> str:
