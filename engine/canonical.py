@@ -6,14 +6,10 @@ stored example) gets its amounts back as Decimal here.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-import jsonschema
-
-from engine.paths import SCHEMAS_DIR
+from engine.paths import schema_validator
 from engine.render import plain
 
 _TOTALS = ("incl", "excl", "vat", "paid")
@@ -32,15 +28,9 @@ def from_json(data: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS_DIR / "canonical-order.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
 def problems(order: dict[str, Any]) -> list[str]:
     """Where a canonical order breaks schemas/canonical-order.schema.json (empty when valid)."""
     return [
         f"{'.'.join(str(p) for p in error.absolute_path) or '(order)'}: {error.message}"
-        for error in _validator().iter_errors(plain(order))
+        for error in schema_validator("canonical-order").iter_errors(plain(order))
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from types import NoneType
 from typing import Any
@@ -36,7 +35,7 @@ from engine.library import FILTERS, FUNCTIONS
 from engine.load import LocatedDict, LocatedList, display_path, load_yaml
 from engine.lookups import Lookup, lookup_function
 from engine.money import MoneyFormatError
-from engine.paths import SCHEMAS_DIR
+from engine.paths import schema_validator
 
 SECTIONS_MERGED = ("lookups", "let", "output")
 
@@ -260,14 +259,10 @@ def _merge(into: LocatedDict, other: LocatedDict) -> None:
             into.places[key] = other.places[key]
 
 
-@lru_cache(maxsize=1)
-def _mapping_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS_DIR / "mapping.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
 def _validate(data: LocatedDict, path: Path) -> None:
-    errors = sorted(_mapping_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(
+        schema_validator("mapping").iter_errors(data), key=lambda e: list(e.absolute_path)
+    )
     if not errors:
         return
     error = jsonschema.exceptions.best_match(errors)

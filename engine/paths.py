@@ -1,9 +1,14 @@
-"""Where the shipped rule sets and schemas live (beside the engine in a checkout)."""
+"""Where the shipped rule sets and schemas live (beside the engine in a checkout), and the
+schemas' validators."""
 
 from __future__ import annotations
 
+import json
 import os
+from functools import cache
 from pathlib import Path
+
+import jsonschema
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PROJECT_DIR / "schemas"
@@ -13,3 +18,10 @@ def mappings_dir() -> Path:
     """The folder of rule sets: $MAPPER_MAPPINGS, else the project's own `mappings/`."""
     override = os.environ.get("MAPPER_MAPPINGS")
     return Path(override) if override else PROJECT_DIR / "mappings"
+
+
+@cache
+def schema_validator(name: str) -> jsonschema.Draft202012Validator:
+    """The validator of `schemas/<name>.schema.json`, loaded once per process."""
+    schema = json.loads((SCHEMAS_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())

@@ -8,10 +8,8 @@ by accident.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ import yaml
 
 from connectors.secret import Secret
 from engine.errors import ConfigError
-from engine.paths import SCHEMAS_DIR
+from engine.paths import schema_validator
 from engine.settings import load_settings_file
 
 
@@ -50,12 +48,6 @@ class Config:
         raise ConfigError(f"no shop {name!r} in the configuration (shops: {known})")
 
 
-@lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads((SCHEMAS_DIR / "config.schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-
-
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     """Read and check mapper.yaml; every problem is one line of the ConfigError."""
     try:
@@ -72,7 +64,9 @@ def parse_config(
 ) -> Config:
     problems = [
         f"{name}: {'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {_problem(e)}"
-        for e in sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+        for e in sorted(
+            schema_validator("config").iter_errors(data), key=lambda e: list(e.absolute_path)
+        )
     ]
     if problems:
         raise ConfigError("\n".join(problems))
