@@ -23,8 +23,8 @@ from engine import canonical
 from engine.compile import Rejection, RuleSet
 from engine.errors import MapperError, UsageError
 from engine.explain import leaves
-from engine.mapping import Pair, Payload, Skipped, load_rule_set
-from engine.render import json_text, without_empty, xml_document
+from engine.mapping import Pair, Payload, Skipped, load_rule_set, payload_writer
+from engine.render import json_text, without_empty
 from engine.settings import load_settings_file
 
 
@@ -110,18 +110,15 @@ def produce(folder: Path, document: dict[str, Any], settings: dict[str, Any]) ->
     outcome = pair.map(document)
     if isinstance(outcome, Rejection | Skipped):
         return outcome
-    return _render(pair.target.rules, outcome, pair)
+    return _render(pair.target.rules, outcome)
 
 
-def _render(rules: RuleSet, payload: Payload, pair: Pair | None = None) -> tuple[str, Path | None]:
+def _render(rules: RuleSet, payload: Payload) -> tuple[str, Path | None]:
     fmt = rules.format
     if fmt.get("type") == "xml":
-        comment = f"order {payload.order_id} by mapper: {payload.rules}"
-        text = xml_document(
-            fmt["root"], fmt.get("namespace", ""), fmt["item"], [(payload.body, comment)]
-        )
+        writer = payload_writer(rules, "xml")
         schema = (rules.folder / fmt["schema"]).resolve() if "schema" in fmt else None
-        return text, schema
+        return writer.write(payload) + writer.end(), schema
     return json_text(without_empty(payload.body), indent=2), None
 
 
@@ -181,4 +178,3 @@ def _xsd_problems(text: str, schema_path: Path | None) -> list[str]:
         return []
     errors: list[Any] = list(schema.error_log)  # type: ignore[call-overload]
     return [f"XSD: line {e.line}: {e.message}" for e in errors]
-

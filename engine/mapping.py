@@ -141,15 +141,20 @@ class Pair:
 
     def writer(self, output_format: str | None = None) -> PayloadWriter:
         """A writer that turns payloads into text one by one (streamed, nothing kept)."""
-        fmt = self.target.rules.format
-        chosen = output_format or fmt.get("type", "json")
-        if chosen == "xml":
-            if fmt.get("type") != "xml":
-                raise UsageError(f"{self.target.rules.name} payloads are JSON; use --format json")
-            return XmlPayloadWriter(
-                XmlDocumentWriter(fmt["root"], fmt.get("namespace", ""), fmt["item"])
-            )
-        return JsonLinesWriter()
+        return payload_writer(self.target.rules, output_format)
+
+
+def payload_writer(target: RuleSet, output_format: str | None = None) -> PayloadWriter:
+    """The writer of a target rule set's payloads: its own format unless another is asked."""
+    fmt = target.format
+    chosen = output_format or fmt.get("type", "json")
+    if chosen == "xml":
+        if fmt.get("type") != "xml":
+            raise UsageError(f"{target.name} payloads are JSON; use --format json")
+        return XmlPayloadWriter(
+            XmlDocumentWriter(fmt["root"], fmt.get("namespace", ""), fmt["item"])
+        )
+    return JsonLinesWriter()
 
 
 class PayloadWriter:

@@ -8,7 +8,7 @@ omitted"); a list repeats its element; Decimals never use exponent notation.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape
@@ -84,15 +84,6 @@ class XmlDocumentWriter:
 
     def end(self) -> str:
         return f"</{self.root}>\n" if self.started else ""
-
-
-def xml_document(
-    root: str, namespace: str, item: str, bodies: Iterable[tuple[Mapping[str, Any], str]]
-) -> str:
-    """One document holding an `item` element per (body, comment) — e.g. SalesInvoices."""
-    writer = XmlDocumentWriter(root, namespace, item)
-    parts = [writer.element(body, comment) for body, comment in bodies]
-    return "".join(parts) + writer.end()
 
 
 def plain(value: Any) -> Any:
