@@ -115,8 +115,10 @@ class Pair:
             return None
         return None if value is None else to_text(value)
 
-    def map(self, document: dict[str, Any]) -> Outcome:
-        order_id = self.order_id(document)
+    def map(self, document: dict[str, Any], order_id: str | None = None) -> Outcome:
+        """The payload for one document, or why there is none. `order_id`, when the caller
+        has already read it, is not read again."""
+        order_id = order_id or self.order_id(document)
         reason = self.source.not_sendable_reason(document, order_id)
         if reason is not None:
             return Skipped(order_id, reason)

@@ -303,7 +303,7 @@ class ShopSync:
             report.done_before += 1  # the manual's check "not sent before"
             return None
         try:
-            outcome = self.pair.map(document)
+            outcome = self.pair.map(document, order_id)
         except MappingError as error:
             self._fail(order_id, number, order_date, str(error), FIX_AND_REPROCESS, report)
             return None
@@ -431,7 +431,7 @@ class ShopSync:
                 continue
             seen.add(order_id)
             try:
-                outcome = self.pair.map(document)
+                outcome = self.pair.map(document, order_id)
             except MappingError:
                 outcome = None
             if not isinstance(outcome, Payload):
