@@ -1,4 +1,4 @@
-"""Load rule files: safe YAML that remembers where every value was written, and includes.
+"""Load YAML: rule files that remember where every value was written, and plain data files.
 
 Mappings become `LocatedDict` and sequences `LocatedList`: plain dict / list (so jsonschema and
 the compiler read them as usual) that also carry the Place of each of their values. Block
@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import Place, RuleError
+from engine.errors import MapperError, Place, RuleError
 
 
 class LocatedDict(dict[str, Any]):
@@ -89,3 +89,17 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def read_data_file(
+    path: Path, what: str, error: type[MapperError], *, show_problem: bool = True
+) -> Any:
+    """A data file (settings, configuration, secrets) read with the safe loader, its problems
+    as one line. `show_problem=False` keeps YAML's excerpt — which may hold a secret — out."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as problem:
+        raise error(f"cannot read {what} {path}: {problem.strerror}") from None
+    except yaml.YAMLError as problem:
+        detail = f": {problem}" if show_problem else ""
+        raise error(f"{what} {path} is not valid YAML{detail}") from None

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import yaml
 
 from engine.errors import ConfigError, UsageError
+from engine.load import read_data_file
 
 if TYPE_CHECKING:
     from engine.compile import RuleSet
@@ -55,12 +55,7 @@ def plain_data(value: Any) -> Any:
 
 def load_settings_file(path: Path) -> dict[str, Any]:
     """A settings file: one section per rule set name, e.g. `{prestashop: {...}, yuki: {...}}`."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise UsageError(f"cannot read settings file {path}: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise UsageError(f"settings file {path} is not valid YAML: {error}") from None
+    data = read_data_file(path, "settings file", UsageError)
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from connectors.secret import Secret
 from engine.errors import ConfigError
+from engine.load import read_data_file
 from engine.paths import schema_validator
 from engine.settings import load_settings_file
 
@@ -50,12 +50,7 @@ class Config:
 
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
     """Read and check mapper.yaml; every problem is one line of the ConfigError."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    data = read_data_file(path, "configuration", ConfigError)
     return parse_config(data, path.parent, str(path), environ)
 
 
@@ -116,12 +111,7 @@ def _problem(error: jsonschema.ValidationError) -> str:
 
 
 def _secrets(path: Path) -> dict[str, str]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as error:
-        raise ConfigError(f"secrets file {path}: cannot read: {error.strerror}") from None
-    except yaml.YAMLError:
-        raise ConfigError(f"secrets file {path}: not valid YAML") from None
+    data = read_data_file(path, "secrets file", ConfigError, show_problem=False) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"secrets file {path}: expected name: value lines")
     return {str(k): str(v) for k, v in data.items()}
