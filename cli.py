@@ -16,22 +16,22 @@ from typing import Any, TypeVar
 
 import click
 
-from connectors.simulators import REGISTRY, build_simulator
-from connectors.simulators.server import Faults
-from engine.compile import Rejection
-from engine.documents import InputProblem, read_documents
-from engine.errors import MapperError, MappingError
-from engine.explain import explain_payload
-from engine.fixtures import run_fixtures
-from engine.ledger import Ledger
-from engine.mapping import Pair, Skipped, load_rule_set
-from engine.paths import SCHEMAS_DIR
-from engine.settings import load_settings_file
-from engine.sync import recheck_open, sync_pass
-from engine.sync.config import load_config
-from engine.sync.lists import LISTS, render_lists
-from engine.sync.pipeline import PassReport, ShopSync
-from engine.sync.schedule import run_schedule
+from .connectors.registry import connector, names
+from .connectors.simulation import Faults
+from .engine.documents import InputProblem, read_documents
+from .engine.errors import MapperError, MappingError
+from .engine.ledger import Ledger
+from .engine.mapping import Pair, Skipped, load_rule_set
+from .engine.paths import SCHEMAS_DIR
+from .engine.rules.compile import Rejection
+from .engine.rules.explain import explain_payload
+from .engine.rules.fixtures import run_fixtures
+from .engine.rules.settings import load_settings_file
+from .engine.sync import recheck_open, sync_pass
+from .engine.sync.config import load_config
+from .engine.sync.lists import LISTS, render_lists
+from .engine.sync.pipeline import PassReport, ShopSync
+from .engine.sync.schedule import run_schedule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -163,16 +163,15 @@ def schema(name: str) -> None:
 
 
 @main.command()
-@click.argument("system", type=click.Choice(sorted(REGISTRY)))
+@click.argument("system", type=click.Choice(names()))
 @click.option("--port", default=0, show_default=True, help="Port on 127.0.0.1 (0 = any free).")
 @click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
 @click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests that fail.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault generator.")
 def simulate(system: str, port: int, latency: float, fault_rate: float, seed: int) -> None:
     """Serve a local simulator of SYSTEM until interrupted."""
-    simulator = build_simulator(
-        system, port=port, latency=latency, faults=Faults(rate=fault_rate, seed=seed)
-    )
+    factory = connector(system).simulator_factory()  # type: ignore[union-attr]
+    simulator = factory(port=port, latency=latency, faults=Faults(rate=fault_rate, seed=seed))
     simulator.start()
     click.echo(f"{system} simulator listening on {simulator.url}")
     for line in getattr(simulator, "cli_banner", lambda: [])():
@@ -304,6 +303,6 @@ def schedule(config_path: Path) -> None:
 @reports_errors
 def demo() -> None:
     """Run mapper end to end on the built-in samples and simulators."""
-    from engine.demo import run_demo
+    from .commands.demo import run_demo
 
     run_demo(click.echo)

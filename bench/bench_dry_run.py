@@ -36,11 +36,10 @@ from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
+from mapper.engine.library.money import split
+from mapper.engine.mapping import Pair, Payload, Skipped
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
-
-from engine.mapping import Pair, Payload, Skipped
-from engine.money import split
 
 Document = dict[str, Any]
 

@@ -16,11 +16,10 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
+from mapper.engine.ledger import Ledger, OrderState
+from mapper.engine.ledger.database import connect, parse_url
+from mapper.engine.ledger.tables import orders
 from sqlalchemy import insert
-
-from engine.ledger import Ledger, OrderState
-from engine.ledger.database import connect, parse_url
-from engine.ledger.tables import orders
 
 SHOP = "bench-shop"
 ORDER_DATE = datetime(2024, 1, 1, tzinfo=UTC)

@@ -19,17 +19,17 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from connectors.factuursturen import FactuursturenClient
-from connectors.lightspeed import LightspeedClient
-from connectors.retry import RetryPolicy
-from connectors.simulators.factuursturen import (
+from mapper.connectors.factuursturen.client import FactuursturenClient
+from mapper.connectors.factuursturen.simulator import (
     DEMO_API_KEY,
     DEMO_USERNAME,
     FactuursturenSimulator,
 )
-from connectors.simulators.lightspeed import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
-from connectors.simulators.lightspeed_data import generated_shop
-from connectors.simulators.server import Faults
+from mapper.connectors.lightspeed.client import LightspeedClient
+from mapper.connectors.lightspeed.simulator import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
+from mapper.connectors.lightspeed.simulator_data import generated_shop
+from mapper.connectors.retry import RetryPolicy
+from mapper.connectors.simulation import Faults
 
 NO_LIMIT = (10**9, 10**9, 10**9)
 FAST_RETRY = RetryPolicy(attempts=10, base_delay=0.001, max_delay=0.01, jitter=0.0)

@@ -21,8 +21,8 @@ from datetime import datetime
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from connectors.prestashop import PrestaShopClient
-from connectors.simulators.prestashop import PrestaShopSimulator
+from mapper.connectors.prestashop.client import PrestaShopClient
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
 
 WINDOW = (datetime(2000, 1, 1), datetime(2100, 1, 1))
 

@@ -31,9 +31,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.ledger import Ledger  # noqa: E402
-from engine.sync.config import ShopConfig, parse_config  # noqa: E402
-from engine.sync.pipeline import PassReport, ShopSync  # noqa: E402
+from mapper.engine.ledger import Ledger  # noqa: E402
+from mapper.engine.sync.config import ShopConfig, parse_config  # noqa: E402
+from mapper.engine.sync.pipeline import PassReport, ShopSync  # noqa: E402
 
 PAYMENT_ACCEPTED = 2  # PrestaShop order state
 PAID_SHARE = 0.9  # of the open orders, paid before the re-check
@@ -42,8 +42,8 @@ PAID_SHARE = 0.9  # of the open orders, paid before the re-check
 # -- the simulators, in a child process --------------------------------------------------------
 def serve(connection: Connection, orders: int, latency: float, unpaid_share: float) -> None:
     """Child process: both simulators, answering the parent's commands until "stop"."""
-    from connectors.simulators.prestashop import PrestaShopSimulator
-    from connectors.simulators.yuki import YukiSimulator
+    from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
+    from mapper.connectors.yuki.simulator import YukiSimulator
 
     shop = PrestaShopSimulator(latency=latency)
     batch = shop.add_generated(orders, seed=2024, unpaid_share=unpaid_share)

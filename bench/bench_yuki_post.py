@@ -17,12 +17,12 @@ from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.simulators.yuki import (  # noqa: E402
+from mapper.connectors.yuki.client import YukiClient  # noqa: E402
+from mapper.connectors.yuki.simulator import (  # noqa: E402
     DEMO_ACCESS_KEY,
     DEMO_ADMINISTRATION_ID,
     YukiSimulator,
 )
-from connectors.yuki import YukiClient  # noqa: E402
 
 NS = "urn:xmlns:http://www.theyukicompany.com:salesinvoices"
 

@@ -52,5 +52,10 @@ class RateLimitedError(TransientError):
         self.retry_after = retry_after
 
 
+class ConfigurationError(ValueError):
+    """A connector cannot start: a credential or setting it needs is missing or wrong. Not a
+    failure of the system itself, so the engine reports it as bad configuration."""
+
+
 class QuotaExceededError(ConnectorError):
     """A budget that will not refill soon (e.g. Yuki's daily call limit): stop for today."""

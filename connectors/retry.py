@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from connectors.errors import RateLimitedError, TransientError
+from .errors import RateLimitedError, TransientError
 
 T = TypeVar("T")
 

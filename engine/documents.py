@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from engine.errors import UsageError
+from .errors import UsageError
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
-from engine.errors import MappingError, UsageError
-from engine.expressions import to_text
-from engine.paths import mappings_dir
-from engine.render import XmlDocumentWriter, json_text, without_empty
+from .errors import MappingError, UsageError
+from .paths import mappings_dir
+from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
+from .rules.expressions import to_text
+from .rules.render import XmlDocumentWriter, json_text, without_empty
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from engine.ledger import InvalidTransition, Ledger, OrderRecord, OrderState, UnknownOrder
-from engine.ledger import orders as order_statements
+from mapper.engine.ledger import InvalidTransition, Ledger, OrderRecord, OrderState, UnknownOrder
+from mapper.engine.ledger import orders as order_statements
 
 SHOP = "prestashop-demo"
 OTHER_SHOP = "lightspeed-demo"

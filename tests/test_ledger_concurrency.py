@@ -16,8 +16,7 @@ from queue import Queue
 from typing import Any
 
 import pytest
-
-from engine.ledger import Ledger, OrderState, ShopLocked
+from mapper.engine.ledger import Ledger, OrderState, ShopLocked
 
 SHOP = "prestashop-demo"
 ORDER_DATE = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from engine.ledger import (
+from mapper.engine.ledger import (
     Claim,
     InvalidTransition,
     Ledger,
@@ -17,7 +16,7 @@ from engine.ledger import (
     UnknownOrder,
     listing,
 )
-from engine.ledger import orders as order_statements
+from mapper.engine.ledger import orders as order_statements
 
 SHOP = "prestashop-demo"
 OTHER_SHOP = "lightspeed-demo"

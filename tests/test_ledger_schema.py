@@ -9,13 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_mock_engine, inspect, text
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateIndex, CreateTable
-
-from engine.errors import MapperError
-from engine.ledger import (
+from mapper.engine.errors import MapperError
+from mapper.engine.ledger import (
     LATEST_VERSION,
     Ledger,
     LedgerError,
@@ -26,8 +21,12 @@ from engine.ledger import (
     migrations,
     tables,
 )
-from engine.ledger.database import connect, parse_url, safe_url
-from engine.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
+from mapper.engine.ledger.database import connect, parse_url, safe_url
+from mapper.engine.ledger.migrations import MIGRATIONS, Migration, current_version, migrate
+from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_mock_engine, inspect, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 ORDER_DATE = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
 

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
-from engine.ledger import BackfillProgress, Ledger, LockLost, ShopLocked
+from mapper.engine.ledger import BackfillProgress, Ledger, LockLost, ShopLocked
 
 SHOP = "prestashop-demo"
 OTHER_SHOP = "lightspeed-demo"

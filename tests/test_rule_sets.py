@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from cli import main
-from engine.fixtures import run_fixtures
-from engine.mapping import load_rule_set
-from engine.paths import mappings_dir
+from mapper.cli import main
+from mapper.engine.mapping import load_rule_set
+from mapper.engine.paths import mappings_dir
+from mapper.engine.rules.fixtures import run_fixtures
 
 MAPPINGS = mappings_dir()
 RULE_SETS = sorted(p.parent.name for p in MAPPINGS.glob("*/mapping.yaml"))

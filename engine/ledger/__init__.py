@@ -3,7 +3,7 @@
 Open it with `Ledger.open("sqlite:///path/ledger.db")`; see `engine.ledger.ledger` for the API.
 """
 
-from engine.ledger.errors import (
+from .errors import (
     InvalidTransition,
     LedgerError,
     LedgerUnavailable,
@@ -13,10 +13,10 @@ from engine.ledger.errors import (
     ShopLocked,
     UnknownOrder,
 )
-from engine.ledger.ledger import DEFAULT_BUSY_TIMEOUT, DEFAULT_LOCK_TTL, Ledger
-from engine.ledger.locks import ShopLock
-from engine.ledger.migrations import LATEST_VERSION
-from engine.ledger.records import BackfillProgress, Claim, OrderRecord, OrderState
+from .ledger import DEFAULT_BUSY_TIMEOUT, DEFAULT_LOCK_TTL, Ledger
+from .locks import ShopLock
+from .migrations import LATEST_VERSION
+from .records import BackfillProgress, Claim, OrderRecord, OrderState
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",

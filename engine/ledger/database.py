@@ -21,7 +21,7 @@ from sqlalchemy import Table, create_engine, event, insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from engine.ledger.errors import LedgerUnavailable
+from .errors import LedgerUnavailable
 
 _READ_ONLY = "mapper_ledger_read_only"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from engine.errors import MapperError
+from ..errors import MapperError
 
 
 def _when(moment: datetime) -> str:

@@ -16,11 +16,11 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
-from engine.ledger import listing, locks, orders, shops
-from engine.ledger.database import connect, parse_url, reading, safe_url, writing
-from engine.ledger.migrations import migrate
-from engine.ledger.records import BackfillProgress, Claim, OrderRecord, OrderState
-from engine.ledger.timestamps import Clock, as_utc, utc_now
+from . import listing, locks, orders, shops
+from .database import connect, parse_url, reading, safe_url, writing
+from .migrations import migrate
+from .records import BackfillProgress, Claim, OrderRecord, OrderState
+from .timestamps import Clock, as_utc, utc_now
 
 DEFAULT_BUSY_TIMEOUT = timedelta(seconds=30)
 DEFAULT_LOCK_TTL = timedelta(minutes=15)

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Select, and_, or_, select, true
 
-from engine.ledger.database import reading
-from engine.ledger.orders import to_record
-from engine.ledger.records import OrderRecord, OrderState
-from engine.ledger.tables import orders
+from .database import reading
+from .orders import to_record
+from .records import OrderRecord, OrderState
+from .tables import orders
 
 PAGE_SIZE = 500
 

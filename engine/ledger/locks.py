@@ -18,10 +18,10 @@ from types import TracebackType
 
 from sqlalchemy import Engine, delete, select, update
 
-from engine.ledger.database import insert_if_absent, writing
-from engine.ledger.errors import LockLost, ShopLocked
-from engine.ledger.tables import shop_locks
-from engine.ledger.timestamps import Clock
+from .database import insert_if_absent, writing
+from .errors import LockLost, ShopLocked
+from .tables import shop_locks
+from .timestamps import Clock
 
 logger = logging.getLogger(__name__)
 

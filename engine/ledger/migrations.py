@@ -30,9 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError
 
-from engine.ledger.database import reading, writing
-from engine.ledger.errors import MigrationFailed, SchemaTooNew
-from engine.ledger.timestamps import Clock, UtcDateTime, utc_now
+from .database import reading, writing
+from .errors import MigrationFailed, SchemaTooNew
+from .timestamps import Clock, UtcDateTime, utc_now
 
 # Any constant works; it only has to be the same in every process migrating the same database.
 _POSTGRES_MIGRATION_LOCK = 0x6D617070  # "mapp"

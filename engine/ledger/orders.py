@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true, update
 from sqlalchemy.engine import Connection, Row
 
-from engine.ledger.database import insert_if_absent
-from engine.ledger.errors import InvalidTransition, UnknownOrder
-from engine.ledger.records import Claim, OrderRecord, OrderState
-from engine.ledger.tables import orders
+from .database import insert_if_absent
+from .errors import InvalidTransition, UnknownOrder
+from .records import Claim, OrderRecord, OrderState
+from .tables import orders
 
 # Plain strings for the statements: drivers need not know how to adapt an enum.
 OPEN = OrderState.OPEN.value

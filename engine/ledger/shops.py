@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
-from engine.ledger.database import insert_if_absent
-from engine.ledger.records import BackfillProgress
-from engine.ledger.tables import shops
+from .database import insert_if_absent
+from .records import BackfillProgress
+from .tables import shops
 
 
 def get_cursor(connection: Connection, shop: str) -> datetime | None:

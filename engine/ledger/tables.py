@@ -23,7 +23,7 @@ from sqlalchemy import (
     Text,
 )
 
-from engine.ledger.timestamps import UtcDateTime
+from .timestamps import UtcDateTime
 
 SHOP_LENGTH = 100
 ORDER_ID_LENGTH = 100

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from engine.ledger import Ledger
-from engine.sync.config import Config, ShopConfig, load_config
-from engine.sync.pipeline import PassReport, ShopSync
+from ..ledger import Ledger
+from .config import Config, ShopConfig, load_config
+from .pipeline import PassReport, ShopSync
 
 
 def _each_shop(

@@ -15,11 +15,11 @@ from typing import Any
 
 import jsonschema
 
-from connectors.secret import Secret
-from engine.errors import ConfigError
-from engine.load import read_data_file
-from engine.paths import schema_validator
-from engine.settings import load_settings_file
+from ...connectors.secret import Secret
+from ..errors import ConfigError
+from ..paths import schema_validator
+from ..rules.load import read_data_file
+from ..rules.settings import load_settings_file
 
 
 @dataclass

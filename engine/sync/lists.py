@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from engine.ledger import Ledger, OrderRecord, OrderState
+from ..ledger import Ledger, OrderRecord, OrderState
 
 LISTS = {
     "reporting": (OrderState.SENT,),

@@ -24,23 +24,16 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.errors import ConnectorError, TransientError
-from connectors.retry import RetryPolicy
-from engine.compile import Rejection
-from engine.errors import MappingError
-from engine.ledger import Ledger, OrderRecord, OrderState, ShopLock
-from engine.mapping import Pair, Payload, Skipped
-from engine.sync.config import ShopConfig
-from engine.sync.read_ahead import read_ahead
-from engine.sync.systems import (
-    Delivery,
-    Source,
-    Target,
-    batches,
-    no_delivery,
-    open_source,
-    open_target,
-)
+from ...connectors.adapters import Delivery, Source, Target, batches, no_delivery
+from ...connectors.errors import ConnectorError, TransientError
+from ...connectors.retry import RetryPolicy
+from ..errors import MappingError
+from ..ledger import Ledger, OrderRecord, OrderState, ShopLock
+from ..mapping import Pair, Payload, Skipped
+from ..rules.compile import Rejection
+from .config import ShopConfig
+from .read_ahead import read_ahead
+from .systems import open_source, open_target
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connectors.errors import ConnectorError
-from engine.errors import MapperError
-from engine.ledger import Ledger
-from engine.sync.config import Config, ShopConfig
-from engine.sync.pipeline import PassReport, ShopSync
+from ...connectors.errors import ConnectorError
+from ..errors import MapperError
+from ..ledger import Ledger
+from .config import Config, ShopConfig
+from .pipeline import PassReport, ShopSync
 
 log = logging.getLogger(__name__)
 

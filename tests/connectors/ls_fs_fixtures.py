@@ -10,17 +10,16 @@ from typing import Any
 
 import httpx
 import pytest
-
-from connectors.factuursturen import FactuursturenClient
-from connectors.lightspeed import LightspeedClient
-from connectors.retry import RetryPolicy
-from connectors.simulators.factuursturen import (
+from mapper.connectors.factuursturen.client import FactuursturenClient
+from mapper.connectors.factuursturen.simulator import (
     DEMO_API_KEY,
     DEMO_USERNAME,
     FactuursturenSimulator,
 )
-from connectors.simulators.lightspeed import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
-from connectors.simulators.server import Faults
+from mapper.connectors.lightspeed.client import LightspeedClient
+from mapper.connectors.lightspeed.simulator import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
+from mapper.connectors.retry import RetryPolicy
+from mapper.connectors.simulation import Faults
 
 
 class FakeClock:

@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
-
-from connectors.prestashop import PrestaShopClient
-from connectors.retry import RetryPolicy
-from connectors.simulators.prestashop import PrestaShopSimulator
-from connectors.simulators.prestashop_data import demo_records
-from connectors.simulators.server import Faults
+from mapper.connectors.prestashop.client import PrestaShopClient
+from mapper.connectors.prestashop.simulator.data import demo_records
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
+from mapper.connectors.retry import RetryPolicy
+from mapper.connectors.simulation import Faults
 
 
 @dataclass

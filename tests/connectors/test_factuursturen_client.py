@@ -8,16 +8,15 @@ from decimal import Decimal
 
 import httpx
 import pytest
-
-from connectors.errors import (
+from mapper.connectors.errors import (
     AuthenticationError,
     NotFoundError,
     ProtocolError,
     RateLimitedError,
     RejectedError,
 )
-from connectors.factuursturen import FactuursturenClient, PostResult, dumps
-from connectors.simulators.factuursturen import (
+from mapper.connectors.factuursturen.client import FactuursturenClient, PostResult, dumps
+from mapper.connectors.factuursturen.simulator import (
     DEMO_API_KEY,
     DEMO_USERNAME,
     FactuursturenSimulator,

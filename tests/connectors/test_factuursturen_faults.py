@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-
-from connectors.factuursturen import OutcomeUnknownError
-from connectors.simulators.factuursturen import FactuursturenSimulator
-from connectors.simulators.server import Faults
+from mapper.connectors.factuursturen.client import OutcomeUnknownError
+from mapper.connectors.factuursturen.simulator import FactuursturenSimulator
+from mapper.connectors.simulation import Faults
 
 try:
     from tests.connectors.ls_fs_fixtures import (

@@ -8,14 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-
-from connectors.simulators.factuursturen import (
+from mapper.connectors.factuursturen.simulator import (
     DEMO_API_KEY,
     DEMO_USERNAME,
     FactuursturenSimulator,
     cli_simulator,
 )
-from connectors.simulators.server import Faults
+from mapper.connectors.simulation import Faults
 
 try:
     from tests.connectors.ls_fs_fixtures import (

@@ -10,11 +10,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-
-from connectors.errors import AuthenticationError, NotFoundError, ProtocolError, RejectedError
-from connectors.lightspeed import LightspeedClient
-from connectors.simulators.lightspeed import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
-from connectors.simulators.lightspeed_data import demo_shop, generated_shop
+from mapper.connectors.errors import (
+    AuthenticationError,
+    NotFoundError,
+    ProtocolError,
+    RejectedError,
+)
+from mapper.connectors.lightspeed.client import LightspeedClient
+from mapper.connectors.lightspeed.simulator import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
+from mapper.connectors.lightspeed.simulator_data import demo_shop, generated_shop
 
 try:
     from tests.connectors.ls_fs_fixtures import (

@@ -7,11 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-
-from connectors.errors import QuotaExceededError, TransientError
-from connectors.lightspeed import LightspeedClient
-from connectors.simulators.lightspeed import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
-from connectors.simulators.server import Faults
+from mapper.connectors.errors import QuotaExceededError, TransientError
+from mapper.connectors.lightspeed.client import LightspeedClient
+from mapper.connectors.lightspeed.simulator import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
+from mapper.connectors.simulation import Faults
 
 try:
     from tests.connectors.ls_fs_fixtures import (

@@ -10,9 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-
-from connectors.simulators.lightspeed import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
-from connectors.simulators.lightspeed_data import ShopData, demo_shop, generated_shop, money
+from mapper.connectors.lightspeed.simulator import DEMO_KEY, DEMO_SECRET, LightspeedSimulator
+from mapper.connectors.lightspeed.simulator_data import ShopData, demo_shop, generated_shop, money
 
 try:
     from tests.connectors.ls_fs_fixtures import FakeClock, clock, ls_sim, raw_http

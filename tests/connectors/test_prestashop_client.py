@@ -6,15 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from connectors.prestashop import PrestaShopClient
-from connectors.simulators.prestashop import PrestaShopSimulator
-from connectors.simulators.prestashop_data import (
+from mapper.connectors.prestashop.client import PrestaShopClient
+from mapper.connectors.prestashop.simulator.data import (
     OrderBatch,
     demo_records,
     fetched_document,
     generate_orders,
 )
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
 
 try:
     from tests.connectors.ps_fixtures import (

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from lxml import etree
-
-from connectors.simulators.prestashop import PrestaShopSimulator
-from connectors.simulators.prestashop_data import demo_records
+from mapper.connectors.prestashop.simulator.data import demo_records
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
 
 XLINK_NS = "http://www.w3.org/1999/xlink"
 HREF = f"{{{XLINK_NS}}}href"

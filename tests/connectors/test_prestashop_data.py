@@ -7,21 +7,20 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from stdnum.eu import vat
-
-from connectors.simulators.prestashop_catalog import (
+from mapper.connectors.prestashop.simulator.catalog import (
     CATALOGUE,
     COUNTRIES,
     EU_COUNTRIES,
     state_flag,
 )
-from connectors.simulators.prestashop_data import (
+from mapper.connectors.prestashop.simulator.data import (
     OrderBatch,
     demo_records,
     fetched_document,
     generate_orders,
 )
-from connectors.simulators.prestashop_people import invalid_vat_number, valid_vat_number
+from mapper.connectors.prestashop.simulator.people import invalid_vat_number, valid_vat_number
+from stdnum.eu import vat
 
 SIX = Decimal("0.000001")
 CENT = Decimal("0.01")

@@ -9,8 +9,7 @@ from datetime import datetime
 
 import httpx
 import pytest
-
-from connectors.errors import (
+from mapper.connectors.errors import (
     AuthenticationError,
     ConnectorError,
     NotFoundError,
@@ -19,9 +18,13 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
-from connectors.prestashop import KEY_ADVICE, PrestaShopClient, WebserviceDisabledError
-from connectors.simulators.prestashop import PrestaShopSimulator
-from connectors.simulators.prestashop_data import demo_records
+from mapper.connectors.prestashop.client import (
+    KEY_ADVICE,
+    PrestaShopClient,
+    WebserviceDisabledError,
+)
+from mapper.connectors.prestashop.simulator.data import demo_records
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
 
 try:
     from tests.connectors.ps_fixtures import ScriptedFaults, Sleeps, ps_retry

@@ -10,10 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from lxml import etree
-
-from connectors.simulators.prestashop import PrestaShopSimulator, cli_simulator
-from connectors.simulators.prestashop_data import demo_records, generate_orders
-from connectors.simulators.server import Faults
+from mapper.connectors.prestashop.simulator.data import demo_records, generate_orders
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator, cli_simulator
+from mapper.connectors.simulation import Faults
 
 KEY = PrestaShopSimulator.DEMO_KEY
 XLINK = "{http://www.w3.org/1999/xlink}href"

@@ -7,17 +7,16 @@ from decimal import Decimal
 
 import pytest
 from lxml import etree
-
-from connectors.errors import AuthenticationError, NotFoundError, RejectedError
-from connectors.simulators.server import Reply, Request
-from connectors.simulators.yuki import (
+from mapper.connectors.errors import AuthenticationError, NotFoundError, RejectedError
+from mapper.connectors.simulation import Reply, Request
+from mapper.connectors.yuki.client import YukiClient
+from mapper.connectors.yuki.simulator import (
     DEMO_ACCESS_KEY,
     DEMO_ADMINISTRATION_ID,
     DUTCH_VAT_CODES,
     VatCodeSeed,
     YukiSimulator,
 )
-from connectors.yuki import YukiClient
 
 try:
     from tests.connectors.yuki_fixtures import (

@@ -11,8 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from lxml import etree
-
-from connectors.simulators.yuki import (
+from mapper.connectors.yuki.simulator import (
     DEMO_ACCESS_KEY,
     DEMO_ADMINISTRATION_ID,
     VatCodeSeed,
@@ -266,10 +265,11 @@ def test_soap12_answers_in_soap12(yuki_sim: YukiSimulator) -> None:
 
 
 def test_cli_simulator_is_seeded_and_prints_a_banner() -> None:
-    from connectors.simulators import build_simulator
-    from connectors.simulators.server import Faults
+    from mapper.connectors.registry import connector
+    from mapper.connectors.simulation import Faults
 
-    simulator = build_simulator("yuki", port=0, latency=0.0, faults=Faults())
+    factory = connector("yuki").simulator_factory()  # type: ignore[union-attr]
+    simulator = factory(port=0, latency=0.0, faults=Faults())
     assert isinstance(simulator, YukiSimulator)
     with simulator:
         banner = "\n".join(simulator.cli_banner())

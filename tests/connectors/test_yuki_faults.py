@@ -6,8 +6,7 @@ import logging
 import traceback
 
 import pytest
-
-from connectors.errors import (
+from mapper.connectors.errors import (
     AuthenticationError,
     ConnectorError,
     ProtocolError,
@@ -16,15 +15,15 @@ from connectors.errors import (
     RejectedError,
     TransientError,
 )
-from connectors.retry import RetryPolicy
-from connectors.simulators.server import Reply, Request
-from connectors.simulators.yuki import (
+from mapper.connectors.retry import RetryPolicy
+from mapper.connectors.simulation import Reply, Request
+from mapper.connectors.yuki.client import YukiClient, fault_error
+from mapper.connectors.yuki.simulator import (
     DEMO_ACCESS_KEY,
     DEMO_ADMINISTRATION_ID,
     YukiSimulator,
     soap_fault_reply,
 )
-from connectors.yuki import YukiClient, fault_error
 
 try:
     from tests.connectors.yuki_fixtures import (

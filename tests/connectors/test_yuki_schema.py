@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 import zeep
 from lxml import etree
-
-from connectors.yuki import YukiTransport
+from mapper.connectors.yuki.client import YukiTransport
 
 try:
     from tests.connectors.yuki_fixtures import (

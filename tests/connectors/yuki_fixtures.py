@@ -14,11 +14,10 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 import pytest
-
-from connectors.retry import RetryPolicy
-from connectors.simulators.server import Faults
-from connectors.simulators.yuki import YukiSimulator
-from connectors.yuki import YukiClient
+from mapper.connectors.retry import RetryPolicy
+from mapper.connectors.simulation import Faults
+from mapper.connectors.yuki.client import YukiClient
+from mapper.connectors.yuki.simulator import YukiSimulator
 
 SALES_NS = "urn:xmlns:http://www.theyukicompany.com:salesinvoices"
 
@@ -218,7 +217,7 @@ def soap_version(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def yuki_client(yuki_sim: YukiSimulator, soap_version: str) -> YukiClient:
-    from connectors.simulators.yuki import DEMO_ACCESS_KEY, DEMO_ADMINISTRATION_ID
+    from mapper.connectors.yuki.simulator import DEMO_ACCESS_KEY, DEMO_ADMINISTRATION_ID
 
     return make_client(yuki_sim, DEMO_ACCESS_KEY, DEMO_ADMINISTRATION_ID,
                        soap_version=soap_version)

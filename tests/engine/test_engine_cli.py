@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from lxml import etree
+from mapper.cli import main
 from ps_order_builder import sample_document, write_json
-
-from cli import main
 
 PROJECT = Path(__file__).resolve().parents[2]
 YUKI_RULES = PROJECT / "mappings" / "yuki" / "mapping.yaml"

@@ -15,9 +15,8 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from mapper.engine.mapping import Pair, Payload
 from ps_order_builder import address, customer, document, order, row, six
-
-from engine.mapping import Pair, Payload
 
 D = Decimal
 CENT = D("0.01")

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mapper.engine.errors import ConfigError, Place, UsageError
+from mapper.engine.mapping import Pair, Payload, load_rule_set
+from mapper.engine.rules.lookups import Lookup, LookupIndex, key_text, lookup_function
+from mapper.engine.rules.settings import deep_merge, load_settings_file
 from ps_order_builder import sample_document
 from tiny_rule_sets import compile_rules
-
-from engine.errors import ConfigError, Place, UsageError
-from engine.lookups import Lookup, LookupIndex, key_text, lookup_function
-from engine.mapping import Pair, Payload, load_rule_set
-from engine.settings import deep_merge, load_settings_file
 
 PLACE = Place("settings.yaml", 3)
 

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mapper.engine.errors import MappingError
+from mapper.engine.mapping import Pair, Payload, Skipped
+from mapper.engine.rules.compile import Rejection
 from ps_order_builder import sample_document
 from tiny_rule_sets import compile_rules
-
-from engine.compile import Rejection
-from engine.errors import MappingError
-from engine.mapping import Pair, Payload, Skipped
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 PRESTASHOP = MAPPINGS / "prestashop" / "mapping.yaml"

@@ -6,9 +6,8 @@ import random
 from decimal import Decimal
 
 import pytest
-
-from engine.library import decimals, price, shop_round, split_over, unit_price
-from engine.money import MoneyFormatError, money, round_to, split, to_decimal
+from mapper.engine.library.functions import decimals, price, shop_round, split_over, unit_price
+from mapper.engine.library.money import MoneyFormatError, money, round_to, split, to_decimal
 
 D = Decimal
 

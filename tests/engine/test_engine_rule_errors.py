@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from mapper.engine.errors import RuleError
+from mapper.engine.rules.compile import compile_rule_set
 from tiny_rule_sets import line_of, shown, write_rules
-
-from engine.compile import compile_rule_set
-from engine.errors import RuleError
 
 
 def _error(folder: Path) -> RuleError:

@@ -11,10 +11,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from mapper.engine.errors import MappingError, RuleError
+from mapper.engine.rules.compile import RuleSet
 from tiny_rule_sets import compile_rules, shown
-
-from engine.compile import RuleSet
-from engine.errors import MappingError, RuleError
 
 PRIVATE = "access to {!r} is not allowed: names starting with '_' are private"
 SANDBOX = "refused by the sandbox: "

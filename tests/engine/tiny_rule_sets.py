@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from engine.compile import RuleSet, compile_rule_set
+from mapper.engine.rules.compile import RuleSet, compile_rule_set
 
 HEADER = 'name: tiny\nversion: "1.0.0"\nkind: target\noutput_schema: test\n'
 

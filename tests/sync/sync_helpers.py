@@ -15,16 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from connectors.simulators.prestashop import PrestaShopSimulator
-from connectors.simulators.prestashop_data import OrderBatch, fetched_document
-from connectors.simulators.server import Faults, Reply, Request
-from connectors.simulators.yuki import YukiSimulator
-from engine.compile import Rejection
-from engine.errors import MappingError
-from engine.ledger import Ledger, OrderRecord, OrderState
-from engine.mapping import Pair, Payload
-from engine.sync.pipeline import CHECK_IN_TARGET
+from mapper.connectors.prestashop.simulator.data import OrderBatch, fetched_document
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
+from mapper.connectors.simulation import Faults, Reply, Request
+from mapper.connectors.yuki.simulator import YukiSimulator
+from mapper.engine.errors import MappingError
+from mapper.engine.ledger import Ledger, OrderRecord, OrderState
+from mapper.engine.mapping import Pair, Payload
+from mapper.engine.rules.compile import Rejection
+from mapper.engine.sync.pipeline import CHECK_IN_TARGET
 
 SHOP = "demo"
 MAPPING = "prestashop-yuki"

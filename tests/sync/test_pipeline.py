@@ -11,16 +11,15 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from cli import main
-from connectors.simulators.prestashop import PrestaShopSimulator
-from connectors.simulators.prestashop_data import demo_records
-from connectors.simulators.server import Faults
-from connectors.simulators.yuki import YukiSimulator
-from engine.errors import ConfigError
-from engine.ledger import Ledger, OrderState
-from engine.sync.config import load_config, parse_config
-from engine.sync.pipeline import ShopSync
+from mapper.cli import main
+from mapper.connectors.prestashop.simulator.data import demo_records
+from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
+from mapper.connectors.simulation import Faults
+from mapper.connectors.yuki.simulator import YukiSimulator
+from mapper.engine.errors import ConfigError
+from mapper.engine.ledger import Ledger, OrderState
+from mapper.engine.sync.config import load_config, parse_config
+from mapper.engine.sync.pipeline import ShopSync
 
 PAID, AWAITING_WIRE = 2, 10
 
@@ -226,7 +225,7 @@ def test_config_problems_are_one_line_each_and_never_show_a_secret(tmp_path: Pat
 def test_two_passes_for_one_shop_cannot_run_at_once(
     tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
 ) -> None:
-    from engine.ledger import ShopLocked
+    from mapper.engine.ledger import ShopLocked
 
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
     config = load_config(write_config(tmp_path, shop, yuki))

@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from connectors.simulators import factuursturen as factuursturen_sim
-from connectors.simulators import lightspeed as lightspeed_sim
-from connectors.simulators.factuursturen import FactuursturenSimulator
-from connectors.simulators.lightspeed import LightspeedSimulator
-from engine.ledger import Ledger, OrderState
-from engine.sync.config import Config, parse_config
-from engine.sync.pipeline import ShopSync
+from mapper.connectors.factuursturen import simulator as factuursturen_sim
+from mapper.connectors.factuursturen.simulator import FactuursturenSimulator
+from mapper.connectors.lightspeed import simulator as lightspeed_sim
+from mapper.connectors.lightspeed.simulator import LightspeedSimulator
+from mapper.engine.ledger import Ledger, OrderState
+from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.pipeline import ShopSync
 
 
 @pytest.fixture()

@@ -6,8 +6,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-
-from engine.sync.read_ahead import read_ahead
+from mapper.engine.sync.read_ahead import read_ahead
 
 
 class Source:

@@ -7,11 +7,10 @@ import threading
 from pathlib import Path
 
 from click.testing import CliRunner
-
-from cli import main
-from engine.sync.config import parse_config
-from engine.sync.pipeline import PassReport
-from engine.sync.schedule import next_recheck, run_schedule
+from mapper.cli import main
+from mapper.engine.sync.config import parse_config
+from mapper.engine.sync.pipeline import PassReport
+from mapper.engine.sync.schedule import next_recheck, run_schedule
 
 
 def test_the_nightly_recheck_is_the_next_local_time_strictly_after_now() -> None:

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from mapper.connectors.errors import ConnectorError
+from mapper.connectors.retry import RetryPolicy
+from mapper.connectors.simulation import Faults
+from mapper.engine.ledger import Ledger, OrderState
+from mapper.engine.sync.config import load_config
+from mapper.engine.sync.pipeline import PassReport, ShopSync
 
-from connectors.errors import ConnectorError
-from connectors.retry import RetryPolicy
-from connectors.simulators.server import Faults
-from engine.ledger import Ledger, OrderState
-from engine.sync.config import load_config
-from engine.sync.pipeline import PassReport, ShopSync
 from sync.sync_helpers import (  # tests/ is on sys.path: pytest puts it there
     SHOP,
     SlowFirstPostYuki,
@@ -56,7 +56,7 @@ SUMMARY = re.compile(r"(\d+) sent, (\d+) to Errors")
 
 def mapper_command(config: Path, *args: str) -> list[str]:
     found = shutil.which("mapper", path=str(Path(sys.executable).parent))
-    entry = [found] if found else [sys.executable, "-c", "from cli import main; main()"]
+    entry = [found] if found else [sys.executable, "-c", "from mapper.cli import main; main()"]
     return [*entry, *args, "--config", str(config)]
 
 

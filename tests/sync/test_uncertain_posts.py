@@ -10,15 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from connectors.errors import RateLimitedError, TransientError
-from connectors.retry import RetryPolicy
-from connectors.simulators.prestashop_data import fetched_document, generate_orders
-from engine.ledger import Ledger, OrderState
-from engine.mapping import Payload
-from engine.sync.config import ShopConfig
-from engine.sync.pipeline import PassReport, ShopSync
-from engine.sync.systems import Delivery, no_delivery
+from mapper.connectors.adapters import Delivery, no_delivery
+from mapper.connectors.errors import RateLimitedError, TransientError
+from mapper.connectors.prestashop.simulator.data import fetched_document, generate_orders
+from mapper.connectors.retry import RetryPolicy
+from mapper.engine.ledger import Ledger, OrderState
+from mapper.engine.mapping import Payload
+from mapper.engine.sync.config import ShopConfig
+from mapper.engine.sync.pipeline import PassReport, ShopSync
 
 SHOP = "shop"
 

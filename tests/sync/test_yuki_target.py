@@ -7,11 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-from connectors.errors import ProtocolError
-from connectors.yuki import ArchiveDocument, ImportResult, InvoiceResult
-from engine.mapping import Pair, Payload
-from engine.sync.systems import YukiTarget, invoice_total
+from mapper.connectors.errors import ProtocolError
+from mapper.connectors.yuki.adapter import YukiTarget, invoice_total
+from mapper.connectors.yuki.client import ArchiveDocument, ImportResult, InvoiceResult
+from mapper.engine.mapping import Pair, Payload
 
 
 def payload(order_id: str, subject: str, price: str) -> Payload:
@@ -46,7 +45,7 @@ class FakeYuki:
 def target(client: FakeYuki) -> YukiTarget:
     adapter = YukiTarget.__new__(YukiTarget)
     adapter.client = client  # type: ignore[assignment]
-    adapter.pair = Pair.load("prestashop-yuki")
+    adapter.render = lambda payloads: Pair.load("prestashop-yuki").render(payloads)  # type: ignore[arg-type]
     adapter.batch_size = 100
     return adapter
 
@@ -63,7 +62,7 @@ def test_results_are_matched_in_order_when_split_carts_share_a_subject(monkeypat
     first, second = payload("41", "Bestelling SPLIT", "5.00"), payload("42", "Bestelling SPLIT", "7.00")
     client = FakeYuki([result("Bestelling SPLIT", "A-1"), result("Bestelling SPLIT", "", False)], [])
     adapter = target(client)
-    monkeypatch.setattr(adapter.pair, "render", lambda payloads, fmt: "<SalesInvoices/>")
+    adapter.render = lambda payloads: "<SalesInvoices/>"
     deliveries = adapter.post([first, second])
     assert [(d.outcome, d.reference) for d in deliveries] == [("sent", "A-1"), ("refused", "")]
 
@@ -73,7 +72,7 @@ def test_an_incomplete_answer_never_gives_one_orders_result_to_its_split_twin(
 ) -> None:
     first, second = payload("41", "Bestelling SPLIT", "5.00"), payload("42", "Bestelling SPLIT", "7.00")
     adapter = target(FakeYuki([result("Bestelling SPLIT", "A-1")], []))
-    monkeypatch.setattr(adapter.pair, "render", lambda payloads, fmt: "<SalesInvoices/>")
+    adapter.render = lambda payloads: "<SalesInvoices/>"
     assert [d.outcome for d in adapter.post([first, second])] == ["uncertain", "uncertain"]
 
 

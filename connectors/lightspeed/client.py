@@ -1,0 +1,347 @@
+"""Reading orders from the Lightspeed eCom (C-Series, formerly SEOshop) REST API.
+
+`LightspeedClient` lists orders changed in a time window, page by page, and yields one *fetched
+order document* per order: `{"order": {...}, "products": [...], "customer": {...}}`, the API's own
+objects verbatim (JSON floats become `Decimal`, `false` stays `False`). It only ever sends GETs.
+
+It keeps to the shop's rate limits: the `X-RateLimit-Remaining/Reset` headers ("5min/hour/day")
+tell it to wait for the window to reset before the next call once a budget is spent, and a 429
+makes it wait (Retry-After, else the reset header) and go on. 5xx answers, timeouts and broken
+connections are retried with the given `RetryPolicy`. All waiting goes through the policy's
+`sleep`, so tests pass one that does not wait.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    AuthenticationError,
+    NotFoundError,
+    ProtocolError,
+    QuotaExceededError,
+    RateLimitedError,
+    RejectedError,
+    TransientError,
+)
+from ..http import HttpClient, tls_context
+from ..retry import RetryPolicy, call_with_retry
+
+SYSTEM = "lightspeed"
+DEFAULT_BASE_URL = "https://api.webshopapp.com"  # the EU cluster ("live"/eu1)
+MAX_PAGE_SIZE = 250
+# Reset headers count whole seconds; a little slack keeps us from arriving a moment too early.
+RESET_MARGIN = 1.0
+FALLBACK_429_WAIT = 60.0
+
+log = logging.getLogger(__name__)
+
+FetchedOrder = dict[str, Any]
+
+
+class LightspeedClient(HttpClient):
+    """A read-only client of one shop's Lightspeed eCom API (basic auth key:secret).
+
+    `base_url` is the cluster (`DEFAULT_BASE_URL` for EU shops); `clock` measures how long a
+    rate-limit pause still has to run; a pause longer than `max_wait` seconds (a spent hour or
+    day budget) raises QuotaExceededError instead; `max_rate_limit_waits` 429s in a row on one
+    request raise RateLimitedError. `requests_made` counts HTTP requests sent.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        language: str = "nl",
+        *,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_wait: float = 3600.0,
+        max_rate_limit_waits: int = 10,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.language = language
+        self.requests_made = 0
+        self.rate_limit_waits: list[float] = []
+        self.last_rate_limit: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+        self._retry = retry or RetryPolicy()
+        self._sleep = self._retry.sleep
+        self._clock = clock
+        self._max_wait = max_wait
+        self._max_rate_limit_waits = max_rate_limit_waits
+        self._resume_at: float | None = None
+        # The secret lives only inside httpx's auth object, never on this instance.
+        self._http = httpx.Client(
+            auth=httpx.BasicAuth(api_key, api_secret),
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            headers={"Accept": "application/json"},
+            verify=tls_context(),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"LightspeedClient(base_url={self.base_url!r}, language={self.language!r}, "
+            f"requests_made={self.requests_made})"
+        )
+
+    # -- public API ---------------------------------------------------------------------
+    def count_orders(
+        self, updated_min: datetime | str | None = None, updated_max: datetime | str | None = None
+    ) -> int:
+        """How many orders changed in [updated_min, updated_max] (`orders/count.json`)."""
+        document = self._get("orders/count", _window(updated_min, updated_max))
+        count = _unwrap(document, "count")
+        if not isinstance(count, int):
+            raise ProtocolError(SYSTEM, f"orders/count: 'count' is not a number: {count!r}")
+        return count
+
+    def iter_orders_changed(
+        self,
+        updated_min: datetime | str | None,
+        updated_max: datetime | str | None = None,
+        *,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> Iterator[FetchedOrder]:
+        """Fetched order documents of the orders changed in the window, streamed page by page.
+
+        Orders that change while the pass runs may leave the window and shift later pages;
+        they are picked up by the next pass, whose window starts where this one ended.
+        """
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+        customers: dict[int, dict[str, Any] | None] = {}
+        params = _window(updated_min, updated_max)
+        page = 1
+        while True:
+            document = self._get("orders", {**params, "page": page, "limit": limit})
+            orders = _unwrap(document, "orders")
+            if not isinstance(orders, list):
+                raise ProtocolError(SYSTEM, "orders: 'orders' is not a list")
+            for order in orders:
+                yield self._document(order, customers)
+            if len(orders) < limit:
+                return
+            page += 1
+
+    def fetch_orders(self, ids: Iterable[int | str]) -> Iterator[FetchedOrder]:
+        """Fetched order documents of the given order ids (`orders/{id}.json` each).
+
+        The single-order GET embeds related resources in its links; they are dropped so the
+        document is the same as one from `iter_orders_changed` (products and customer are
+        fetched from their own resources either way).
+        """
+        customers: dict[int, dict[str, Any] | None] = {}
+        for order_id in ids:
+            order = _unwrap(self._get(f"orders/{int(order_id)}"), "order")
+            yield self._document(_without_embedded(order), customers)
+
+    # -- documents ----------------------------------------------------------------------
+    def _document(
+        self, order: Any, customers: dict[int, dict[str, Any] | None]
+    ) -> FetchedOrder:
+        if not isinstance(order, dict) or "id" not in order:
+            raise ProtocolError(SYSTEM, "an order without an id")
+        customer_id = _resource_id(order.get("customer"))
+        customer = None
+        if customer_id is not None:
+            if customer_id not in customers:
+                customers[customer_id] = self._customer(customer_id)
+            customer = customers[customer_id]
+        return {"order": order, "products": self._products(order["id"]), "customer": customer}
+
+    def _products(self, order_id: int) -> list[dict[str, Any]]:
+        products: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            params = {"page": page, "limit": MAX_PAGE_SIZE}
+            batch = _unwrap(self._get(f"orders/{order_id}/products", params), "orderProducts")
+            if not isinstance(batch, list):
+                raise ProtocolError(SYSTEM, f"orders/{order_id}/products: not a list")
+            products.extend(batch)
+            if len(batch) < MAX_PAGE_SIZE:
+                return products
+            page += 1
+
+    def _customer(self, customer_id: int) -> dict[str, Any] | None:
+        try:
+            customer = _unwrap(self._get(f"customers/{customer_id}"), "customer")
+        except NotFoundError:
+            # A customer deleted from the shop: the order still carries name and addresses.
+            log.warning("lightspeed: customer %s not found; order kept without it", customer_id)
+            return None
+        if not isinstance(customer, dict):
+            raise ProtocolError(SYSTEM, f"customers/{customer_id}: not an object")
+        return customer
+
+    # -- HTTP ---------------------------------------------------------------------------
+    def _get(self, resource: str, params: dict[str, Any] | None = None) -> Any:
+        return call_with_retry(lambda: self._get_within_limits(resource, params), self._retry)
+
+    def _get_within_limits(self, resource: str, params: dict[str, Any] | None) -> Any:
+        waits = 0
+        while True:
+            self._pause_if_spent()
+            response = self._send(resource, params)
+            self._note_rate_limit(response)
+            if response.status_code != 429:
+                return _decode(response, resource)
+            waits += 1
+            if waits > self._max_rate_limit_waits:
+                raise RateLimitedError(SYSTEM, f"{resource}: still rate limited after "
+                                       f"{self._max_rate_limit_waits} waits")
+            self._wait(_wait_after_429(response), resource)
+
+    def _send(self, resource: str, params: dict[str, Any] | None) -> httpx.Response:
+        url = f"{self.base_url}/{self.language}/{resource}.json"
+        self.requests_made += 1
+        try:
+            response = self._http.get(url, params=params)
+        except httpx.TimeoutException as error:
+            raise TransientError(
+                SYSTEM, f"{resource}: timed out ({type(error).__name__})"
+            ) from None
+        except httpx.TransportError as error:
+            raise TransientError(SYSTEM, f"{resource}: connection failed: {error}") from None
+        log.debug("lightspeed GET %s -> %s", resource, response.status_code)
+        return response
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        remaining = _triple(response.headers.get("X-RateLimit-Remaining"))
+        reset = _triple(response.headers.get("X-RateLimit-Reset"))
+        if remaining is None or reset is None:
+            return
+        self.last_rate_limit = (remaining, reset)
+        spent = [r for left, r in zip(remaining, reset, strict=False) if left <= 0]
+        if spent:
+            self._resume_at = self._clock() + max(spent) + RESET_MARGIN
+
+    def _pause_if_spent(self) -> None:
+        if self._resume_at is None:
+            return
+        wait = self._resume_at - self._clock()
+        self._resume_at = None
+        if wait > 0:
+            self._wait(wait, "rate limit budget spent")
+
+    def _wait(self, seconds: float, reason: str) -> None:
+        if seconds > self._max_wait + RESET_MARGIN:
+            raise QuotaExceededError(
+                SYSTEM, f"{reason}: the API asks to wait {seconds:.0f}s, more than the "
+                f"{self._max_wait:.0f}s allowed; try again later"
+            )
+        log.info("lightspeed: waiting %.1fs (%s)", seconds, reason)
+        self.rate_limit_waits.append(seconds)
+        self._sleep(seconds)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+def _moment(value: datetime | str) -> str:
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        return value.strftime("%Y-%m-%d %H:%M:%S")  # shop-local time, as the API reads it
+    return value.isoformat(timespec="seconds")
+
+
+def _window(low: datetime | str | None, high: datetime | str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if low is not None:
+        params["updated_at_min"] = _moment(low)
+    if high is not None:
+        params["updated_at_max"] = _moment(high)
+    return params
+
+
+def _triple(header: str | None) -> tuple[int, ...] | None:
+    """"300/3000/12000" → (300, 3000, 12000); anything else → None (headers are advisory)."""
+    if not header:
+        return None
+    try:
+        return tuple(int(part) for part in header.split("/"))
+    except ValueError:
+        return None
+
+
+def _wait_after_429(response: httpx.Response) -> float:
+    retry_after = response.headers.get("Retry-After")
+    if retry_after:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass  # an HTTP date: fall back to the reset header
+    remaining = _triple(response.headers.get("X-RateLimit-Remaining"))
+    reset = _triple(response.headers.get("X-RateLimit-Reset"))
+    if reset:
+        spent = [r for left, r in zip(remaining or (), reset, strict=False) if left <= 0]
+        return float(max(spent) if spent else reset[0]) + RESET_MARGIN
+    return FALLBACK_429_WAIT
+
+
+def _decode(response: httpx.Response, resource: str) -> Any:
+    status = response.status_code
+    if status >= 400:
+        message = f"{resource}: HTTP {status}: {_error_message(response)}"
+        if status == 401:
+            raise AuthenticationError(SYSTEM, f"API key/secret refused ({message})", status=status)
+        if status == 403:
+            raise AuthenticationError(SYSTEM, f"access not permitted ({message})", status=status)
+        if status == 404:
+            raise NotFoundError(SYSTEM, message, status=status)
+        if status >= 500:
+            raise TransientError(SYSTEM, message, status=status)
+        raise RejectedError(SYSTEM, message, status=status)
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        snippet = response.text[:80].replace("\n", " ")
+        raise ProtocolError(SYSTEM, f"{resource}: not JSON: {snippet!r}", status=status) from None
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The message of `{"error": {"message", "code"}}`, or the start of whatever came."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip() or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        code = error.get("code")
+        return f"{error['message']}" + (f" (code {code})" if code not in (None, "") else "")
+    return json.dumps(body)[:200]
+
+
+def _unwrap(document: Any, key: str) -> Any:
+    """The API wraps every answer in one key: {"order": {...}}, {"count": 3}."""
+    if not isinstance(document, dict) or key not in document:
+        raise ProtocolError(SYSTEM, f"expected an answer wrapped in {key!r}")
+    return document[key]
+
+
+def _resource_id(link: Any) -> int | None:
+    """The id in a `{"resource": {"id": ...}}` link; `false` (no single resource) → None."""
+    if not isinstance(link, dict) or not isinstance(link.get("resource"), dict):
+        return None
+    value = link["resource"].get("id")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _without_embedded(order: dict[str, Any]) -> dict[str, Any]:
+    result = dict(order)
+    for key, value in order.items():
+        resource = value.get("resource") if isinstance(value, dict) else None
+        if isinstance(resource, dict) and "embedded" in resource:
+            trimmed = {k: v for k, v in resource.items() if k != "embedded"}
+            result[key] = {**value, "resource": trimmed}
+    return result

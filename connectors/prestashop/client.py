@@ -1,0 +1,562 @@
+"""Reads orders from a PrestaShop shop's webservice and assembles fetched order documents.
+
+`PrestaShopClient` only ever sends GET requests (the shop is never written to), always with
+`output_format=JSON`, authenticating with the webservice key as the HTTP Basic user name and an
+empty password. It yields one *fetched order document* per order (DESIGN.md):
+
+    {"order": {...}, "customer": {...}, "addresses": [...], "countries": {"13": {...}},
+     "products": {"14": {...}}}
+
+holding PrestaShop's objects verbatim: `order` is the value of "order" in GET
+/api/orders/{id}?output_format=JSON; `addresses` are all the customer's addresses plus the order's
+invoice / delivery address when it is not among them; `countries` has every address's country by
+id; `products` only the products of rows whose `product_reference` is empty. `customer` is None if
+the shop no longer has the customer.
+
+A page of orders is assembled in a few requests — customers by `filter[id]`, their addresses by
+`filter[id_customer]`, countries and products by `filter[id]` — and countries and products are
+cached for as long as the client lives (one sync pass). Failures become the connector errors of
+`connectors.errors`, with messages a shop owner can act on; the key never appears in them.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import logging
+import time
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from ..errors import (
+    AuthenticationError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RejectedError,
+    TransientError,
+)
+from ..http import HttpClient, tls_context
+from ..retry import RetryPolicy, call_with_retry
+from ..secret import Secret
+
+SYSTEM = "PrestaShop"
+KEY_ADVICE = "check the key in Advanced parameters > Webservice and that the webservice is enabled"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+ID_BATCH = 100  # ids per filter[id]=[..|..] request: keeps URLs far below server limits
+
+log = logging.getLogger(__name__)
+
+JsonObject = dict[str, Any]
+
+
+class WebserviceDisabledError(AuthenticationError):
+    """The shop answered that its webservice is switched off (503, PrestaShop error code 22)."""
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What `check_connection` learnt: the webservice version and the resources the key may read."""
+
+    version: str | None
+    resources: list[str]
+
+
+@dataclass
+class ReferenceCache:
+    """Countries and products fetched during one pass, by id (as strings, like the document)."""
+
+    countries: dict[str, JsonObject] = field(default_factory=dict)
+    products: dict[str, JsonObject] = field(default_factory=dict)
+
+
+class OrderFetch(Iterator[JsonObject]):
+    """The documents of `fetch_orders`, streamed; `missing_ids` lists the requested ids the shop
+    does not have, filled in batch by batch (complete once the iterator is exhausted)."""
+
+    def __init__(self, documents: Iterator[JsonObject], missing_ids: list[int]) -> None:
+        self._documents = documents
+        self.missing_ids = missing_ids
+
+    def __next__(self) -> JsonObject:
+        return next(self._documents)
+
+
+class PrestaShopClient(HttpClient):
+    """A read-only client of one shop's webservice.
+
+    `base_url` is the shop's address, with or without the trailing `/api/`. `retry` (default
+    `RetryPolicy()`) governs how transient failures (timeouts, connection errors, 5xx, 429) are
+    retried. `shop_timezone`, if given, is used to convert timezone-aware datetimes to the shop's
+    local time (PrestaShop stores and filters dates in shop-local time, without a zone).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        key: str,
+        *,
+        timeout: float = 10.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        shop_timezone: tzinfo | None = None,
+    ) -> None:
+        if not key:
+            raise ValueError("a PrestaShop webservice key is required")
+        self.base_url = _api_url(base_url)
+        self._key = Secret(key)
+        self.timeout = timeout
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.shop_timezone = shop_timezone
+        self.requests_made = 0
+        self.cache = ReferenceCache()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            auth=httpx.BasicAuth(key, ""),
+            timeout=timeout,
+            transport=transport,
+            follow_redirects=False,
+            headers={"Accept": "application/json"},
+            verify=tls_context(),
+        )
+
+    def __repr__(self) -> str:
+        return f"PrestaShopClient(base_url={self.base_url!r})"
+
+    def reset_cache(self) -> None:
+        """Forget cached countries and products (start of a new pass with the same client)."""
+        self.cache = ReferenceCache()
+
+    # -- public API -----------------------------------------------------------------------
+    def check_connection(self) -> ConnectionInfo:
+        """GET /api/: raises AuthenticationError if the key is refused or may not read orders."""
+        body, headers = self._get("", {}, what="the webservice root /api/")
+        if isinstance(body, list):
+            resources = [str(name) for name in body]
+        elif isinstance(body, dict):
+            resources = [str(name) for name in body.get("api", body)]
+        else:
+            raise self._protocol("the webservice root /api/", "a list of resources", body)
+        needed = ("orders", "customers", "addresses", "countries", "products", "order_states")
+        lacking = [name for name in needed if name not in resources]
+        if lacking:
+            raise AuthenticationError(
+                SYSTEM,
+                "the webservice key may not read " + ", ".join(lacking) + ": tick GET for them "
+                "in Advanced parameters > Webservice",
+            )
+        return ConnectionInfo(headers.get("psws-version"), resources)
+
+    def order_states(self) -> list[JsonObject]:
+        """Every order state (GET order_states?display=full), with its `paid`/`invoice` flags."""
+        return self._list("order_states", {"display": "full"})
+
+    def iter_orders_changed(
+        self, since: datetime, until: datetime, *, page_size: int = 100
+    ) -> Iterator[JsonObject]:
+        """Fetched order documents of the orders whose `date_upd` is in [since, until], oldest
+        change first (ties by id), streamed page by page.
+
+        Pages are keyed on the last `date_upd` seen rather than on a growing offset, so that an
+        order changing while we page (and leaving the window) cannot make us skip another one:
+        each request repeats the last order seen and, if it is no longer where it was, that
+        group of equal `date_upd` is read again from its start, skipping the ids already given.
+        """
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        low, high = self._shop_time(since), self._shop_time(until)
+        seen_at_low: list[int] = []  # ids already yielded whose date_upd == low, in order
+        while True:
+            overlap = 1 if seen_at_low else 0
+            count = page_size + overlap
+            rows = self._changed_page(low, high, len(seen_at_low) - overlap, count)
+            more = len(rows) == count
+            if overlap:
+                first = rows[0] if rows else None
+                if (
+                    first is not None
+                    and first["id"] == seen_at_low[-1]
+                    and (first["date_upd"] == low)
+                ):
+                    rows = rows[1:]
+                else:
+                    log.info("orders changed at %s while paging; re-reading from there", low)
+                    count = len(seen_at_low) + page_size
+                    rows = self._changed_page(low, high, 0, count)
+                    more = len(rows) == count
+                    given = set(seen_at_low)
+                    # Only the ids still at `low` count for the offset of the next page.
+                    seen_at_low = [
+                        r["id"] for r in rows if r["date_upd"] == low and r["id"] in given
+                    ]
+                    rows = [r for r in rows if not (r["date_upd"] == low and r["id"] in given)]
+            for row in rows:
+                if row["date_upd"] < low:
+                    raise self._protocol("orders", "orders sorted by date_upd", row["date_upd"])
+                if row["date_upd"] != low:
+                    low, seen_at_low = row["date_upd"], []
+                seen_at_low.append(row["id"])
+            yield from self._documents(rows)
+            if not more:
+                return
+
+    def fetch_orders(self, ids: Iterable[int], *, batch_size: int = 100) -> OrderFetch:
+        """Fetched order documents for `ids` (duplicates dropped), in the order given, fetched
+        `batch_size` at a time with `filter[id]=[1|2|3]`. Ids the shop does not have are skipped
+        and listed in the returned iterator's `missing_ids`."""
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        missing: list[int] = []
+
+        def documents() -> Iterator[JsonObject]:
+            for start in range(0, len(wanted), batch_size):
+                batch = wanted[start : start + batch_size]
+                rows = self._list(
+                    "orders",
+                    {"filter[id]": _any_of(batch), "display": "full", "sort": "[id_ASC]"},
+                )
+                found = {}
+                for row in rows:
+                    self._check_order(row)
+                    found[row["id"]] = row
+                missing.extend(i for i in batch if i not in found)
+                yield from self._documents([found[i] for i in batch if i in found])
+
+        return OrderFetch(documents(), missing)
+
+    # -- assembling documents -------------------------------------------------------------
+    def _changed_page(self, low: str, high: str, offset: int, count: int) -> list[JsonObject]:
+        rows = self._list(
+            "orders",
+            {
+                "filter[date_upd]": f"[{low},{high}]",
+                "date": "1",
+                "sort": "[date_upd_ASC,id_ASC]",
+                "limit": f"{offset},{count}",
+                "display": "full",
+            },
+        )
+        for row in rows:
+            self._check_order(row)
+        return rows
+
+    def _documents(self, orders: Sequence[JsonObject]) -> Iterator[JsonObject]:
+        if not orders:
+            return
+        customer_ids = sorted({int(o["id_customer"]) for o in orders} - {0})
+        customers = {c["id"]: c for c in self._by_ids("customers", customer_ids)}
+        owned: dict[int, list[JsonObject]] = {}
+        known: dict[int, JsonObject] = {}
+        for chunk in _chunks(customer_ids, ID_BATCH):
+            for address in self._list(
+                "addresses", {"filter[id_customer]": _any_of(chunk), "display": "full"}
+            ):
+                owner = int(str(address.get("id_customer", "0")) or 0)
+                owned.setdefault(owner, []).append(address)
+                known[address["id"]] = address
+        extra = sorted(
+            {int(o[f]) for o in orders for f in ("id_address_invoice", "id_address_delivery")}
+            - set(known)
+            - {0}
+        )
+        for address in self._by_ids("addresses", extra):
+            known[address["id"]] = address
+        self._cache_countries({str(a.get("id_country", "")) for a in known.values()})
+        self._cache_products(
+            {
+                str(row.get("product_id", ""))
+                for o in orders
+                for row in _order_rows(o)
+                if not row.get("product_reference")
+            }
+        )
+        for order in orders:
+            yield self._document(order, customers, owned, known)
+
+    def _document(
+        self,
+        order: JsonObject,
+        customers: dict[int, JsonObject],
+        owned: dict[int, list[JsonObject]],
+        known: dict[int, JsonObject],
+    ) -> JsonObject:
+        customer_id = int(order["id_customer"])
+        addresses = sorted(owned.get(customer_id, []), key=lambda a: int(a["id"]))
+        present = {a["id"] for a in addresses}
+        for name in ("id_address_invoice", "id_address_delivery"):
+            address_id = int(order[name])
+            if address_id not in present and address_id in known:
+                addresses.append(known[address_id])
+                present.add(address_id)
+        countries = {}
+        for address in addresses:
+            country_id = str(address.get("id_country", ""))
+            if country_id in self.cache.countries:
+                countries[country_id] = self.cache.countries[country_id]
+        products = {}
+        for row in _order_rows(order):
+            product_id = str(row.get("product_id", ""))
+            if not row.get("product_reference") and product_id in self.cache.products:
+                products[product_id] = self.cache.products[product_id]
+        return {
+            "order": order,
+            "customer": customers.get(customer_id),
+            "addresses": addresses,
+            "countries": countries,
+            "products": products,
+        }
+
+    def _cache_countries(self, ids: set[str]) -> None:
+        wanted = sorted(int(i) for i in ids if i.isdigit() and i not in self.cache.countries)
+        for country in self._by_ids("countries", wanted):
+            self.cache.countries[str(country["id"])] = country
+
+    def _cache_products(self, ids: set[str]) -> None:
+        wanted = sorted(int(i) for i in ids if i.isdigit() and i not in self.cache.products)
+        for product in self._by_ids("products", wanted):
+            self.cache.products[str(product["id"])] = product
+
+    def _by_ids(self, resource: str, ids: Sequence[int]) -> list[JsonObject]:
+        found: list[JsonObject] = []
+        for chunk in _chunks(list(ids), ID_BATCH):
+            found += self._list(resource, {"filter[id]": _any_of(chunk), "display": "full"})
+        return found
+
+    # -- HTTP -----------------------------------------------------------------------------
+    def _list(self, resource: str, params: dict[str, str]) -> list[JsonObject]:
+        """A list resource's objects; PrestaShop answers `[]` when nothing matched."""
+        described = _describe(params)
+        what = f"{resource} ({described})" if described else resource
+        body, _ = self._get(resource, params, what=what)
+        if body == []:
+            return []
+        if not isinstance(body, dict) or not isinstance(body.get(resource), list):
+            raise self._protocol(what, f'{{"{resource}": [...]}} or []', body)
+        rows: list[JsonObject] = body[resource]
+        for row in rows:
+            if not isinstance(row, dict) or not isinstance(row.get("id"), int):
+                raise self._protocol(what, f"{resource} objects with an integer id", row)
+        return rows
+
+    def _get(self, path: str, params: dict[str, str], *, what: str) -> tuple[Any, httpx.Headers]:
+        query = {**params, "output_format": "JSON"}
+
+        def attempt() -> tuple[Any, httpx.Headers]:
+            self.requests_made += 1
+            started = time.perf_counter()
+            try:
+                response = self._http.get(path, params=query)
+            except httpx.TimeoutException:
+                raise TransientError(
+                    SYSTEM, f"no answer within {self.timeout:g} s to the request for {what}"
+                ) from None
+            except httpx.TransportError as error:
+                raise TransientError(
+                    SYSTEM, self._scrub(f"the connection failed while fetching {what}: {error}")
+                ) from None
+            log.debug(
+                "GET %s%s -> %s in %.3f s",
+                self.base_url,
+                path,
+                response.status_code,
+                time.perf_counter() - started,
+            )
+            return self._parse(response, what), response.headers
+
+        return call_with_retry(attempt, self.retry)
+
+    def _parse(self, response: httpx.Response, what: str) -> Any:
+        status = response.status_code
+        if status == 200:
+            return self._json(response, what)
+        detail = self._error_detail(response)
+        suffix = f" (PrestaShop says: {detail})" if detail else ""
+        if status in (301, 302, 303, 307, 308):
+            location = self._scrub(response.headers.get("location", "?"))
+            raise ProtocolError(
+                SYSTEM,
+                f"the shop redirected the request for {what} to {location}: use the shop's "
+                "own address (https, with or without www) as its URL",
+                status=status,
+            )
+        if status == 401:
+            raise AuthenticationError(
+                SYSTEM, f"the webservice key was refused: {KEY_ADVICE}{suffix}", status=status
+            )
+        if status in (403, 405):
+            raise AuthenticationError(
+                SYSTEM,
+                f"the webservice key may not read {what}: tick GET for it in Advanced "
+                f"parameters > Webservice{suffix}",
+                status=status,
+            )
+        if status == 404:
+            raise NotFoundError(SYSTEM, f"{what} does not exist in the shop", status=status)
+        if status == 429:
+            raise RateLimitedError(
+                SYSTEM,
+                f"the shop asked us to slow down while fetching {what}{suffix}",
+                retry_after=_retry_after(response.headers.get("retry-after")),
+            )
+        if status == 503 and any(code == "22" for code, _ in _errors(response.text)):
+            raise WebserviceDisabledError(
+                SYSTEM,
+                "the shop's webservice is disabled: enable it in Advanced parameters > Webservice",
+                status=status,
+            )
+        if status >= 500:
+            raise TransientError(
+                SYSTEM,
+                f"the shop failed to answer the request for {what} (HTTP {status}){suffix}",
+                status=status,
+            )
+        if status == 400:
+            raise RejectedError(
+                SYSTEM, f"the shop refused the request for {what}{suffix}", status=status
+            )
+        raise ProtocolError(SYSTEM, f"unexpected HTTP {status} for {what}{suffix}", status=status)
+
+    def _json(self, response: httpx.Response, what: str) -> Any:
+        text = response.text
+        start = text.lstrip()[:1]
+        content_type = response.headers.get("content-type", "").lower()
+        if start == "<" or "html" in content_type:
+            kind = (
+                "an HTML page" if "<html" in text[:500].lower() or "html" in content_type else "XML"
+            )
+            raise ProtocolError(
+                SYSTEM,
+                f"expected PrestaShop's JSON for {what} but got {kind}: check that the shop URL "
+                "points at the shop (its webservice answers at /api/) and that no login page, "
+                "maintenance page or firewall stands in front of it",
+                status=response.status_code,
+            )
+        try:
+            return json.loads(text, parse_float=Decimal)
+        except ValueError:
+            raise ProtocolError(
+                SYSTEM,
+                f"expected PrestaShop's JSON for {what} but the answer is not valid JSON "
+                f"({len(text)} characters; cut short?)",
+                status=response.status_code,
+            ) from None
+
+    def _error_detail(self, response: httpx.Response) -> str:
+        """PrestaShop's own error messages, from its JSON or XML error document."""
+        messages = [f"{message} (code {code})" for code, message in _errors(response.text)]
+        return self._scrub("; ".join(messages)[:500])
+
+    def _check_order(self, row: JsonObject) -> None:
+        for name in ("date_upd", "id_customer", "id_address_invoice", "id_address_delivery"):
+            value = row.get(name)
+            if not isinstance(value, str) or (name != "date_upd" and not value.isdigit()):
+                kind = "a string" if name == "date_upd" else "a string of digits"
+                raise self._protocol(
+                    "orders", f'orders with "{name}" as {kind}', {"id": row["id"], name: value}
+                )
+
+    def _protocol(self, what: str, expected: str, got: Any) -> ProtocolError:
+        shown = self._scrub(json.dumps(got, default=str)[:200])
+        return ProtocolError(SYSTEM, f"expected {expected} for {what}, got {shown}")
+
+    def _scrub(self, text: str) -> str:
+        """`text` without the key, plain or as the Basic auth credentials it travels in."""
+        key = self._key.reveal()
+        encoded = base64.b64encode(f"{key}:".encode()).decode("ascii")
+        return text.replace(key, "[key]").replace(encoded, "[key]")
+
+    def _shop_time(self, moment: datetime) -> str:
+        if moment.tzinfo is not None:
+            if self.shop_timezone is None:
+                raise ValueError(
+                    "PrestaShop filters on shop-local time: pass naive datetimes or set "
+                    "shop_timezone"
+                )
+            moment = moment.astimezone(self.shop_timezone).replace(tzinfo=None)
+        return moment.strftime(DATE_FORMAT)
+
+
+def _api_url(base_url: str) -> str:
+    """The webservice root `…/api/`; user:password@ in the URL is dropped (the key goes in a
+    header, never in a URL that could end up in a log)."""
+    parts = urlsplit(base_url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("the shop URL must start with http:// or https://")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    path = parts.path.rstrip("/")
+    if not path.endswith("/api"):
+        path += "/api"
+    return urlunsplit((parts.scheme, netloc, path + "/", "", ""))
+
+
+def _any_of(ids: Sequence[int]) -> str:
+    return "[" + "|".join(str(i) for i in ids) + "]"
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _order_rows(order: JsonObject) -> list[JsonObject]:
+    associations = order.get("associations")
+    rows = associations.get("order_rows", []) if isinstance(associations, dict) else []
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def _describe(params: dict[str, str]) -> str:
+    shown = {k: v for k, v in params.items() if k != "display"}
+    text = "&".join(f"{k}={v}" for k, v in shown.items())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _errors(text: str) -> list[tuple[str, str]]:
+    """(code, message) pairs of a PrestaShop error document, JSON or XML; [] for anything else."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        try:
+            root = ElementTree.fromstring(text)
+        except ElementTree.ParseError:
+            return []
+        return [
+            ((e.findtext("code") or "").strip(), (e.findtext("message") or "").strip())
+            for e in root.iter("error")
+        ]
+    errors = body.get("errors", []) if isinstance(body, dict) else []
+    return [
+        (str(e.get("code", "")), str(e.get("message", ""))) for e in errors if isinstance(e, dict)
+    ]
+
+
+__all__ = [
+    "ConnectionInfo",
+    "OrderFetch",
+    "PrestaShopClient",
+    "ReferenceCache",
+    "WebserviceDisabledError",
+]

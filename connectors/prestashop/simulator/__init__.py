@@ -1,0 +1,1 @@
+"""A local PrestaShop webservice: orders, customers, addresses, countries, products; XML and JSON."""

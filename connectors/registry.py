@@ -1,0 +1,60 @@
+"""Where mapper finds its external systems: the `mapper.connectors` entry-point group.
+
+Each system's folder registers one `Connector` (in its `__init__.py`, listed under
+`[project.entry-points."mapper.connectors"]` in pyproject.toml), so a third-party package adds a
+shop or accounting system by registering its own. References are "module:attribute" strings,
+imported only when used: listing the systems imports no client, simulator or HTTP library.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+GROUP = "mapper.connectors"
+
+
+@dataclass(frozen=True)
+class Connector:
+    """One external system: a shop (a Source of orders) or an accounting system (a Target)."""
+
+    name: str  # the `type:` of a source or target in mapper.yaml
+    title: str  # how a person calls it: "PrestaShop"
+    role: Literal["shop", "accounting"]
+    adapter: str  # "module:Class": the Source or Target built from a configuration section
+    simulator: str  # "module:function": a seeded local simulator (`mapper simulate NAME`)
+
+    def adapter_class(self) -> Any:
+        return load_reference(self.adapter)
+
+    def simulator_factory(self) -> Any:
+        return load_reference(self.simulator)
+
+
+def load_reference(reference: str) -> Any:
+    module_name, _, attribute = reference.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+@cache
+def connectors() -> dict[str, Connector]:
+    """Every registered system by name."""
+    found: dict[str, Connector] = {}
+    for entry in entry_points(group=GROUP):
+        connector = entry.load()
+        if isinstance(connector, Connector):
+            found[connector.name] = connector
+    return found
+
+
+def connector(name: str, role: str | None = None) -> Connector | None:
+    """The system called `name` (of that role, when given), or None."""
+    found = connectors().get(name)
+    return found if found is not None and role in (None, found.role) else None
+
+
+def names(role: str | None = None) -> list[str]:
+    return sorted(name for name, c in connectors().items() if role in (None, c.role))

@@ -1,0 +1,392 @@
+"""The domain functions and filters a rule may call: money, VAT, countries, addresses, dates.
+
+Every function here is pure and documented with examples that run as tests
+(tests/engine/test_engine_doctests.py). Rules reach nothing else:
+this module is the whole vocabulary beyond Jinja's safe built-in filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+)
+from functools import lru_cache
+from typing import Any
+
+from .countries import country_name, eu_members, is_eu, iso_code
+from .money import CENT, money, round_to, split, to_decimal
+from .vatnumber import check_vat_number
+
+
+# -- money ------------------------------------------------------------------------------------
+def decimals(value: object, places: int = 2) -> Decimal:
+    """Round half-up to `places` decimals.
+
+    >>> decimals("21.000", 2), decimals("3.33335", 4)
+    (Decimal('21.00'), Decimal('3.3334'))
+    """
+    return round_to(to_decimal(value), places)
+
+
+def price(value: object, places: int = 4) -> Decimal:
+    """A unit price: at most `places` decimals, at least 2, no trailing zeros beyond that.
+
+    >>> price("14.880000"), price(Decimal("10") / 3), price("7")
+    (Decimal('14.88'), Decimal('3.3333'), Decimal('7.00'))
+    """
+    rounded = round_to(to_decimal(value), places)
+    cents = round_to(rounded, 2)
+    return cents if cents == rounded else rounded.normalize()
+
+
+def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
+    """The unit price that multiplies back to the line amount as closely as `places` allow.
+
+    >>> unit_price("10.00", "3"), unit_price("59.90", "2")
+    (Decimal('3.3333'), Decimal('29.95'))
+    """
+    qty = to_decimal(quantity)
+    if qty == 1:
+        return price(amount, places)
+    if qty == 0:
+        raise ValueError("quantity is 0: a line without quantity has no unit price")
+    return price(to_decimal(amount) / qty, places)
+
+
+_QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
+
+_SHOP_ROUNDING = {
+    0: ROUND_CEILING,  # PS_ROUND_UP
+    1: ROUND_FLOOR,  # PS_ROUND_DOWN
+    2: ROUND_HALF_UP,
+    3: ROUND_HALF_DOWN,
+    4: ROUND_HALF_EVEN,
+}
+
+
+def shop_round(value: object, mode: object = 2, places: int = 2) -> Decimal:
+    """Round as PrestaShop does with its `round_mode` (0 up, 1 down, 2 half-up, 3 half-down,
+    4 half-even, 5 half-odd).
+
+    >>> shop_round("2.345", 2), shop_round("2.345", 4), shop_round("2.341", 0), shop_round("2.345", 5)
+    (Decimal('2.35'), Decimal('2.34'), Decimal('2.35'), Decimal('2.35'))
+    """
+    number = to_decimal(value)
+    code = mode if type(mode) is int else int(to_decimal(mode))
+    quantum = _QUANTUM[places]
+    if code == 5:
+        down = number.quantize(quantum, rounding=ROUND_DOWN)
+        if abs(number - down) * 2 != quantum:
+            return number.quantize(quantum, rounding=ROUND_HALF_UP)
+        last_digit = int(down.scaleb(places)) % 10
+        return down if last_digit % 2 == 1 else down + quantum.copy_sign(number)
+    return number.quantize(quantum, rounding=_SHOP_ROUNDING.get(code, ROUND_HALF_UP))
+
+
+def split_over(
+    total: object, lines: Iterable[Mapping[str, Any]], key: str, weight: str
+) -> list[dict[str, Any]]:
+    """Split `total` over the distinct values of `key` in `lines`, in proportion to the sum of
+    `weight` per value; the parts add up to `total` exactly. Highest key first.
+
+    >>> rows = [{"rate": Decimal("21"), "incl": Decimal("121.00")},
+    ...         {"rate": Decimal("9"), "incl": Decimal("10.90")},
+    ...         {"rate": Decimal("21"), "incl": Decimal("0.00")}]
+    >>> split_over("-5.00", rows, "rate", "incl")
+    [{'rate': Decimal('21'), 'weight': Decimal('121.00'), 'amount': Decimal('-4.59')}, \
+{'rate': Decimal('9'), 'weight': Decimal('10.90'), 'amount': Decimal('-0.41')}]
+    """
+    weights: dict[Any, Decimal] = {}
+    for line in lines:
+        weights[line[key]] = weights.get(line[key], Decimal(0)) + to_decimal(line[weight])
+    keys = sorted(weights, key=lambda k: to_decimal(k) if _is_number(k) else k, reverse=True)
+    parts = split(to_decimal(total), [weights[k] for k in keys])
+    return [{key: k, "weight": weights[k], "amount": part} for k, part in zip(keys, parts)]
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+# -- VAT --------------------------------------------------------------------------------------
+def vat_rate(value: object) -> Decimal:
+    """A VAT percentage, normalised: a fraction below 1 is multiplied by 100 (the manual's rule),
+    trailing zeros go.
+
+    >>> vat_rate("0.21"), vat_rate("21.000"), vat_rate("5.50"), vat_rate(0)
+    (Decimal('21'), Decimal('21'), Decimal('5.5'), Decimal('0'))
+    """
+    rate = to_decimal(value)
+    if 0 < rate < 1:
+        rate = rate * 100
+    rate = round_to(rate, 2)
+    whole = rate.to_integral_value()
+    return whole if rate == whole else rate.normalize()
+
+
+def rate_between(incl: object, excl: object) -> Decimal:
+    """The VAT rate, as a fraction, that turns `excl` into `incl` (0 when excl is 0).
+    Rules round it (`| decimals(3)`) and normalise it (`| vat_rate`).
+
+    >>> rate_between("16.510000", "13.644628").quantize(Decimal("0.001"))
+    Decimal('0.210')
+    >>> rate_between("10.900000", "10.000000"), rate_between("5.00", "5.00")
+    (Decimal('0.09'), Decimal('0'))
+    """
+    gross, net = (
+        to_decimal(incl),
+        to_decimal(excl),
+    )
+    if net == 0:
+        return Decimal(0)
+    return gross / net - 1
+
+
+def vat_number(raw: object) -> dict[str, Any]:
+    """Check an EU VAT number offline; the result reads as `.valid`, `.number`, `.reason`.
+
+    >>> vat_number("de 136.695.976")["number"], vat_number("NL123456789B01")["valid"]
+    ('DE136695976', False)
+    """
+    result = check_vat_number(None if raw is None or raw is False else str(raw))
+    return {
+        "number": result.number,
+        "status": result.status,
+        "valid": result.valid,
+        "country": result.country,
+        "reason": result.reason,
+    }
+
+
+# -- dates ------------------------------------------------------------------------------------
+_DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+def local_date(value: object) -> str:
+    """The calendar date of a shop timestamp, in the shop's own time (its offset), ISO format.
+
+    >>> local_date("2019-01-30 01:02:12"), local_date("2026-03-01T23:30:00+01:00")
+    ('2019-01-30', '2026-03-01')
+    """
+    return _local_date(value if isinstance(value, str) else str(value))
+
+
+def _local_date(value: str) -> str:
+    text = str(value).strip()
+    if not _DATE_PREFIX.match(text) or text.startswith("0000-00-00"):
+        raise ValueError(f"expected a date like 2019-01-30 or 2019-01-30 01:02:12, got {value!r}")
+    return dt.date.fromisoformat(text[:10]).isoformat()
+
+
+def parse_date(value: object) -> dt.date:
+    return _parse_date(local_date(value))
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(iso: str) -> dt.date:
+    return dt.date.fromisoformat(iso)
+
+
+# -- countries and addresses --------------------------------------------------------------------
+def eu(code: object, on: object = None) -> bool:
+    """Whether a country was in the EU on a date (today when not given).
+
+    >>> eu("DE"), eu("gb", "2020-06-01"), eu("GB", "2026-01-01"), eu("US")
+    (True, True, False, False)
+    """
+    day = parse_date(on) if on else None
+    return is_eu(str(code), day)
+
+
+def country(code: object) -> str:
+    """The ISO alpha-2 code, upper case.
+
+    >>> country("nl"), country("EL")
+    ('NL', 'GR')
+    """
+    return iso_code(str(code))
+
+
+def name_of_country(code: object, language: str = "en") -> str:
+    """The country's name from the ISO reference table.
+
+    >>> name_of_country("NL"), name_of_country("be", "nl")
+    ('Netherlands', 'België')
+    """
+    return country_name(str(code), language)
+
+
+def choose_address(
+    addresses: Sequence[Mapping[str, Any]],
+    address_id: object,
+    firstname: object = None,
+    lastname: object = None,
+) -> Mapping[str, Any] | None:
+    """The address the manual says to use: the one with the order's address id; else the one
+    with the customer's first and last name; else the first.
+
+    >>> book = [{"id": 1, "firstname": "A", "lastname": "B"}, {"id": 4, "firstname": "C",
+    ...          "lastname": "D"}]
+    >>> choose_address(book, "4")["id"], choose_address(book, 9, "C", "D")["id"]
+    (4, 4)
+    >>> choose_address(book, 9, "X", "Y")["id"], choose_address([], 1)
+    (1, None)
+    """
+    wanted = str(address_id)
+    for address in addresses:
+        if str(address.get("id")) == wanted:
+            return address
+    for address in addresses:
+        if address.get("firstname") == firstname and address.get("lastname") == lastname:
+            return address
+    return addresses[0] if addresses else None
+
+
+def digits(value: object) -> str:
+    """Only the digits: an invoice number without its prefix.
+
+    >>> digits("FA000123"), digits(17)
+    ('000123', '17')
+    """
+    return re.sub(r"\D", "", str(value))
+
+
+def number_text(value: object) -> str:
+    """A number as text without exponent or needless zeros (Factuursturen wants strings).
+
+    >>> number_text(Decimal("2.000")), number_text(Decimal("12.50"))
+    ('2', '12.50')
+    """
+    number = to_decimal(value)
+    if number == number.to_integral_value():
+        return format(number.to_integral_value(), "f")
+    return format(number, "f")
+
+
+FILTERS: dict[str, Any] = {
+    "decimal": to_decimal,
+    "money": money,
+    "decimals": decimals,
+    "price": price,
+    "vat_rate": vat_rate,
+    "vat_number": vat_number,
+    "local_date": local_date,
+    "country": country,
+    "country_name": name_of_country,
+    "digits": digits,
+    "number_text": number_text,
+}
+
+FUNCTIONS: dict[str, Any] = {
+    "money": money,
+    "decimal": to_decimal,
+    "decimals": decimals,
+    "unit_price": unit_price,
+    "shop_round": shop_round,
+    "split": lambda total, weights: split(to_decimal(total), [to_decimal(w) for w in weights]),
+    "split_over": split_over,
+    "vat_rate": vat_rate,
+    "rate_between": rate_between,
+    "vat_number": vat_number,
+    "eu": eu,
+    "eu_members": lambda on=None: eu_members(parse_date(on) if on else None),
+    "country": country,
+    "country_name": name_of_country,
+    "choose_address": choose_address,
+    "local_date": local_date,
+    "abs": abs,
+    "min": min,
+    "max": max,
+    "len": len,
+}
+
+
+def shop_line_amount(
+    unit: object, quantity: object, round_type: object, round_mode: object
+) -> Decimal:
+    """A line total as the shop computed it: PrestaShop's `round_type` 1 rounds each item,
+    2 each line, 3 only the order total (the line is then rounded here and the shop's own
+    rounding difference shows up as a rounding line).
+
+    >>> shop_line_amount("1.666666", 3, 1, 2), shop_line_amount("1.666666", 3, 2, 2)
+    (Decimal('5.01'), Decimal('5.00'))
+    """
+    qty = to_decimal(quantity)
+    mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
+    kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
+    if kind == 1:
+        return shop_round(unit, mode) * qty
+    return shop_round(to_decimal(unit) * qty, mode)
+
+
+def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal:
+    """What an accounting system computes from unit prices of `places` decimals:
+    Σ round(quantity × unit price, 2). Compared with the order total to find the gap a rounding
+    line must close.
+
+    >>> priced_total([{"amount_incl": Decimal("10.00"), "quantity": "3"}])
+    Decimal('10.00')
+    >>> priced_total([{"amount_incl": Decimal("100.00"), "quantity": "7000"}], 4)
+    Decimal('100.10')
+    """
+    total = Decimal("0.00")
+    for line in lines:
+        qty = to_decimal(line["quantity"])
+        amount = to_decimal(line["amount_incl"])
+        if qty == 1 and amount == amount.quantize(CENT):
+            total += amount  # one item at a price in cents: nothing to lose
+        else:
+            total += money(qty * unit_price(amount, qty, places))
+    return total
+
+
+def join_parts(parts: Iterable[object], separator: str = " ") -> str:
+    """The non-empty parts joined: street, number and extension without double spaces.
+
+    >>> join_parts(["Lindengracht", "112", ""]), join_parts(["Meir", False, None, "10"])
+    ('Lindengracht 112', 'Meir 10')
+    """
+    return separator.join(
+        str(p).strip() for p in parts if p not in (None, False, "") and str(p).strip()
+    )
+
+
+def sum_of(items: Iterable[Mapping[str, Any]], field: str) -> Decimal:
+    """The sum of one amount field over a list of lines.
+
+    >>> sum_of([{"amount": Decimal("1.50")}, {"amount": "2.25"}], "amount")
+    Decimal('3.75')
+    """
+    total = Decimal(0)
+    for item in items:
+        total += to_decimal(item[field])
+    return total
+
+
+def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
+    """A list as an object keyed prefix1, prefix2, … (Factuursturen's `lines`).
+
+    >>> numbered(["a", "b"], "line")
+    {'line1': 'a', 'line2': 'b'}
+    """
+    return {f"{prefix}{number}": item for number, item in enumerate(items, 1)}
+
+
+FUNCTIONS.update(
+    {
+        "shop_line_amount": shop_line_amount,
+        "priced_total": priced_total,
+        "numbered": numbered,
+        "sum_of": sum_of,
+        "join_parts": join_parts,
+    }
+)

@@ -1,0 +1,594 @@
+"""Compile a rule set — mapping.yaml and what it includes — into a RuleSet ready to apply.
+
+Stages, one function each: load the files (engine/load.py) → resolve includes → validate
+against schemas/mapping.schema.json → compile every value once (engine/expressions.py) into a
+tree of small closures. Nothing here runs per order; `RuleSet.bind(settings)` makes a
+`BoundRuleSet` per tenant, and `BoundRuleSet.apply(document)` is the per-order hot path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import NoneType
+from typing import Any
+
+import jsonschema
+from jinja2.exceptions import SecurityError, UndefinedError
+
+from ..errors import MappingError, Place, RuleError
+from ..library.functions import FILTERS, FUNCTIONS
+from ..library.money import MoneyFormatError
+from ..paths import schema_validator
+from .expressions import (
+    INLINE,
+    ExpressionError,
+    Scope,
+    Undefined_,
+    Value,
+    compile_jinja,
+    compile_jsonpath,
+    constant,
+    is_template,
+    to_text,
+)
+from .load import LocatedDict, LocatedList, display_path, load_yaml
+from .lookups import Lookup, lookup_function
+
+SECTIONS_MERGED = ("lookups", "let", "output")
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    check: str
+    message: str
+    resolution: str
+    place: Place
+
+    def as_dict(self) -> dict[str, str]:
+        return {"check": self.check, "message": self.message, "resolution": self.resolution}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """An order the checks turned away; nothing may be sent for it."""
+
+    order_id: str | None
+    failures: tuple[CheckFailure, ...]
+
+    def reasons(self) -> list[str]:
+        return [f"{f.check}: {f.message}" for f in self.failures]
+
+
+@dataclass
+class _Check:
+    name: str
+    assertion: Value
+    message: Value
+    resolution: Value | None
+    each: Value | None
+    as_name: str
+    when: Value | None
+    place: Place
+
+
+@dataclass
+class RuleSet:
+    """A compiled rule set. Immutable after compile; shared by every tenant that binds it."""
+
+    name: str
+    version: str
+    kind: str
+    folder: Path
+    output_schema: str
+    format: dict[str, Any]
+    settings_defaults: dict[str, Any]
+    settings_schema: dict[str, Any] | None
+    lookups: dict[str, Lookup]
+    lets: list[tuple[str, Value]]
+    checks: list[_Check]
+    output: Value
+    order_id: Value | None = None
+    order_number: Value | None = None
+    order_date: Value | None = None
+    sendable: tuple[Value, Value] | None = None
+    explain: dict[str, tuple[Place, str]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def bind(
+        self, settings: dict[str, Any] | None = None, source: str = "settings"
+    ) -> BoundRuleSet:
+        from .settings import merge_settings
+
+        merged = merge_settings(self, settings or {}, source)
+        lookups = {name: table.bind(merged) for name, table in self.lookups.items()}
+        return BoundRuleSet(self, merged, lookups)
+
+
+class BoundRuleSet:
+    """A rule set with one tenant's settings: `apply` maps one document."""
+
+    def __init__(self, rules: RuleSet, settings: dict[str, Any], lookups: dict[str, Any]) -> None:
+        self.rules = rules
+        self.settings = settings
+        self._base_scope: Scope = {"settings": settings, "$lookups": lookups}
+
+    def not_sendable_reason(
+        self, document: dict[str, Any], order_id: str | None = None
+    ) -> str | None:
+        """Why the order is not to be invoiced yet (its status), or None when it is."""
+        if self.rules.sendable is None:
+            return None
+        when, reason = self.rules.sendable
+        scope: Scope = dict(self._base_scope)
+        scope.update(document)
+        scope["$"] = document
+        try:
+            return None if when(scope) else to_text(reason(scope))
+        except MappingError as error:
+            _name_order(error, order_id)
+            raise
+
+    def apply(
+        self,
+        document: dict[str, Any],
+        order_id: str | None = None,
+        parts: dict[str, list[int]] | None = None,
+    ) -> Any:
+        """The output for one document, or a Rejection. Raises MappingError on bad input.
+        `parts`, when given, collects which list part made each element (for --explain)."""
+        scope: Scope = dict(self._base_scope)
+        if parts is not None:
+            scope["$parts"] = parts
+        scope.update(document)
+        scope["$"] = document
+        try:
+            for name, value in self.rules.lets:
+                scope[name] = value(scope)
+            failures: list[CheckFailure] = []
+            for check in self.rules.checks:
+                _run(check, scope, failures)
+            if failures:
+                return Rejection(order_id, tuple(failures))
+            return self.rules.output(scope)
+        except MappingError as error:
+            _name_order(error, order_id)
+            raise
+
+
+def _name_order(error: MappingError, order_id: str | None) -> None:
+    if error.order_id is None and order_id is not None:
+        error.order_id = order_id
+        error.args = (_mapping_message(error),)
+
+
+def _mapping_message(error: MappingError) -> str:
+    return str(
+        MappingError(error.message, order_id=error.order_id, field=error.field, place=error.place)
+    )
+
+
+def _run(check: _Check, scope: Scope, failures: list[CheckFailure]) -> None:
+    """Append the check's failures (one per element, for a check with `each`)."""
+    if check.each is None:
+        _run_one(check, scope, failures)
+        return
+    saved = scope.get(check.as_name, _MISSING)
+    try:
+        for element in check.each(scope):
+            scope[check.as_name] = element
+            _run_one(check, scope, failures)
+    finally:
+        _restore(scope, check.as_name, saved)
+
+
+def _run_one(check: _Check, scope: Scope, failures: list[CheckFailure]) -> None:
+    if check.when is not None and not check.when(scope):
+        return
+    if check.assertion(scope):
+        return
+    resolution = to_text(check.resolution(scope)) if check.resolution else ""
+    failures.append(
+        CheckFailure(check.name, to_text(check.message(scope)), resolution, check.place)
+    )
+
+
+_MISSING = object()
+
+
+def _restore(scope: Scope, name: str, saved: object) -> None:
+    if saved is _MISSING:
+        scope.pop(name, None)
+    else:
+        scope[name] = saved
+
+
+# -- loading and includes --------------------------------------------------------------------
+def load_rule_files(mapping_file: Path) -> tuple[LocatedDict, list[Path]]:
+    """mapping.yaml with its includes merged in: the file first, then its includes in order."""
+    files: list[Path] = []
+    merged = _load_with_includes(mapping_file.resolve(), files, ())
+    return merged, files
+
+
+def _load_with_includes(path: Path, files: list[Path], chain: tuple[Path, ...]) -> LocatedDict:
+    if path in chain:
+        cycle = " → ".join(display_path(p) for p in (*chain, path))
+        raise RuleError(f"include cycle: {cycle}", Place(display_path(path), 1))
+    data = load_yaml(path, display_path(path))
+    if not isinstance(data, LocatedDict):
+        raise RuleError("a rule file must be a mapping of sections", Place(display_path(path), 1))
+    _validate(data, path)
+    files.append(path)
+    merged = LocatedDict({k: v for k, v in data.items() if k != "include"})
+    merged.place, merged.places = data.place, dict(data.places)
+    includes = data.get("include", [])
+    for index, relative in enumerate(includes):
+        target = (path.parent / relative).resolve()
+        if not target.is_file():
+            raise RuleError(f"included file {relative!r} not found", includes.places[index])
+        _merge(merged, _load_with_includes(target, files, (*chain, path)))
+    return merged
+
+
+def _merge(into: LocatedDict, other: LocatedDict) -> None:
+    for key, value in other.items():
+        if key in SECTIONS_MERGED and key in into:
+            section = into[key]
+            for name, item in value.items():
+                if name in section:
+                    raise RuleError(
+                        f"{key}.{name} is defined twice (also at {section.places[name]})",
+                        value.places[name],
+                    )
+                section[name] = item
+                section.places[name] = value.places[name]
+        elif key == "checks" and key in into:
+            into[key].extend(value)
+            into[key].places.extend(value.places)
+        elif key in into and key not in ("name", "version"):
+            raise RuleError(f"section {key!r} is set twice", other.places[key])
+        else:
+            into[key] = value
+            into.places[key] = other.places[key]
+
+
+def _validate(data: LocatedDict, path: Path) -> None:
+    errors = sorted(
+        schema_validator("mapping").iter_errors(data), key=lambda e: list(e.absolute_path)
+    )
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    where = _place_of(data, list(error.absolute_path)) or data.place
+    rule_path = ".".join(str(p) for p in error.absolute_path)
+    raise RuleError(f"not valid rule file: {error.message}", where, rule_path)
+
+
+def _place_of(data: Any, path: list[Any]) -> Place | None:
+    place = getattr(data, "place", None)
+    for step in path:
+        places = getattr(data, "places", None)
+        if places is None:
+            break
+        place = places[step]
+        data = data[step]
+    return place
+
+
+# -- compiling values -------------------------------------------------------------------------
+class _Compiler:
+    def __init__(self, functions: dict[str, Any]) -> None:
+        self.functions = functions
+        self.explain: dict[str, tuple[Place, str]] = {}
+
+    def value(
+        self, spec: Any, place: Place, path: str, *, many: bool = False, key: str | None = None
+    ) -> Value:
+        """Compile a value. `path` names the field in errors (`lines[].amount`); `key` names
+        it for --explain, with the list part that made it (`lines[#0].amount`)."""
+        key = path if key is None else key
+        if isinstance(spec, LocatedDict):
+            return self.object(spec, path, key)
+        if isinstance(spec, LocatedList):
+            return self.sequence(spec, path, key)
+        if isinstance(spec, str):
+            self.explain[key] = (place, spec)
+            return self.text(spec, place, path, many=many)
+        self.explain[key] = (place, json.dumps(spec))
+        return constant(spec)
+
+    def text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
+        try:
+            if spec.startswith("$"):
+                return _guarded(compile_jsonpath(spec, many=many), place, path)
+            if is_template(spec):
+                converter = _error_converter(place, path)
+                function, _ = compile_jinja(spec, self.functions, FILTERS, converter)
+                return function
+            return constant(spec)
+        except ExpressionError as error:
+            line_place = Place(place.file, place.line + error.line - 1, place.column)
+            raise RuleError(str(error), line_place, path) from None
+
+    def object(self, spec: LocatedDict, path: str, key: str) -> Value:
+        fields = [
+            (
+                name,
+                self.value(
+                    value,
+                    spec.places[name],
+                    f"{path}.{name}" if path else name,
+                    key=f"{key}.{name}" if key else name,
+                ),
+                value,
+            )
+            for name, value in spec.items()
+        ]
+        return _object_builder(fields)
+
+    def lets(self, spec: LocatedDict, path: str) -> list[tuple[str, Value]]:
+        return [
+            (name, self.value(value, spec.places[name], f"{path}{name}"))
+            for name, value in spec.items()
+        ]
+
+    def sequence(self, spec: LocatedList, path: str, key: str) -> Value:
+        parts = [self.part(part, path, key, i) for i, part in enumerate(spec)]
+
+        def build(scope: Scope) -> list[Any]:
+            result: list[Any] = []
+            for part in parts:
+                part(scope, result)
+            return result
+
+        return build
+
+    def part(
+        self, spec: LocatedDict, path: str, key: str, number: int
+    ) -> Callable[[Scope, list[Any]], None]:
+        item = self.value(spec["item"], spec.places["item"], f"{path}[]", key=f"{key}[#{number}]")
+        when = (
+            self.text(spec["when"], spec.places["when"], f"{path}[] when")
+            if "when" in spec
+            else None
+        )
+        lets = self.lets(spec["let"], f"{path}[] let ") if "let" in spec else []
+        each = (
+            self.text(spec["each"], spec.places["each"], f"{path}[] each", many=True)
+            if "each" in spec
+            else None
+        )
+        as_name = spec.get("as", "")
+        names = [as_name, *(name for name, _ in lets)] if each else [name for name, _ in lets]
+        each_place = spec.places.get("each")
+
+        def add(scope: Scope, out: list[Any]) -> None:
+            """Append this part's element(s) to `out`; the scope's names are restored after."""
+            if each is None:
+                elements: Any = (None,)
+            else:
+                elements = each(scope)
+                if elements is None:
+                    return
+                if not isinstance(elements, list | tuple):
+                    raise MappingError(
+                        f"`each` must give a list, got {type(elements).__name__}",
+                        field=f"{path}[]",
+                        place=each_place,
+                    )
+            saved = [scope.get(n, _MISSING) for n in names]
+            try:
+                for element in elements:
+                    if each is not None:
+                        scope[as_name] = element
+                    try:
+                        for name, value in lets:
+                            scope[name] = value(scope)
+                        if when is None or when(scope):
+                            out.append(item(scope))
+                            _note_part(scope, key, number)
+                    except MappingError as error:
+                        _relabel(error, path, len(out))
+                        raise
+            finally:
+                for name, old in zip(names, saved):
+                    _restore(scope, name, old)
+
+        return add
+
+    def checks(self, spec: LocatedList) -> list[_Check]:
+        compiled = []
+        for index, check in enumerate(spec):
+            path = f"checks[{index}]"
+
+            def part(key: str, check: LocatedDict = check, path: str = path) -> Value | None:
+                if key not in check:
+                    return None
+                return self.text(check[key], check.places[key], f"{path}.{key}", many=key == "each")
+
+            assertion, message = part("assert"), part("message")
+            assert assertion is not None and message is not None  # required by the schema
+            compiled.append(
+                _Check(
+                    name=check["name"],
+                    assertion=assertion,
+                    message=message,
+                    resolution=part("resolution"),
+                    each=part("each"),
+                    as_name=check.get("as", ""),
+                    when=part("when"),
+                    place=spec.places[index],
+                )
+            )
+        return compiled
+
+
+def _note_part(scope: Scope, key: str, number: int) -> None:
+    """For --explain only: which part of the list made each element (`$parts` is absent
+    when mapping for real, so this costs one dict lookup)."""
+    parts = scope.get("$parts")
+    if parts is not None:
+        parts.setdefault(key, []).append(number)
+
+
+def _object_builder(fields: list[tuple[str, Value, Any]]) -> Value:
+    """One generated function that builds the object: `{"a": <expression a>, "b": "literal",
+    ...}` — the fields' expressions written in place, no call per field. Only when it fails
+    are the fields run one by one, to find and name the field at fault."""
+    namespace: dict[str, Any] = {"__builtins__": {}, "_MappingError": MappingError}
+    entries = []
+    for index, (name, value, spec) in enumerate(fields):
+        literal = isinstance(spec, str | int | float | bool | NoneType) and not (
+            isinstance(spec, str) and (spec.startswith("$") or is_template(spec))
+        )
+        inline = INLINE.get(value)
+        if literal:
+            entries.append(f"{name!r}: {spec!r}")
+        elif inline is not None and _compatible(namespace, inline[1]):
+            namespace.update(inline[1])
+            entries.append(f"{name!r}: {inline[0]}")
+        else:
+            namespace[f"_f{index}"] = value
+            entries.append(f"{name!r}: _f{index}(s)")
+    namespace["_fields"] = [value for _, value, _ in fields]
+    source = (
+        "def build(s):\n"
+        "    try:\n"
+        "        return {" + ", ".join(entries) + "}\n"
+        "    except _Exception:\n"
+        "        for field in _fields:\n"
+        "            field(s)  # raises the field's own error, naming it\n"
+        "        raise\n"
+    )
+    namespace.setdefault("_Exception", Exception)
+    exec(compile(source, "<object>", "exec"), namespace)  # noqa: S102 — built from field names
+    builder: Value = namespace["build"]
+    return builder
+
+
+def _compatible(namespace: dict[str, Any], extra: dict[str, Any]) -> bool:
+    """Two expressions' namespaces can be merged when no name means two things."""
+    return all(
+        namespace.get(name, obj) is obj
+        for name, obj in extra.items()
+        if name not in ("_rule", "_on_error")
+    )
+
+
+def _relabel(error: MappingError, path: str, index: int) -> None:
+    """`lines[].amount` → `lines[2].amount`: name the list element the error is about."""
+    marker = f"{path}[]"
+    if error.field.startswith(marker):
+        error.field = f"{path}[{index}]{error.field[len(marker) :]}"
+        error.args = (_mapping_message(error),)
+
+
+def _guarded(function: Value, place: Place, path: str) -> Value:
+    """Turn what can go wrong inside a JSONPath read into a MappingError naming the rule."""
+
+    def run(scope: Scope) -> Any:
+        try:
+            return function(scope)
+        except Exception as error:
+            raise _mapping_error(error, place, path) from None
+
+    return run
+
+
+def _error_converter(place: Place, path: str) -> Callable[[Exception], BaseException]:
+    def convert(error: Exception) -> BaseException:
+        return _mapping_error(error, place, path)
+
+    return convert
+
+
+def _mapping_error(error: Exception, place: Place, path: str) -> BaseException:
+    """What the user reads when an expression fails on an order; other errors pass unchanged."""
+    if isinstance(error, MappingError):
+        return error
+    if isinstance(error, Undefined_ | MoneyFormatError | UndefinedError):
+        message = str(error)  # UndefinedError: Jinja's filters, e.g. sum(attribute='no_such')
+    elif isinstance(error, KeyError):
+        message = f"{error.args[0]!r} is undefined"
+    elif isinstance(error, SecurityError):
+        message = f"refused by the sandbox: {error}"
+    elif isinstance(error, TypeError | ValueError | ArithmeticError | AttributeError):
+        message = _plain(error)
+    else:
+        return error
+    return MappingError(message, field=path, place=place)
+
+
+def _plain(error: Exception) -> str:
+    text = str(error)
+    if "unsupported operand" in text or "not supported between" in text:
+        return f"{text} (is a field missing, or text where a number belongs? use | decimal)"
+    return text or type(error).__name__
+
+
+# -- the rule set ------------------------------------------------------------------------------
+def compile_rule_set(folder: Path) -> RuleSet:
+    """Load, validate and compile the rule set in `folder` (its mapping.yaml)."""
+    mapping_file = folder / "mapping.yaml"
+    if not mapping_file.is_file():
+        raise RuleError(f"no mapping.yaml in {display_path(folder)}")
+    data, files = load_rule_files(mapping_file)
+    place = Place(display_path(mapping_file), 1)
+    for required in ("name", "version", "kind", "output_schema", "output"):
+        if required not in data:
+            raise RuleError(f"mapping.yaml needs `{required}`", place)
+    functions = dict(FUNCTIONS)
+    functions["lookup"] = lookup_function
+    compiler = _Compiler(functions)
+    lookups = {
+        name: Lookup.compile(
+            name, spec, data["lookups"].places[name], compiler, mapping_file.parent
+        )
+        for name, spec in data.get("lookups", {}).items()
+    }
+    lets = compiler.lets(data["let"], "let ") if "let" in data else []
+    checks = compiler.checks(data["checks"]) if "checks" in data else []
+    output = compiler.value(data.get("output", LocatedDict()), place, "")
+    order_id, order_number, order_date = (
+        compiler.text(data[key], data.places[key], key) if key in data else None
+        for key in ("order_id", "order_number", "order_date")
+    )
+    settings = data.get("settings", {})
+    defaults = dict(settings.get("defaults", {}))
+    if "defaults_file" in settings:
+        extra = load_yaml(mapping_file.parent / settings["defaults_file"])
+        defaults = {**extra, **defaults}
+    sendable = None
+    if "sendable" in data:
+        spec = data["sendable"]
+        sendable = (
+            compiler.text(spec["when"], spec.places["when"], "sendable.when"),
+            compiler.text(spec["reason"], spec.places["reason"], "sendable.reason"),
+        )
+    return RuleSet(
+        name=data["name"],
+        version=data["version"],
+        kind=data["kind"],
+        folder=folder,
+        output_schema=data["output_schema"],
+        format=dict(data.get("format", {"type": "json"})),
+        settings_defaults=defaults,
+        settings_schema=settings.get("schema"),
+        lookups=lookups,
+        lets=lets,
+        checks=checks,
+        output=output,
+        order_id=order_id,
+        order_number=order_number,
+        order_date=order_date,
+        sendable=sendable,
+        explain=compiler.explain,
+        files=files,
+    )

@@ -1,0 +1,132 @@
+"""Lookup tables: rows found by key columns, with '*' wildcards and validity dates.
+
+`lookup('vat_codes', scheme, country, rate, on=order_date)` in a rule returns the most specific
+row whose key columns match (a row's '*' matches anything) and whose `from` / `until` dates
+hold the date; None when there is none, so a check can turn the order away with a message.
+The index is built once per tenant (`Lookup.bind`), never per order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError, Place, RuleError
+from ..library.functions import parse_date
+from .expressions import constant
+from .load import LocatedDict, load_yaml
+
+if TYPE_CHECKING:
+    from .compile import _Compiler
+    from .expressions import Value
+
+WILDCARD = "*"
+
+
+def key_text(value: object) -> str:
+    """Key values compare as text: 21, Decimal('21.00') and '21' are one key."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        return format(number.normalize() if number != 0 else Decimal(0), "f")
+    return str(value).strip()
+
+
+@dataclass
+class Lookup:
+    name: str
+    key: list[str]
+    rows: Value
+    place: Place
+
+    @classmethod
+    def compile(
+        cls, name: str, spec: LocatedDict, place: Place, compiler: _Compiler, folder: Path
+    ) -> Lookup:
+        if "file" in spec:
+            from .settings import plain_data
+
+            table = plain_data(load_yaml(folder / spec["file"]))
+            return cls(name, list(spec["key"]), constant(table), place)
+        if "rows" not in spec:
+            raise RuleError(f"lookup {name!r} needs `rows` or `file`", place)
+        rows = compiler.value(spec["rows"], spec.places["rows"], f"lookups.{name}")
+        return cls(name, list(spec["key"]), rows, place)
+
+    def bind(self, settings: Mapping[str, Any]) -> LookupIndex:
+        rows = self.rows({"settings": settings})
+        if not isinstance(rows, Sequence):
+            raise ConfigError(f"lookup {self.name!r} ({self.place}): rows must be a list")
+        index: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for number, row in enumerate(rows, 1):
+            missing = [column for column in self.key if column not in row]
+            if missing:
+                raise ConfigError(
+                    f"lookup {self.name!r} row {number} lacks {', '.join(missing)} ({self.place})"
+                )
+            index.setdefault(tuple(key_text(row[c]) for c in self.key), []).append(row)
+        return LookupIndex(self.name, len(self.key), index)
+
+
+@dataclass
+class LookupIndex:
+    name: str
+    width: int
+    rows: dict[tuple[str, ...], list[Mapping[str, Any]]]
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    def find(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
+        if len(values) != self.width:
+            raise ValueError(
+                f"lookup {self.name!r} takes {self.width} key values, got {len(values)}"
+            )
+        keys = [key_text(v) for v in values]
+        # Most specific first: fewest wildcards, and wildcards on later columns before earlier.
+        for wildcards in range(self.width + 1):
+            for positions in itertools.combinations(reversed(range(self.width)), wildcards):
+                candidate = tuple(WILDCARD if i in positions else k for i, k in enumerate(keys))
+                for row in self.rows.get(candidate, ()):
+                    if _valid_on(row, on):
+                        return row
+        return None
+
+
+def _valid_on(row: Mapping[str, Any], on: dt.date | None) -> bool:
+    if on is None:
+        return True
+    start, end = row.get("from"), row.get("until")
+    return (start is None or _date(start) <= on) and (end is None or on < _date(end))
+
+
+def _date(value: object) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+_MISS = object()
+MEMO_SIZE = 10_000
+
+
+def lookup_function(scope: Mapping[str, Any], name: str, *values: object, on: object = None) -> Any:
+    """The `lookup(...)` rules call; the tenant's indexes travel in the scope. Answers are
+    remembered per tenant: the same few keys come back on every order."""
+    indexes: Mapping[str, LookupIndex] = scope["$lookups"]
+    index = indexes.get(name)
+    if index is None:
+        raise ValueError(f"no lookup table {name!r} (tables: {', '.join(indexes) or 'none'})")
+    memo_key = (values, on)
+    found = index.memo.get(memo_key, _MISS)
+    if found is _MISS:
+        found = index.find(values, parse_date(on) if on else None)
+        if len(index.memo) >= MEMO_SIZE:
+            index.memo.clear()
+        index.memo[memo_key] = found
+    return found
+
+
+lookup_function.needs_scope = True  # type: ignore[attr-defined]
