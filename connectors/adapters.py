@@ -57,6 +57,17 @@ def no_delivery(error: TransientError) -> Delivery:
     return Delivery("uncertain", message=error.message, answered=answered)
 
 
+@dataclass(frozen=True)
+class CheckLine:
+    """One finding of a connection check (the manual's green or red dot): about which system,
+    whether it holds, and the one line a person reads — never a credential."""
+
+    system: str  # as a person calls it: "PrestaShop", "Yuki"
+    ok: bool
+    message: str
+    warning: bool = False  # it works, but not as the manual asks (e.g. a key with write rights)
+
+
 class Source(Protocol):
     def changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]: ...
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]: ...
