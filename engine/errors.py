@@ -72,3 +72,12 @@ class MappingError(MapperError):
 
 class ConfigError(MapperError):
     """mapper.yaml or a settings file is wrong."""
+
+
+class SystemUnavailable(MapperError):
+    """An external system could not be reached or refused the credentials (exit code 3).
+
+    The message is one line naming the shop and the system and what to do, never a credential.
+    """
+
+    exit_code = 3
