@@ -1,7 +1,10 @@
 """The `mapper` command: parses arguments, calls the engine, prints. No mapping logic lives here.
 
 Exit codes (DESIGN.md): 0 done; 1 orders turned away by checks; 2 bad usage or bad input, with
-a one-line message and never a traceback.
+a one-line message and never a traceback; 3 an external system could not be reached or refused
+the credentials (one line per shop and system; the other shops still ran). When one run has
+both, 3 wins over 1: a failed system is what the operator must fix first, and the orders it
+turned away are in the Errors list all the same.
 """
 
 from __future__ import annotations
@@ -9,10 +12,10 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -27,16 +30,20 @@ from .engine.rules.compile import Rejection
 from .engine.rules.explain import explain_payload
 from .engine.rules.fixtures import run_fixtures
 from .engine.rules.settings import load_settings_file
-from .engine.sync import recheck_open, sync_pass
+from .engine.sync import backfill_shop, recheck_open, reprocess_orders, sync_pass
 from .engine.sync.config import load_config
-from .engine.sync.lists import LISTS, render_lists
-from .engine.sync.pipeline import PassReport, ShopSync
-from .engine.sync.schedule import run_schedule
+from .engine.sync.lists import LISTS, order_lists
+from .engine.sync.pipeline import PassReport
+from .engine.sync.schedule import next_recheck, run_schedule
+
+if TYPE_CHECKING:
+    from .commands.progress import PassDisplay
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_REJECTED = 1
 EXIT_BAD_INPUT = 2
+EXIT_SYSTEM = 3
 
 
 def reports_errors(command: F) -> F:
@@ -55,8 +62,14 @@ def reports_errors(command: F) -> F:
 
 @click.group()
 @click.version_option(package_name="mapper")
-def main() -> None:
+@click.option(
+    "-v", "--verbose", count=True, help="Log what happens on stderr (-vv: every retry too)."
+)
+def main(verbose: int) -> None:
     """Book webshop orders as invoices in accounting systems, driven by rule files."""
+    from .commands.logs import configure_logging
+
+    configure_logging(verbose)
 
 
 @main.command("dry-run")
@@ -123,11 +136,15 @@ def dry_run(
 
 
 @main.command()
-@click.argument("mapping_dir", type=click.Path(path_type=Path))
+@click.argument("rule_set")
 @reports_errors
-def validate(mapping_dir: Path) -> None:
-    """Check MAPPING_DIR's rule files against the schema and compile every expression."""
-    rules = load_rule_set(mapping_dir)
+def validate(rule_set: str) -> None:
+    """Check RULE_SET's rule files against the schema and compile every expression.
+
+    RULE_SET is a shipped rule set's name (yuki, prestashop, …) or a folder written as a path
+    (./my-rules, mappings/yuki).
+    """
+    rules = load_rule_set(rule_set)
     rules.bind()  # the default settings must satisfy the settings schema too
     click.echo(
         f"{rules.label}: {len(rules.files)} rule file(s) valid, "
@@ -136,11 +153,15 @@ def validate(mapping_dir: Path) -> None:
 
 
 @main.command()
-@click.argument("mapping_dir", type=click.Path(path_type=Path))
+@click.argument("rule_set")
 @reports_errors
-def test(mapping_dir: Path) -> None:
-    """Run MAPPING_DIR's fixtures; show a diff per failing field."""
-    report = run_fixtures(mapping_dir)
+def test(rule_set: str) -> None:
+    """Run RULE_SET's fixtures; show a diff per failing field.
+
+    RULE_SET is a shipped rule set or pair (yuki, prestashop-yuki, …) or a folder written as a
+    path (./my-rules).
+    """
+    report = run_fixtures(rule_set)
     for line in report.lines:
         click.echo(line)
     click.echo(f"{report.passed} passed, {report.failed} failed")
@@ -195,13 +216,50 @@ CONFIG_OPTION = click.option(
 SHOP_OPTION = click.option("--shop", help="Only this shop (default: every configured shop).")
 
 
-def _print_reports(reports: list[PassReport]) -> None:
-    for report in reports:
-        click.echo(report.summary())
-        for problem in report.problems:
-            click.echo(f"  {problem}", err=True)
+@main.command()
+@CONFIG_OPTION
+@SHOP_OPTION
+@reports_errors
+def check(config_path: Path, shop: str | None) -> None:
+    """The connection step: shop, accounting system and administration, VAT codes (exit 3
+    when one fails)."""
+    from .commands.check import print_checks
+    from .engine.sync.check import check_shops
+
+    failed = print_checks(check_shops(load_config(config_path), shop), click.echo)
+    if failed:
+        click.echo(f"mapper: check failed for {', '.join(failed)}", err=True)
+        sys.exit(EXIT_SYSTEM)
+
+
+def _print_report(report: PassReport) -> None:
+    """A finished job: its summary on stdout; its problems, and the one line of a failed
+    system, on stderr."""
+    click.echo(report.summary())
+    for problem in report.problems:
+        click.echo(f"  {problem}", err=True)
+    if report.failure is not None:
+        click.echo(f"mapper: {report.failure}", err=True)
+
+
+def _exit_for(reports: list[PassReport]) -> None:
+    """3 if a system failed for any shop, else 1 if orders were turned away, else 0."""
+    if any(report.failure is not None for report in reports):
+        sys.exit(EXIT_SYSTEM)
     if any(report.failed for report in reports):
         sys.exit(EXIT_REJECTED)
+
+
+def _print_reports(reports: list[PassReport]) -> None:
+    for report in reports:
+        _print_report(report)
+    _exit_for(reports)
+
+
+def _display(days: int | None = None) -> PassDisplay:
+    from .commands.progress import PassDisplay
+
+    return PassDisplay(_print_report, days=days)
 
 
 @main.command()
@@ -210,7 +268,9 @@ def _print_reports(reports: list[PassReport]) -> None:
 @reports_errors
 def sync(config_path: Path, shop: str | None) -> None:
     """One sync pass for each configured shop (the hourly job)."""
-    _print_reports(sync_pass(config_path, shop))
+    with _display() as display:
+        reports = sync_pass(config_path, shop, progress=display)
+    _exit_for(reports)
 
 
 @main.command()
@@ -219,40 +279,44 @@ def sync(config_path: Path, shop: str | None) -> None:
 @reports_errors
 def recheck(config_path: Path, shop: str | None) -> None:
     """Fetch every open order again and send those whose status now allows (the nightly job)."""
-    _print_reports(recheck_open(config_path, shop))
+    with _display() as display:
+        reports = recheck_open(config_path, shop, progress=display)
+    _exit_for(reports)
 
 
 @main.command()
 @CONFIG_OPTION
 @SHOP_OPTION
 @click.option("--list", "list_name", type=click.Choice(sorted(LISTS)), help="Only this list.")
-@click.option("--limit", type=int, default=50, show_default=True, help="Rows per list.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows per list."
+)
 @reports_errors
 def status(config_path: Path, shop: str | None, list_name: str | None, limit: int) -> None:
-    """The Reporting / Errors / Open lists."""
+    """The Reporting / Errors / Open lists (newest first; each row's order number and id)."""
+    from .commands.tables import print_lists
+
     config = load_config(config_path)
-    if shop:
-        config.shop(shop)
-    with Ledger.open(config.ledger_url) as ledger:
+    shops = [config.shop(shop)] if shop else config.shops
+    now = datetime.now(UTC)
+    next_checks = {entry.name: next_recheck(now, entry.recheck_at) for entry in shops}
+    # Read-only: a mistyped ledger path is an error, never a new empty ledger.
+    with Ledger.open(config.ledger_url, create=False) as ledger:
         names = [list_name] if list_name else ["reporting", "errors", "open"]
-        for line in render_lists(ledger, shop, names, limit):
-            click.echo(line)
+        print_lists(order_lists(ledger, shop, names, limit, next_checks))
 
 
 @main.command()
-@click.argument("order_ids", nargs=-1, required=True)
+@click.argument("orders", nargs=-1, required=True)
 @CONFIG_OPTION
 @click.option("--shop", required=True, help="The shop the orders belong to.")
 @reports_errors
-def reprocess(order_ids: tuple[str, ...], config_path: Path, shop: str) -> None:
-    """Send orders from the Errors list again (the manual's Process button)."""
-    config = load_config(config_path)
-    with Ledger.open(config.ledger_url) as ledger:
-        sync = ShopSync(config.shop(shop), ledger)
-        try:
-            _print_reports([sync.reprocess(order_ids)])
-        finally:
-            sync.close()
+def reprocess(orders: tuple[str, ...], config_path: Path, shop: str) -> None:
+    """Send ORDERS from the Errors list again (the manual's Process button); each is an order
+    number or an id, as the lists show them."""
+    with _display() as display:
+        report = reprocess_orders(config_path, shop, orders, progress=display)
+    _exit_for([report])
 
 
 @main.command()
@@ -263,21 +327,18 @@ def reprocess(order_ids: tuple[str, ...], config_path: Path, shop: str) -> None:
 @reports_errors
 def backfill(config_path: Path, shop: str, since: datetime, window_days: int) -> None:
     """Load the shop's history since a date; resumes where an interrupted run stopped."""
-    config = load_config(config_path)
     start = since.date()
-    with Ledger.open(config.ledger_url) as ledger:
-        sync = ShopSync(config.shop(shop), ledger)
-        total = max((sync.clock().date() - start).days, 1)
-        try:
-            with click.progressbar(length=total, label=f"{shop}: history since {start}") as bar:
-
-                def progress(first: datetime, done_until: datetime) -> None:
-                    bar.update((done_until.date() - first.date()).days - bar.pos)
-
-                report = sync.backfill(start, window=timedelta(days=window_days), progress=progress)
-        finally:
-            sync.close()
-    _print_reports([report])
+    days = max((datetime.now(UTC).date() - start).days, 1)
+    with _display(days) as display:
+        report = backfill_shop(
+            config_path,
+            shop,
+            start,
+            window=timedelta(days=window_days),
+            progress=display,
+            windows=display.window,
+        )
+    _exit_for([report])
 
 
 @main.command()
@@ -292,6 +353,8 @@ def schedule(config_path: Path) -> None:
         click.echo(f"{datetime.now():%Y-%m-%d %H:%M} {result.summary()}")
         for problem in result.problems:
             click.echo(f"  {problem}", err=True)
+        if result.failure is not None:
+            click.echo(f"mapper: {result.failure}", err=True)
 
     try:
         run_schedule(config, report=report)

@@ -9,6 +9,8 @@ imported only when used: listing the systems imports no client, simulator or HTT
 from __future__ import annotations
 
 import importlib
+import importlib.resources
+import json
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
@@ -32,6 +34,15 @@ class Connector:
 
     def simulator_factory(self) -> Any:
         return load_reference(self.simulator)
+
+    def section_schema(self) -> dict[str, Any]:
+        """The JSON Schema of this system's `source:`/`target:` section in mapper.yaml: the
+        `section.schema.json` beside its adapter. Credentials may `$ref` the configuration
+        schema's `#/$defs/credential`."""
+        package = self.adapter.partition(":")[0].rpartition(".")[0]
+        text = importlib.resources.files(package).joinpath("section.schema.json").read_text("utf-8")
+        schema: dict[str, Any] = json.loads(text)
+        return schema
 
 
 def load_reference(reference: str) -> Any:

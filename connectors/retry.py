@@ -1,7 +1,13 @@
-"""Retrying transient connector failures with capped exponential back-off."""
+"""Retrying transient connector failures with capped exponential back-off.
+
+A retried call logs one line per attempt at DEBUG and, only when it finally fails, one line at
+WARNING (a call not retried: one line at INFO); a person sees nothing of the retries unless
+logging is turned on (`mapper -v`).
+"""
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -11,6 +17,8 @@ from typing import TypeVar
 from .errors import RateLimitedError, TransientError
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,6 +49,18 @@ def call_with_retry(operation: Callable[[], T], policy: RetryPolicy) -> T:
             return operation()
         except TransientError as error:
             if attempt >= policy.attempts:
+                if attempt > 1:
+                    log.warning("%s (gave up after %d attempts)", error, attempt)
+                else:  # a call the caller retries its own way (a post it looks up instead)
+                    log.info("%s (not retried)", error)
                 raise
-            policy.sleep(policy.delay(attempt, error))
+            delay = policy.delay(attempt, error)
+            log.debug(
+                "%s (attempt %d of %d; trying again in %.2f s)",
+                error,
+                attempt,
+                policy.attempts,
+                delay,
+            )
+            policy.sleep(delay)
             attempt += 1

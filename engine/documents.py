@@ -2,11 +2,17 @@
 
 Amounts must stay exact, so JSON numbers are parsed as Decimal. A line of JSON Lines that is
 not valid JSON becomes an InputProblem for that line, and the rest are still read.
+
+Documents are bounded: nested at most MAX_INPUT_DEPTH deep, numbers of at most
+MAX_NUMBER_CHARS characters (exponents within ±MAX_EXPONENT), texts of at most MAX_SIZE
+characters, no lone surrogates (`\\ud800`, which no UTF-8 output can carry). A document past a
+limit is one InputProblem naming where in it, and the other documents of the file are read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,6 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .rules.limits import MAX_SIZE
+
+MAX_INPUT_DEPTH = 64  # objects and lists within each other in one order document
+MAX_NUMBER_CHARS = 100  # characters of one JSON number
+MAX_EXPONENT = 1000  # |exponent| of a number like 1e400
 
 
 @dataclass(frozen=True)
@@ -22,8 +33,126 @@ class InputProblem:
     message: str
 
 
+class _BadNumber:
+    """A number past the limits, kept as its text until the document is checked."""
+
+    def __init__(self, text: str, problem: str) -> None:
+        self.text, self.problem = text, problem
+
+
+def _number(text: str) -> Decimal | _BadNumber:
+    if len(text) > MAX_NUMBER_CHARS:
+        return _BadNumber(text, f"a number of {len(text)} characters is too long")
+    value = Decimal(text)
+    if value and abs(value.adjusted()) > MAX_EXPONENT:
+        return _BadNumber(text, f"the number {text} is out of range")
+    return value
+
+
+def _integer(text: str) -> int | _BadNumber:
+    if len(text) > MAX_NUMBER_CHARS:
+        return _BadNumber(text, f"a number of {len(text)} digits is too long")
+    return int(text)
+
+
+def _constant(text: str) -> _BadNumber:
+    return _BadNumber(text, f"{text} is not a number an order can hold")
+
+
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal)
+    return json.loads(text, parse_float=_number, parse_int=_integer, parse_constant=_constant)
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]')
+
+
+def _escapes_surrogates(text: str) -> bool:
+    return _ESCAPED_SURROGATE.search(text) is not None
+
+
+def _problem(data: Any, surrogates: bool) -> str | None:
+    """What in a parsed document is past the limits (with where), or None. `surrogates`: the
+    text escapes a surrogate (only then are texts checked for lone ones)."""
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(data, 0, ())]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, dict):
+            items: Any = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            problem = _value_problem(value, surrogates)
+            if problem is not None:
+                return f"{_where(path)}{problem}"
+            continue
+        if depth >= MAX_INPUT_DEPTH:
+            return f"{_where(path)}nested more than {MAX_INPUT_DEPTH} levels deep"
+        for key, child in items:
+            if surrogates and isinstance(key, str) and _lone_surrogate(key):
+                return f"{_where(path)}a key contains a lone surrogate, which is not text"
+            stack.append((child, depth + 1, (*path, key)))
+    return None
+
+
+def _value_problem(value: Any, surrogates: bool) -> str | None:
+    if isinstance(value, _BadNumber):
+        return value.problem
+    if type(value) is str:
+        if len(value) > MAX_SIZE:
+            return f"a text of {len(value)} characters is too long (at most {MAX_SIZE})"
+        if surrogates:
+            char = _lone_surrogate(value)
+            if char:
+                return f"contains a lone surrogate (U+{ord(char):04X}), which is not text"
+    return None
+
+
+def _lone_surrogate(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return text[error.start]
+    return ""
+
+
+def _where(path: tuple[Any, ...]) -> str:
+    if not path:
+        return ""
+    shown = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+    shown = shown.lstrip(".")
+    return f"{shown if len(shown) <= 60 else shown[:40] + '…' + shown[-19:]}: "
+
+
+def _deeper_than(text: str, limit: int) -> bool:
+    """Whether brackets nest past `limit` in JSON text (quoted text skipped), without parsing."""
+    depth = 0
+    for token in _TOKENS.findall(text):
+        if token in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif token in "]}":
+            depth -= 1
+    return False
+
+
+def _elements(text: str) -> Iterator[str]:
+    """The texts of the elements of the JSON array `text`, split without parsing them."""
+    depth, start = 0, 1
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+        elif token in "]}":
+            depth -= 1
+            if depth == 0:
+                if text[start : match.start()].strip():
+                    yield text[start : match.start()]
+                return
+        elif token == "," and depth == 1:
+            yield text[start : match.start()]
+            start = match.end()
 
 
 def read_documents(path: Path) -> Iterator[dict[str, Any] | InputProblem]:
@@ -41,6 +170,9 @@ def read_documents(path: Path) -> Iterator[dict[str, Any] | InputProblem]:
         raise UsageError(f"{path}: the file is empty; expected a JSON order document")
     try:
         data = _loads(stripped)
+    except RecursionError:
+        yield from _deep_file(path, stripped)
+        return
     except json.JSONDecodeError as whole_error:
         if "\n" not in stripped:
             raise UsageError(
@@ -49,11 +181,31 @@ def read_documents(path: Path) -> Iterator[dict[str, Any] | InputProblem]:
             ) from None
         yield from _json_lines(path, stripped)
         return
+    surrogates = _escapes_surrogates(stripped)
     if isinstance(data, list):
         for index, item in enumerate(data):
-            yield _document(item, f"{path}[{index}]")
+            yield _document(item, f"{path}[{index}]", surrogates)
     else:
-        yield _document(data, str(path))
+        yield _document(data, str(path), surrogates)
+
+
+def _deep_file(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
+    """A file too deep for the JSON parser: its documents one by one, the deep ones refused."""
+    if not text.startswith("["):
+        yield InputProblem(str(path), f"nested more than {MAX_INPUT_DEPTH} levels deep")
+        return
+    for index, element in enumerate(_elements(text)):
+        where = f"{path}[{index}]"
+        yield _parsed(element, where)
+
+
+def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
+    if _deeper_than(text, MAX_INPUT_DEPTH):
+        return InputProblem(where, f"nested more than {MAX_INPUT_DEPTH} levels deep")
+    try:
+        return _document(_loads(text), where, _escapes_surrogates(text))
+    except json.JSONDecodeError as error:
+        return InputProblem(where, f"invalid JSON at column {error.colno}: {error.msg}")
 
 
 def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
@@ -68,17 +220,15 @@ def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
-        try:
-            yield _document(_loads(line), f"{path}:{number}")
-        except json.JSONDecodeError as error:
-            yield InputProblem(
-                f"{path}:{number}", f"invalid JSON at column {error.colno}: {error.msg}"
-            )
+        yield _parsed(line, f"{path}:{number}")
 
 
-def _document(data: Any, where: str) -> dict[str, Any] | InputProblem:
+def _document(data: Any, where: str, surrogates: bool) -> dict[str, Any] | InputProblem:
     if not isinstance(data, dict):
         return InputProblem(
             where, f"expected a JSON object (an order document), got {type(data).__name__}"
         )
+    problem = _problem(data, surrogates)
+    if problem is not None:
+        return InputProblem(where, problem)
     return data

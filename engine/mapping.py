@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MappingError, UsageError
-from .paths import mappings_dir
+from .paths import mappings_dir, written_as_path
 from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
 from .rules.expressions import to_text
 from .rules.render import XmlDocumentWriter, json_text, without_empty
@@ -47,18 +47,46 @@ def _compiled(folder: Path) -> RuleSet:
 
 
 def load_rule_set(name_or_path: str | Path) -> RuleSet:
-    """A rule set by name (a folder in mappings/) or by path; compiled once per process."""
-    path = Path(name_or_path)
-    folder = path if path.is_dir() else mappings_dir() / str(name_or_path)
-    if not (folder / "mapping.yaml").is_file():
-        known = ", ".join(sorted(available_rule_sets())) or "none"
-        raise UsageError(f"unknown rule set {str(name_or_path)!r} (known: {known})")
+    """A rule set by name (shipped, in mappings/) or by path; compiled once per process.
+
+    A `Path`, or text written as a path (`./prestashop`, `mappings/yuki`), is that folder;
+    any other text is the name of a shipped rule set (see `rule_set_folder`).
+    """
+    folder = rule_set_folder(name_or_path)
     return _compiled(folder.resolve())
 
 
-def available_rule_sets() -> list[str]:
+def rule_set_folder(name_or_path: str | Path, *, pairs: bool = False) -> Path:
+    """The folder a rule-set argument means; `UsageError` when there is none.
+
+    Text not written as a path (see `paths.written_as_path`) is looked up among the shipped
+    rule sets only, so a folder `prestashop/` in the working directory never replaces the
+    shipped `prestashop`. `pairs=True` also accepts a shipped pair's folder of fixtures
+    (`prestashop-yuki`) and, given a path, any folder (`mapper test` checks for fixtures).
+    """
+    if isinstance(name_or_path, Path) or written_as_path(name_or_path):
+        folder = Path(name_or_path).expanduser()
+        if not folder.is_dir():
+            raise UsageError(f"{name_or_path}: no such folder of rule files")
+        if not pairs and not (folder / "mapping.yaml").is_file():
+            raise UsageError(f"{name_or_path}: not a rule set (no mapping.yaml in it)")
+        return folder
+    known = available_rule_sets(pairs=pairs)
+    if name_or_path not in known:
+        raise UsageError(
+            f"unknown rule set {name_or_path!r} (known: {', '.join(known) or 'none'}; "
+            f"a folder of your own is given as a path, like ./{name_or_path})"
+        )
+    return mappings_dir() / name_or_path
+
+
+def available_rule_sets(*, pairs: bool = False) -> list[str]:
+    """The shipped rule sets' names, sorted; with `pairs`, also the pairs' fixture folders."""
     root = mappings_dir()
-    return [p.parent.name for p in sorted(root.glob("*/mapping.yaml"))]
+    names = {p.parent.name for p in root.glob("*/mapping.yaml")}
+    if pairs:
+        names |= {p.parent.name for p in root.glob("*/fixtures") if p.is_dir()}
+    return sorted(names)
 
 
 def split_pair_name(name: str) -> tuple[str, str]:

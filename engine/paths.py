@@ -20,6 +20,18 @@ def mappings_dir() -> Path:
     return Path(override) if override else PROJECT_DIR / "mappings"
 
 
+def written_as_path(text: str) -> bool:
+    """Whether a rule-set argument names a folder rather than a shipped rule set.
+
+    Only what is written as a path is one: `./prestashop`, `../x`, `mappings/yuki`, an absolute
+    path, `~/rules` — anything starting with `.` or `~` or holding a path separator. A plain
+    name (`prestashop`) is always a shipped rule set, even where the working directory holds
+    a folder of that name.
+    """
+    separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
+    return text.startswith((".", "~")) or any(s in text for s in separators) or Path(text).is_absolute()
+
+
 @cache
 def schema_validator(name: str) -> jsonschema.Draft202012Validator:
     """The validator of `schemas/<name>.schema.json`, loaded once per process."""

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..adapters import Delivery, HasBody, RenderPayloads, no_delivery, secret_value, timeout
-from ..errors import NotFoundError, RejectedError, TransientError
+from ..adapters import (
+    CheckLine,
+    Delivery,
+    HasBody,
+    RenderPayloads,
+    no_delivery,
+    secret_value,
+    timeout,
+)
+from ..errors import (
+    AuthenticationError,
+    ConnectorError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 from ..retry import RetryPolicy
 from .client import FactuursturenClient
 
@@ -26,6 +41,21 @@ class FactuursturenTarget:
             retry=retry,
             timeout=timeout(section, 30.0),
         )
+
+    def check(self, settings: Mapping[str, Any]) -> list[CheckLine]:
+        """The connection step: the account name and API key are accepted (the invoice list
+        needs them; one invoice asked). One line, never the key."""
+        try:
+            self.client.list_invoices(count=1)
+        except AuthenticationError as error:
+            message = f"{error.message}; check the target's username and api_key"
+            return [CheckLine("Factuursturen", False, message)]
+        except TransientError as error:
+            message = f"cannot reach {urlsplit(self.client.base_url).netloc}: {error.message}"
+            return [CheckLine("Factuursturen", False, message)]
+        except ConnectorError as error:
+            return [CheckLine("Factuursturen", False, error.message)]
+        return [CheckLine("Factuursturen", True, "account name and API key accepted")]
 
     def post(self, payloads: Sequence[HasBody]) -> list[Delivery]:
         deliveries = []

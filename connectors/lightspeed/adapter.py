@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..adapters import secret_value, timeout
+from ..adapters import CheckLine, secret_value, timeout
+from ..errors import AuthenticationError, ConnectorError, TransientError
 from ..retry import RetryPolicy
 from .client import LightspeedClient
 
@@ -28,6 +30,21 @@ class LightspeedSource:
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         return iter(self.client.fetch_orders(ids))
+
+    def check(self) -> list[CheckLine]:
+        """The connection step: the key and secret are accepted (a count of the orders is the
+        cheapest answer that needs them). One line, never the key or the secret."""
+        try:
+            self.client.count_orders()
+        except AuthenticationError as error:
+            message = f"{error.message}; check the source's key and secret"
+            return [CheckLine("Lightspeed", False, message)]
+        except TransientError as error:
+            message = f"cannot reach {urlsplit(self.client.base_url).netloc}: {error.message}"
+            return [CheckLine("Lightspeed", False, message)]
+        except ConnectorError as error:
+            return [CheckLine("Lightspeed", False, error.message)]
+        return [CheckLine("Lightspeed", True, "API key and secret accepted, orders readable")]
 
     def close(self) -> None:
         self.client.close()

@@ -16,7 +16,24 @@ the shop no longer has the customer.
 A page of orders is assembled in a few requests — customers by `filter[id]`, their addresses by
 `filter[id_customer]`, countries and products by `filter[id]` — and countries and products are
 cached for as long as the client lives (one sync pass). Failures become the connector errors of
-`connectors.errors`, with messages a shop owner can act on; the key never appears in them.
+`connectors.errors`, with messages a shop owner can act on; neither the key nor a customer's
+data (names, e-mail, addresses, VAT numbers) ever appears in them.
+
+What differs between PrestaShop versions, and how the client copes:
+
+- 1.6.1.x: the webservice speaks XML by default; JSON (`output_format=JSON`) exists since 1.6.0.9
+  with the layout of 1.7. Only the XML is confirmed by recordings (PSWS-Version 1.6.1.6–1.6.1.23).
+- 1.7.x: JSON with `id` an integer and every other scalar a string (`"id_customer": "1"`,
+  `"total_paid": "71.510000"`); an empty list is a bare `[]`.
+- 8.0.x–8.1.x on PHP ≥ 8.1: integer and tinyint columns come as JSON numbers (`"id_customer": 1`,
+  `"deleted": 0`, `"current_state": 2`; PrestaShop issue #31244) — so every id, flag and state is
+  read with `_id` / compared as text, never by its JSON type. `GET /api/?output_format=JSON`
+  answers HTTP 500 on 8.0.3–8.1.7 (issues #32179, #34794): `check_access` reads the key's
+  rights from the XML root and logs in on `orders` instead.
+- 8.2 and later: strings again, as 1.7.
+- Any version: amounts are parsed as Decimal whether they come as strings or JSON numbers
+  (`parse_float=Decimal`; an integer amount such as `12` stays an int, which Decimal takes
+  exactly), never as float.
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ import base64
 import email.utils
 import json
 import logging
+import re
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Iterator, Sequence
@@ -62,12 +80,40 @@ class WebserviceDisabledError(AuthenticationError):
     """The shop answered that its webservice is switched off (503, PrestaShop error code 22)."""
 
 
+# The resources a fetched order document is assembled from: the key must be able to GET them.
+NEEDED_RESOURCES = ("orders", "customers", "addresses", "countries", "products")
+WRITE_METHODS = ("PUT", "POST", "PATCH", "DELETE")
+
+
 @dataclass(frozen=True)
 class ConnectionInfo:
-    """What `check_connection` learnt: the webservice version and the resources the key may read."""
+    """What `check_access` learnt: the webservice version (the `PSWS-Version` header), and the
+    key's rights by resource from `GET /api/` in XML — `rights` is None when /api/ did not answer
+    (then `rights_problem` says how it failed), so nobody guesses them."""
 
     version: str | None
-    resources: list[str]
+    rights: dict[str, frozenset[str]] | None
+    rights_problem: str = ""
+
+    @property
+    def resources(self) -> list[str]:
+        """The resources the key may read (GET); [] when the rights are unknown."""
+        return sorted(r for r, methods in (self.rights or {}).items() if "GET" in methods)
+
+    def unreadable(self) -> list[str]:
+        """Resources the client needs that the key may not read ([] when the rights are unknown)."""
+        if self.rights is None:
+            return []
+        return [r for r in NEEDED_RESOURCES if "GET" not in self.rights.get(r, frozenset())]
+
+    def writable(self) -> dict[str, list[str]]:
+        """Write methods the key has, by resource ({} when the rights are unknown)."""
+        found = {}
+        for resource, methods in sorted((self.rights or {}).items()):
+            writes = [m for m in WRITE_METHODS if m in methods]
+            if writes:
+                found[resource] = writes
+        return found
 
 
 @dataclass
@@ -136,24 +182,48 @@ class PrestaShopClient(HttpClient):
         self.cache = ReferenceCache()
 
     # -- public API -----------------------------------------------------------------------
+    def check_access(self) -> ConnectionInfo:
+        """Log in and read what the key may do, without depending on `GET /api/` in JSON.
+
+        Logs in with `GET orders?limit=1&display=[id]` (raises AuthenticationError if the key is
+        refused or may not read orders, TransientError if the shop cannot be reached), takes the
+        version from its `PSWS-Version` header, then reads the key's permissions from `GET /api/`
+        in XML, whose resource elements carry `get="true" put="false" …`. When /api/ fails
+        (HTTP 500 on some versions, a proxy, not XML) the rights are reported as unknown.
+        """
+        _, headers = self._get(
+            "orders", {"limit": "1", "display": "[id]"}, what="orders (limit=1)"
+        )
+        version = headers.get("psws-version")
+        try:
+            response = self._http.get("", headers={"Accept": "text/xml"})
+        except httpx.HTTPError as error:
+            problem = "no answer" if isinstance(error, httpx.TimeoutException) else "no connection"
+            return ConnectionInfo(version, None, f"GET /api/ got {problem}")
+        self.requests_made += 1
+        if response.status_code != 200:
+            return ConnectionInfo(
+                version or response.headers.get("psws-version"),
+                None,
+                f"GET /api/ answered HTTP {response.status_code}",
+            )
+        rights = _rights(response.text)
+        if rights is None:
+            return ConnectionInfo(version, None, "GET /api/ did not answer PrestaShop's XML")
+        return ConnectionInfo(version, rights)
+
     def check_connection(self) -> ConnectionInfo:
-        """GET /api/: raises AuthenticationError if the key is refused or may not read orders."""
-        body, headers = self._get("", {}, what="the webservice root /api/")
-        if isinstance(body, list):
-            resources = [str(name) for name in body]
-        elif isinstance(body, dict):
-            resources = [str(name) for name in body.get("api", body)]
-        else:
-            raise self._protocol("the webservice root /api/", "a list of resources", body)
-        needed = ("orders", "customers", "addresses", "countries", "products", "order_states")
-        lacking = [name for name in needed if name not in resources]
+        """`check_access`, raising AuthenticationError when the key may not read every resource
+        an order document needs."""
+        info = self.check_access()
+        lacking = info.unreadable()
         if lacking:
             raise AuthenticationError(
                 SYSTEM,
-                "the webservice key may not read " + ", ".join(lacking) + ": tick GET for them "
-                "in Advanced parameters > Webservice",
+                "the webservice key may not read " + ", ".join(lacking) + ": tick View (GET) "
+                "for them in Advanced parameters > Webservice",
             )
-        return ConnectionInfo(headers.get("psws-version"), resources)
+        return info
 
     def order_states(self) -> list[JsonObject]:
         """Every order state (GET order_states?display=full), with its `paid`/`invoice` flags."""
@@ -183,7 +253,7 @@ class PrestaShopClient(HttpClient):
                 first = rows[0] if rows else None
                 if (
                     first is not None
-                    and first["id"] == seen_at_low[-1]
+                    and _id(first["id"]) == seen_at_low[-1]
                     and (first["date_upd"] == low)
                 ):
                     rows = rows[1:]
@@ -195,15 +265,18 @@ class PrestaShopClient(HttpClient):
                     given = set(seen_at_low)
                     # Only the ids still at `low` count for the offset of the next page.
                     seen_at_low = [
-                        r["id"] for r in rows if r["date_upd"] == low and r["id"] in given
+                        _id(r["id"]) for r in rows
+                        if r["date_upd"] == low and _id(r["id"]) in given
                     ]
-                    rows = [r for r in rows if not (r["date_upd"] == low and r["id"] in given)]
+                    rows = [
+                        r for r in rows if not (r["date_upd"] == low and _id(r["id"]) in given)
+                    ]
             for row in rows:
                 if row["date_upd"] < low:
                     raise self._protocol("orders", "orders sorted by date_upd", row["date_upd"])
                 if row["date_upd"] != low:
                     low, seen_at_low = row["date_upd"], []
-                seen_at_low.append(row["id"])
+                seen_at_low.append(_id(row["id"]))
             yield from self._documents(rows)
             if not more:
                 return
@@ -227,7 +300,7 @@ class PrestaShopClient(HttpClient):
                 found = {}
                 for row in rows:
                     self._check_order(row)
-                    found[row["id"]] = row
+                    found[_id(row["id"])] = row
                 missing.extend(i for i in batch if i not in found)
                 yield from self._documents([found[i] for i in batch if i in found])
 
@@ -252,24 +325,24 @@ class PrestaShopClient(HttpClient):
     def _documents(self, orders: Sequence[JsonObject]) -> Iterator[JsonObject]:
         if not orders:
             return
-        customer_ids = sorted({int(o["id_customer"]) for o in orders} - {0})
-        customers = {c["id"]: c for c in self._by_ids("customers", customer_ids)}
+        customer_ids = sorted({_id(o["id_customer"]) for o in orders} - {0})
+        customers = {_id(c["id"]): c for c in self._by_ids("customers", customer_ids)}
         owned: dict[int, list[JsonObject]] = {}
         known: dict[int, JsonObject] = {}
         for chunk in _chunks(customer_ids, ID_BATCH):
             for address in self._list(
                 "addresses", {"filter[id_customer]": _any_of(chunk), "display": "full"}
             ):
-                owner = int(str(address.get("id_customer", "0")) or 0)
+                owner = _id(address.get("id_customer"), default=0)
                 owned.setdefault(owner, []).append(address)
-                known[address["id"]] = address
+                known[_id(address["id"])] = address
         extra = sorted(
-            {int(o[f]) for o in orders for f in ("id_address_invoice", "id_address_delivery")}
+            {_id(o[f]) for o in orders for f in ("id_address_invoice", "id_address_delivery")}
             - set(known)
             - {0}
         )
         for address in self._by_ids("addresses", extra):
-            known[address["id"]] = address
+            known[_id(address["id"])] = address
         self._cache_countries({str(a.get("id_country", "")) for a in known.values()})
         self._cache_products(
             {
@@ -289,11 +362,11 @@ class PrestaShopClient(HttpClient):
         owned: dict[int, list[JsonObject]],
         known: dict[int, JsonObject],
     ) -> JsonObject:
-        customer_id = int(order["id_customer"])
-        addresses = sorted(owned.get(customer_id, []), key=lambda a: int(a["id"]))
-        present = {a["id"] for a in addresses}
+        customer_id = _id(order["id_customer"])
+        addresses = sorted(owned.get(customer_id, []), key=lambda a: _id(a["id"]))
+        present = {_id(a["id"]) for a in addresses}
         for name in ("id_address_invoice", "id_address_delivery"):
-            address_id = int(order[name])
+            address_id = _id(order[name])
             if address_id not in present and address_id in known:
                 addresses.append(known[address_id])
                 present.add(address_id)
@@ -318,12 +391,12 @@ class PrestaShopClient(HttpClient):
     def _cache_countries(self, ids: set[str]) -> None:
         wanted = sorted(int(i) for i in ids if i.isdigit() and i not in self.cache.countries)
         for country in self._by_ids("countries", wanted):
-            self.cache.countries[str(country["id"])] = country
+            self.cache.countries[str(_id(country["id"]))] = country
 
     def _cache_products(self, ids: set[str]) -> None:
         wanted = sorted(int(i) for i in ids if i.isdigit() and i not in self.cache.products)
         for product in self._by_ids("products", wanted):
-            self.cache.products[str(product["id"])] = product
+            self.cache.products[str(_id(product["id"]))] = product
 
     def _by_ids(self, resource: str, ids: Sequence[int]) -> list[JsonObject]:
         found: list[JsonObject] = []
@@ -343,7 +416,7 @@ class PrestaShopClient(HttpClient):
             raise self._protocol(what, f'{{"{resource}": [...]}} or []', body)
         rows: list[JsonObject] = body[resource]
         for row in rows:
-            if not isinstance(row, dict) or not isinstance(row.get("id"), int):
+            if not isinstance(row, dict) or _id(row.get("id"), default=-1) < 1:
                 raise self._protocol(what, f"{resource} objects with an integer id", row)
         return rows
 
@@ -456,16 +529,26 @@ class PrestaShopClient(HttpClient):
         return self._scrub("; ".join(messages)[:500])
 
     def _check_order(self, row: JsonObject) -> None:
+        """The fields paging and assembling rely on: `date_upd` a string, the ids a whole number
+        — a string of digits (1.7, 8.2+) or a JSON number (8.0–8.1 on PHP ≥ 8.1)."""
         for name in ("date_upd", "id_customer", "id_address_invoice", "id_address_delivery"):
             value = row.get(name)
-            if not isinstance(value, str) or (name != "date_upd" and not value.isdigit()):
-                kind = "a string" if name == "date_upd" else "a string of digits"
+            if name == "date_upd":
+                if not isinstance(value, str):
+                    raise self._protocol(
+                        "orders", f'orders with "{name}" as a string', {"id": row["id"], name: value}
+                    )
+            elif _id(value, default=-1) < 0:
                 raise self._protocol(
-                    "orders", f'orders with "{name}" as {kind}', {"id": row["id"], name: value}
+                    "orders",
+                    f'orders with "{name}" as a whole number (1 or "1")',
+                    {"id": row["id"], name: value},
                 )
 
     def _protocol(self, what: str, expected: str, got: Any) -> ProtocolError:
-        shown = self._scrub(json.dumps(got, default=str)[:200])
+        """What was expected and the shape of what came instead: numbers, dates and ids as
+        they are, other text only by its length (it may be a customer's name or address)."""
+        shown = self._scrub(json.dumps(_shape(got), default=str)[:200])
         return ProtocolError(SYSTEM, f"expected {expected} for {what}, got {shown}")
 
     def _scrub(self, text: str) -> str:
@@ -497,6 +580,55 @@ def _api_url(base_url: str) -> str:
     if not path.endswith("/api"):
         path += "/api"
     return urlunsplit((parts.scheme, netloc, path + "/", "", ""))
+
+
+def _id(value: Any, *, default: int | None = None) -> int:
+    """An id, flag or count as a whole number, however the version sent it: `5` (8.0–8.1 on
+    PHP ≥ 8.1), `"5"` (1.7, 8.2+), or "" / null for none (`default`, else ValueError)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    if default is not None:
+        return default
+    raise ValueError(f"not a whole number: {type(value).__name__}")
+
+
+_PLAIN = re.compile(r"[\d\s:.,+\-]*")
+
+
+def _shape(value: Any) -> Any:
+    """`value` with every text that is not a number, id or date replaced by its length."""
+    if isinstance(value, dict):
+        return {str(k): _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value[:5]]
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        return f"<text of {len(value)} characters>"
+    return value
+
+
+def _rights(text: str) -> dict[str, frozenset[str]] | None:
+    """The key's methods by resource from `GET /api/` in XML: `<api><orders get="true"
+    put="false" …>`; None when `text` is not that document."""
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        return None
+    api = root.find("api")
+    if api is None:
+        return None
+    rights = {}
+    for element in api:
+        methods = frozenset(
+            method
+            for method in ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD")
+            if element.get(method.lower(), "").lower() == "true"
+        )
+        rights[element.tag] = methods
+    return rights
 
 
 def _any_of(ids: Sequence[int]) -> str:
@@ -554,6 +686,7 @@ def _errors(text: str) -> list[tuple[str, str]]:
 
 
 __all__ = [
+    "NEEDED_RESOURCES",
     "ConnectionInfo",
     "OrderFetch",
     "PrestaShopClient",

@@ -3,14 +3,36 @@ matched to payloads in order, and the archive asked whether an invoice already a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
-from ..adapters import Delivery, HasBody, RenderPayloads, no_delivery, secret_value, timeout
-from ..errors import ProtocolError, RejectedError, TransientError
+from ..adapters import (
+    CheckLine,
+    Delivery,
+    HasBody,
+    RenderPayloads,
+    no_delivery,
+    secret_value,
+    timeout,
+)
+from ..errors import (
+    AmbiguousMatchError,
+    AuthenticationError,
+    ConnectorError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 from ..retry import NO_RETRY, RetryPolicy
-from .client import YukiClient
+from .client import VatCode, YukiClient
+from .vat import active_types, configured_codes, inactive_message, payload_problem
+
+log = logging.getLogger(__name__)
+TITLE = "Yuki"
 
 CENT = Decimal("0.01")
 
@@ -30,6 +52,41 @@ class YukiTarget:
             retry=retry,
             timeout=timeout(section, 30.0),
         )
+
+    def check(self, settings: Mapping[str, Any], today: date | None = None) -> list[CheckLine]:
+        """The manual's connection step for Yuki: the access key is accepted, the configured
+        administration is among those it sees, and every VAT code the yuki `settings` book
+        with is active there (ActiveVATCodesList). One line, never the key."""
+        try:
+            administration = self.client.check_administration()
+            codes = self.client.active_vat_codes()
+        except AuthenticationError as error:
+            return [fail(f"access key refused ({error.message}); check the target's access_key")]
+        except NotFoundError as error:
+            return [fail(f"{error.message}; check the target's administration_id")]
+        except TransientError as error:
+            host = urlsplit(self.client.base_url).netloc
+            return [fail(f"cannot reach {host}: {error.message}")]
+        except ConnectorError as error:
+            return [fail(error.message)]
+        day = today or date.today()
+        wanted = configured_codes(settings, day)
+        inactive = [code for code in wanted if code not in active_types(codes, day)]
+        name = f"'{administration.name}'"
+        if inactive:
+            return [fail(inactive_message(inactive, name))]
+        listed = ", ".join(str(code) for code in wanted) or "none configured"
+        return [
+            CheckLine(
+                TITLE, True, f"access key accepted, administration {name} found; VAT codes "
+                f"{listed} active"
+            )
+        ]
+
+    def prechecker(self) -> VatPrecheck:
+        """A pre-check of payloads for one pass: ActiveVATCodesList is asked once, at its
+        first use, and kept for the pass."""
+        return VatPrecheck(self.client)
 
     def post(self, payloads: Sequence[HasBody]) -> list[Delivery]:
         document = self.render(payloads)
@@ -73,13 +130,55 @@ class YukiTarget:
             if document.subject == subject and document.amount in (None, total)
         ]
         if len(matches) > 1:
-            raise ProtocolError("Yuki", f"{len(matches)} invoices in the archive fit {subject!r}")
+            raise AmbiguousMatchError(
+                "Yuki", f"{len(matches)} invoices in the archive fit {subject!r}"
+            )
         return (matches[0].reference or matches[0].id) if matches else None
 
     def close(self) -> None:
         close = getattr(self.client, "close", None)  # the zeep client may hold no session
         if close is not None:
             close()
+
+
+def fail(message: str) -> CheckLine:
+    return CheckLine(TITLE, False, message)
+
+
+class VatPrecheck:
+    """The manual's "for the VAT of every line a matching VAT code exists in Yuki", against
+    the administration's active codes, fetched once (at the first payloads) per instance.
+
+    Called with a batch of payloads, it returns {index: why} for those that must not be
+    posted. When the codes cannot be fetched, nothing is held back (Yuki itself still refuses
+    an inactive code) and they are not asked again by this instance.
+    """
+
+    def __init__(self, client: YukiClient) -> None:
+        self.client = client
+        self._codes: list[VatCode] | None = None
+        self._unavailable = False
+
+    def __call__(self, payloads: Sequence[HasBody]) -> dict[int, str]:
+        codes = self._active_codes()
+        if codes is None:
+            return {}
+        label = self.client.administration_id
+        problems = {}
+        for index, payload in enumerate(payloads):
+            problem = payload_problem(payload.body, codes, label)
+            if problem is not None:
+                problems[index] = problem
+        return problems
+
+    def _active_codes(self) -> list[VatCode] | None:
+        if self._codes is None and not self._unavailable:
+            try:
+                self._codes = self.client.active_vat_codes()
+            except ConnectorError as error:
+                log.warning("yuki: active VAT codes not available, not pre-checked: %s", error)
+                self._unavailable = True
+        return self._codes
 
 
 def invoice_total(body: Mapping[str, Any]) -> Decimal:

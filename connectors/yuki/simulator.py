@@ -187,6 +187,12 @@ class YukiSimulator(Simulator):
         self.administrations[administration_id] = administration
         return administration
 
+    def deactivate_vat_code(self, administration_id: str, vat_type: int) -> None:
+        """Take a VAT type off the administration's active codes, as switching it off in Yuki
+        does: ActiveVATCodesList no longer lists it and invoices using it are refused."""
+        administration = self.administrations[administration_id]
+        administration.vat_codes = [c for c in administration.vat_codes if c.type != vat_type]
+
     def seed_demo(self) -> tuple[str, str]:
         """The demo access key and the id of its Dutch administration."""
         domain_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"

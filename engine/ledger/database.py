@@ -21,7 +21,7 @@ from sqlalchemy import Table, create_engine, event, insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
 
-from .errors import LedgerUnavailable
+from .errors import LedgerUnavailable, NoLedger
 
 _READ_ONLY = "mapper_ledger_read_only"
 
@@ -47,10 +47,24 @@ def is_sqlite_file(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
 
 
-def connect(url: URL, *, busy_timeout: timedelta) -> Engine:
-    """An Engine for the ledger at `url`, set up for sharing between processes."""
+def sqlite_path(url: URL) -> Path | None:
+    """The file of a SQLite ledger URL (None for other databases, memory and `file:` URIs)."""
     if is_sqlite_file(url) and url.database and not url.database.startswith("file:"):
-        folder = Path(url.database).parent
+        return Path(url.database)
+    return None
+
+
+def connect(url: URL, *, busy_timeout: timedelta, create: bool = True) -> Engine:
+    """An Engine for the ledger at `url`, set up for sharing between processes.
+
+    `create=False` (read-only commands): a SQLite file that does not exist is refused with
+    `NoLedger`, and neither it nor its folder is created.
+    """
+    path = sqlite_path(url)
+    if path is not None and not create and not path.is_file():
+        raise NoLedger(str(path))
+    if path is not None and create:
+        folder = path.parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -64,11 +78,14 @@ def connect(url: URL, *, busy_timeout: timedelta) -> Engine:
             f"no database driver for {url.get_backend_name()!r} ledgers is installed ({exc})"
         ) from None
     if engine.dialect.name == "sqlite":
-        _configure_sqlite(engine, busy_timeout)
+        _configure_sqlite(engine, busy_timeout, wal=create)
     return engine
 
 
-def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout: timedelta, *, wal: bool = True) -> None:
+    """Busy timeout, durability and BEGIN IMMEDIATE on every connection; WAL mode unless
+    `wal=False` (a read-only open: WAL is a lasting setting of a file mapper created, and an
+    unrelated file is left unchanged)."""
     milliseconds = max(0, int(busy_timeout.total_seconds() * 1000))
 
     @event.listens_for(engine, "connect")
@@ -78,7 +95,8 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta) -> None:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            if wal:
+                cursor.execute("PRAGMA journal_mode = WAL")
             # FULL: a committed claim survives a power cut, so an order that was posted is never
             # found unclaimed afterwards (NORMAL would only survive a process crash).
             cursor.execute("PRAGMA synchronous = FULL")

@@ -23,6 +23,16 @@ class LedgerUnavailable(LedgerError):
     """The ledger database cannot be opened or stayed busy for longer than the busy timeout."""
 
 
+class NoLedger(LedgerError):
+    """A read-only command was pointed at a place that holds no ledger; nothing was created."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(
+            f"no ledger at {where!r} (run `mapper sync` first, or check `ledger:` in mapper.yaml)"
+        )
+
+
 class SchemaTooNew(LedgerError):
     """The database was migrated by a newer mapper than this one; it is left untouched."""
 

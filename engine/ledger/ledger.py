@@ -9,6 +9,7 @@ caller posts the invoice, so a crash after posting leaves the order in `sending`
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -17,10 +18,13 @@ from types import TracebackType
 from sqlalchemy import Engine
 
 from . import listing, locks, orders, shops
-from .database import connect, parse_url, reading, safe_url, writing
-from .migrations import migrate
+from .database import connect, parse_url, reading, safe_url, sqlite_path, writing
+from .errors import NoLedger
+from .migrations import current_version, migrate
 from .records import BackfillProgress, Claim, OrderRecord, OrderState
 from .timestamps import Clock, as_utc, utc_now
+
+log = logging.getLogger(__name__)
 
 DEFAULT_BUSY_TIMEOUT = timedelta(seconds=30)
 DEFAULT_LOCK_TTL = timedelta(minutes=15)
@@ -47,16 +51,28 @@ class Ledger:
         *,
         busy_timeout: timedelta = DEFAULT_BUSY_TIMEOUT,
         clock: Clock | None = None,
+        create: bool = True,
     ) -> Ledger:
         """Open (creating and migrating when needed) the ledger at a database URL.
 
         `url` is e.g. `sqlite:///path/ledger.db` or `postgresql+psycopg://…`; a bare path means
         a SQLite file. `clock` returns aware UTC now (tests pass a fake one).
+
+        `create=False` is for read-only commands (`mapper status`): where no ledger exists yet
+        (no SQLite file, or a database without the ledger's tables) it raises `NoLedger` and
+        creates nothing, no file, folder or table. An existing ledger of an older schema is
+        still migrated.
         """
         now = clock or utc_now
-        engine = connect(parse_url(url), busy_timeout=busy_timeout)
+        parsed = parse_url(url)
+        log.info("opening the ledger %s%s", safe_url(parsed), "" if create else " (read-only)")
+        engine = connect(parsed, busy_timeout=busy_timeout, create=create)
         try:
-            migrate(engine, clock=now)
+            if not create and current_version(engine) == 0:
+                file = sqlite_path(parsed)
+                raise NoLedger(str(file) if file is not None else safe_url(parsed))
+            version = migrate(engine, clock=now)
+            log.debug("the ledger is at schema version %d", version)
         except BaseException:
             engine.dispose()
             raise
@@ -99,17 +115,29 @@ class Ledger:
             return orders.get_many(connection, shop, order_ids)
 
     def observe(
-        self, shop: str, order_id: str, number: str, order_date: datetime, *, sendable: bool
+        self,
+        shop: str,
+        order_id: str,
+        number: str,
+        order_date: datetime,
+        *,
+        sendable: bool,
+        shop_state: str | None = None,
     ) -> OrderRecord:
         """Record that a fetch saw the order; return where it stands now.
 
         A new order is recorded `open` whether or not it is `sendable`: a sendable one is then
         claimed, and if the pass dies before that, the nightly re-check of open orders still
-        finds it. An open order takes the shop's current number and date; an order that is
-        sending, sent, failed or skipped is left exactly as it is (never moved back to open).
+        finds it. An open order takes the shop's current number and date, and `shop_state`
+        when given: the shop's state that keeps it open, as the rule set words it ("order
+        state 1 is not one of the invoicing states …"), shown in the Open list (kept in
+        `reason`; `updated_at` then says since when). An order that is sending, sent, failed
+        or skipped is left exactly as it is (never moved back to open).
         """
         del sendable  # the state an order enters does not depend on it; see the docstring
         order_date = as_utc("order_date", order_date)
+        if shop_state is not None:
+            shop_state = _text("shop_state", shop_state)
         with writing(self._engine) as connection:
             return orders.observe(
                 connection,
@@ -118,6 +146,7 @@ class Ledger:
                 _text("order_id", order_id),
                 _text("number", number),
                 order_date,
+                shop_state,
             )
 
     def claim(
@@ -216,6 +245,10 @@ class Ledger:
         """Let failed orders be claimed again; return the ids accepted (only failed ones)."""
         with writing(self._engine) as connection:
             return orders.request_reprocess(connection, self._now(), shop, order_ids)
+
+    def matching_orders(self, shop: str, reference: str) -> list[OrderRecord]:
+        """The shop's orders whose id or number is `reference`, by id (split carts: several)."""
+        return listing.matching(self._engine, shop, reference)
 
     def reprocess_order_ids(self, shop: str) -> Iterator[str]:
         """Failed orders whose reprocessing was requested and is not yet done, streamed."""

@@ -103,3 +103,17 @@ def order_ids(
         if len(page) < page_size:
             return
         last = page[-1]
+
+
+def matching(engine: Engine, shop: str, reference: str) -> list[OrderRecord]:
+    """The shop's orders whose id or number is `reference` (as a list shows either), by id.
+    More than one: split carts share a number, or one order's number is another's id."""
+    query = (
+        select(orders)
+        .where(
+            orders.c.shop == shop,
+            or_(orders.c.order_id == reference, orders.c.number == reference),
+        )
+        .order_by(orders.c.order_id)
+    )
+    return _page(engine, query)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, case, false, func, null, or_, select, true, update
 from sqlalchemy.engine import Connection, Row
 
 from .database import insert_if_absent
@@ -115,17 +115,19 @@ def observe(
     order_id: str,
     number: str,
     order_date: datetime,
+    shop_state: str | None = None,
 ) -> OrderRecord:
-    # Only an open order follows the shop's number and date; once claimed, the ledger keeps
-    # what was invoiced.
+    # Only an open order follows the shop's number, date and state; once claimed, the ledger
+    # keeps what was invoiced. An open order's `reason` is the shop state that keeps it open.
+    changed = [orders.c.number != number, orders.c.order_date != order_date]
+    values: dict[str, Any] = {"number": number, "order_date": order_date, "updated_at": now}
+    if shop_state is not None:
+        changed.append(orders.c.reason.is_distinct_from(shop_state))
+        values["reason"] = shop_state
     connection.execute(
         update(orders)
-        .where(
-            _key(shop, order_id),
-            orders.c.state == OPEN,
-            or_(orders.c.number != number, orders.c.order_date != order_date),
-        )
-        .values(number=number, order_date=order_date, updated_at=now)
+        .where(_key(shop, order_id), orders.c.state == OPEN, or_(*changed))
+        .values(**values)
     )
     record = get(connection, shop, order_id)
     if record is not None:
@@ -140,6 +142,7 @@ def observe(
             "order_date": order_date,
             "state": OPEN,
             "reprocess_requested": False,
+            "reason": shop_state,
             "attempts": 0,
             "first_seen_at": now,
             "updated_at": now,
@@ -216,6 +219,9 @@ def _claim_existing(
             state=SENDING,
             # SET expressions read the row as it was before this UPDATE.
             previous_state=orders.c.state,
+            # An open order's reason was the shop state that kept it open: no longer true.
+            # A failed one keeps its reason, in case it is released back to failed.
+            reason=case((orders.c.state == OPEN, null()), else_=orders.c.reason),
             reprocess_requested=False,
             attempts=orders.c.attempts + 1,
             number=number,

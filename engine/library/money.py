@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+MAX_AMOUNT_DIGITS = 18  # digits before the point of an amount (a quintillion is out of range)
 _QUANTS = {places: Decimal(1).scaleb(-places) for places in range(0, 9)}
 
 
@@ -33,7 +34,9 @@ def to_decimal(value: object) -> Decimal:
         except InvalidOperation:
             raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}") from None
         if result.is_finite():
-            return result
+            if result.adjusted() < MAX_AMOUNT_DIGITS:
+                return result
+            return _in_range(result, value)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):
@@ -48,8 +51,25 @@ def to_decimal(value: object) -> Decimal:
             raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}") from None
         if not result.is_finite() or not text:
             raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}")
-        return result
+        return _in_range(result, value)
     raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}")
+
+
+def _in_range(result: Decimal, written: object) -> Decimal:
+    """`result` unless it has more than MAX_AMOUNT_DIGITS digits before the point.
+
+    >>> to_decimal("1e400")
+    Traceback (most recent call last):
+    mapper.engine.library.money.MoneyFormatError: amount '1e400' is out of range
+    """
+    if result and result.adjusted() >= MAX_AMOUNT_DIGITS:
+        raise MoneyFormatError(f"amount {_shown(written)!r} is out of range")
+    return result
+
+
+def _shown(value: object) -> str:
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def round_to(value: Decimal, places: int = 2) -> Decimal:
@@ -60,7 +80,10 @@ def round_to(value: Decimal, places: int = 2) -> Decimal:
     >>> round_to(Decimal("-2.345"))
     Decimal('-2.35')
     """
-    return value.quantize(_QUANTS[places], rounding=ROUND_HALF_UP)
+    try:
+        return value.quantize(_QUANTS[places], rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than the context's precision holds
+        raise MoneyFormatError(f"amount {_shown(value)!r} is out of range") from None
 
 
 def money(value: object) -> Decimal:
@@ -69,7 +92,10 @@ def money(value: object) -> Decimal:
     >>> money("16.505000")
     Decimal('16.51')
     """
-    return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # a Decimal from the input, past the context's precision
+        raise MoneyFormatError(f"amount {_shown(value)!r} is out of range") from None
 
 
 def split(total: Decimal, weights: Sequence[Decimal], places: int = 2) -> list[Decimal]:

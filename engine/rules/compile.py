@@ -8,7 +8,9 @@ tree of small closures. Nothing here runs per order; `RuleSet.bind(settings)` ma
 
 from __future__ import annotations
 
+import decimal
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from ..errors import MappingError, Place, RuleError
 from ..library.functions import FILTERS, FUNCTIONS
 from ..library.money import MoneyFormatError
 from ..paths import schema_validator
+from .confine import allowed_roots, confined
 from .expressions import (
     INLINE,
     ExpressionError,
@@ -36,6 +39,9 @@ from .expressions import (
 )
 from .load import LocatedDict, LocatedList, display_path, load_yaml
 from .lookups import Lookup, lookup_function
+from .render import payload_problem
+
+ORDER_TIME_LIMIT = 2.0  # seconds one rule set may take for one order
 
 SECTIONS_MERGED = ("lookups", "let", "output")
 
@@ -118,6 +124,9 @@ class BoundRuleSet:
         self.rules = rules
         self.settings = settings
         self._base_scope: Scope = {"settings": settings, "$lookups": lookups}
+        # A target's payload is checked for what its format cannot carry (XML: control
+        # characters; any: lone surrogates) so that order fails alone, before any batch.
+        self._payload_format = rules.format.get("type", "json") if rules.kind == "target" else None
 
     def not_sendable_reason(
         self, document: dict[str, Any], order_id: str | None = None
@@ -148,6 +157,7 @@ class BoundRuleSet:
             scope["$parts"] = parts
         scope.update(document)
         scope["$"] = document
+        scope["$deadline"] = time.monotonic() + ORDER_TIME_LIMIT
         try:
             for name, value in self.rules.lets:
                 scope[name] = value(scope)
@@ -156,7 +166,12 @@ class BoundRuleSet:
                 _run(check, scope, failures)
             if failures:
                 return Rejection(order_id, tuple(failures))
-            return self.rules.output(scope)
+            output = self.rules.output(scope)
+            if self._payload_format is not None:
+                problem = payload_problem(output, xml=self._payload_format == "xml")
+                if problem is not None:
+                    raise MappingError(problem[1], field=problem[0])
+            return output
         except MappingError as error:
             _name_order(error, order_id)
             raise
@@ -180,10 +195,13 @@ def _run(check: _Check, scope: Scope, failures: list[CheckFailure]) -> None:
         _run_one(check, scope, failures)
         return
     saved = scope.get(check.as_name, _MISSING)
+    deadline = scope.get("$deadline", _NO_DEADLINE)
     try:
         for element in check.each(scope):
             scope[check.as_name] = element
             _run_one(check, scope, failures)
+            if time.monotonic() > deadline:
+                raise _out_of_time(check.place, f"checks {check.name}")
     finally:
         _restore(scope, check.as_name, saved)
 
@@ -200,6 +218,15 @@ def _run_one(check: _Check, scope: Scope, failures: list[CheckFailure]) -> None:
 
 
 _MISSING = object()
+_NO_DEADLINE = float("inf")
+
+
+def _out_of_time(place: Place | None, path: str) -> MappingError:
+    return MappingError(
+        f"the rules took longer than {ORDER_TIME_LIMIT:g} s for this order (the time limit)",
+        field=path,
+        place=place,
+    )
 
 
 def _restore(scope: Scope, name: str, saved: object) -> None:
@@ -213,11 +240,15 @@ def _restore(scope: Scope, name: str, saved: object) -> None:
 def load_rule_files(mapping_file: Path) -> tuple[LocatedDict, list[Path]]:
     """mapping.yaml with its includes merged in: the file first, then its includes in order."""
     files: list[Path] = []
-    merged = _load_with_includes(mapping_file.resolve(), files, ())
+    roots = allowed_roots(mapping_file.parent)
+    resolved = confined(mapping_file.name, mapping_file.parent, roots, None, "rule file")
+    merged = _load_with_includes(resolved, files, (), roots)
     return merged, files
 
 
-def _load_with_includes(path: Path, files: list[Path], chain: tuple[Path, ...]) -> LocatedDict:
+def _load_with_includes(
+    path: Path, files: list[Path], chain: tuple[Path, ...], roots: tuple[Path, ...]
+) -> LocatedDict:
     if path in chain:
         cycle = " → ".join(display_path(p) for p in (*chain, path))
         raise RuleError(f"include cycle: {cycle}", Place(display_path(path), 1))
@@ -230,10 +261,8 @@ def _load_with_includes(path: Path, files: list[Path], chain: tuple[Path, ...]) 
     merged.place, merged.places = data.place, dict(data.places)
     includes = data.get("include", [])
     for index, relative in enumerate(includes):
-        target = (path.parent / relative).resolve()
-        if not target.is_file():
-            raise RuleError(f"included file {relative!r} not found", includes.places[index])
-        _merge(merged, _load_with_includes(target, files, (*chain, path)))
+        target = confined(relative, path.parent, roots, includes.places[index], "included file")
+        _merge(merged, _load_with_includes(target, files, (*chain, path), roots))
     return merged
 
 
@@ -384,10 +413,13 @@ class _Compiler:
                         place=each_place,
                     )
             saved = [scope.get(n, _MISSING) for n in names]
+            deadline = scope.get("$deadline", _NO_DEADLINE)
             try:
                 for element in elements:
                     if each is not None:
                         scope[as_name] = element
+                        if time.monotonic() > deadline:
+                            raise _out_of_time(each_place, f"{path}[]")
                     try:
                         for name, value in lets:
                             scope[name] = value(scope)
@@ -519,11 +551,24 @@ def _mapping_error(error: Exception, place: Place, path: str) -> BaseException:
         message = f"{error.args[0]!r} is undefined"
     elif isinstance(error, SecurityError):
         message = f"refused by the sandbox: {error}"
+    elif isinstance(error, RecursionError):
+        message = "refused by the sandbox: a value nested too deeply for a rule"
+    elif isinstance(error, decimal.DecimalException):
+        message = _decimal_problem(error)
     elif isinstance(error, TypeError | ValueError | ArithmeticError | AttributeError):
         message = _plain(error)
     else:
         return error
     return MappingError(message, field=path, place=place)
+
+
+def _decimal_problem(error: decimal.DecimalException) -> str:
+    """Decimal's signals read as what went wrong, not `[<class 'decimal.InvalidOperation'>]`."""
+    if isinstance(error, decimal.DivisionByZero | decimal.DivisionUndefined):
+        return "division by zero"
+    if isinstance(error, decimal.Overflow):
+        return "a number out of range"
+    return "an invalid decimal operation (a number out of range, or not a number)"
 
 
 def _plain(error: Exception) -> str:
@@ -563,7 +608,14 @@ def compile_rule_set(folder: Path) -> RuleSet:
     settings = data.get("settings", {})
     defaults = dict(settings.get("defaults", {}))
     if "defaults_file" in settings:
-        extra = load_yaml(mapping_file.parent / settings["defaults_file"])
+        defaults_path = confined(
+            settings["defaults_file"],
+            mapping_file.parent,
+            allowed_roots(folder),
+            settings.places["defaults_file"],
+            "settings.defaults_file",
+        )
+        extra = load_yaml(defaults_path, display_path(defaults_path))
         defaults = {**extra, **defaults}
     sendable = None
     if "sendable" in data:

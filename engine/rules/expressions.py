@@ -26,11 +26,16 @@ from jsonpath_ng import Child, Fields, Index, Root
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonpath_ng.jsonpath import Wildcard
 
+from . import limits
+from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
+
 Scope = dict[str, Any]
 Value = Callable[[Scope], Any]
 
-MAX_REPEAT = 100_000  # longest string or list a rule may build by repetition
+MAX_REPEAT = MAX_SIZE  # longest range a rule may make (the one size limit, engine/rules/limits)
 MAX_EXPONENT = 64
+MAX_EXPRESSION_DEPTH = 50  # operators, calls and brackets within each other in one expression
+MAX_PATH_LENGTH = 500  # characters of a JSONPath
 
 
 class ExpressionError(Exception):
@@ -79,6 +84,7 @@ _JINJA_FILTERS = {
         "slice",
     )
 }
+_JINJA_FILTERS.update(limits.FILTERS)  # the filters whose arguments say how much they build
 _JINJA_TESTS = {
     name: _ENV.tests[name]
     for name in (
@@ -132,7 +138,7 @@ def _attr(obj: Any, name: str) -> Any:
 
 
 def _item(obj: Any, key: Any) -> Any:
-    if type(obj) is dict:
+    if type(obj) is dict or isinstance(obj, dict):
         try:
             return obj[key]
         except KeyError:
@@ -144,6 +150,8 @@ def _item(obj: Any, key: Any) -> Any:
             raise Undefined_(f"no item [{key}] in a list of {len(obj)}") from None
     if obj is None:
         raise Undefined_(f"cannot read [{key!r}] of nothing (the value is null)")
+    if isinstance(obj, str) and key in ("format", "format_map"):
+        raise SecurityError("str.format is not allowed in rules; use ~ to join text")
     result = _ENV.getitem(obj, key)
     if isinstance(result, Undefined):
         raise Undefined_(f"no item [{key!r}]")
@@ -156,23 +164,38 @@ def _field_list(obj: Mapping[str, Any]) -> str:
     return shown + (", …" if len(names) > 8 else "")
 
 
-def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
+def _sandbox_call(func: Any, *args: Any, **kwargs: Any) -> Any:
     return _ENV.call(_CONTEXT, func, *args, **kwargs)
 
 
+def _call(func: Any, *args: Any, **kwargs: Any) -> Any:
+    return limits.call_checked(_sandbox_call, func, *args, **kwargs)
+
+
 def _mul(left: Any, right: Any) -> Any:
-    for sequence, count in ((left, right), (right, left)):
-        repeated = isinstance(sequence, str | list | tuple) and isinstance(count, int)
-        if repeated and count * _size(sequence) > MAX_REPEAT:
-            raise SecurityError("repetition too large for a rule")
-    return _no_float(left) * _no_float(right)
+    if type(left) is not Decimal or type(right) is not Decimal:
+        check_repeat(left, right)
+        check_repeat(right, left)
+        check_product(left, right)
+    result = _no_float(left) * _no_float(right)
+    return result if type(result) is str else sized(result)
 
 
-def _size(value: Any, depth: int = 0) -> int:
-    """How much a sequence holds, nested sequences counted in full (a few levels deep)."""
-    if isinstance(value, str) or depth > 3 or not isinstance(value, list | tuple):
-        return len(value) if isinstance(value, str | list | tuple) else 1
-    return sum(_size(item, depth + 1) for item in value) or 1
+def _add(left: Any, right: Any) -> Any:
+    result = left + right
+    return result if type(result) is Decimal else sized(result)
+
+
+def _sub(left: Any, right: Any) -> Any:
+    result = left - right
+    return result if type(result) is Decimal else sized(result)
+
+
+def _text_limit(text: str) -> str:
+    """Text joined with ~ (each part already within the limit, so at most a few times it)."""
+    if len(text) > MAX_SIZE:
+        sized(text)
+    return text
 
 
 def _mod(left: Any, right: Any) -> Any:
@@ -183,7 +206,7 @@ def _mod(left: Any, right: Any) -> Any:
 
 def _div(left: Any, right: Any) -> Any:
     """Division is exact decimal division, also for two integers (never a float)."""
-    return _decimal(left) / _decimal(right)
+    return sized(_decimal(left) / _decimal(right))
 
 
 def _floordiv(left: Any, right: Any) -> Any:
@@ -195,7 +218,7 @@ def _pow(left: Any, right: Any) -> Any:
         raise SecurityError("exponent too large for a rule")
     if isinstance(left, int) and isinstance(right, int) and left.bit_length() * right > 4096:
         raise SecurityError("power too large for a rule")
-    return _no_float(left) ** _no_float(right)
+    return sized(_no_float(left) ** _no_float(right))
 
 
 def _decimal(value: Any) -> Any:
@@ -227,7 +250,7 @@ def to_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, Decimal):
         return format(value, "f")
-    return str(value)
+    return text_of(value)
 
 
 def _safe_range(*args: int) -> range:
@@ -257,6 +280,10 @@ _RUNTIME: dict[str, Any] = {
     "_item": _item,
     "_call": _call,
     "_mul": _mul,
+    "_add": _add,
+    "_sub": _sub,
+    "_cat": _text_limit,
+    "_sized": sized,
     "_div": _div,
     "_floordiv": _floordiv,
     "_pow": _pow,
@@ -274,8 +301,8 @@ _RUNTIME: dict[str, Any] = {
 
 # -- the translator ----------------------------------------------------------------------------
 _BINOPS = {
-    nodes.Add: "({} + {})",
-    nodes.Sub: "({} - {})",
+    nodes.Add: "_add({}, {})",
+    nodes.Sub: "_sub({}, {})",
     nodes.Mod: "_mod({}, {})",
     nodes.Mul: "_mul({}, {})",
     nodes.Div: "_div({}, {})",
@@ -302,6 +329,7 @@ class _Translator:
         self.filters = filters
         self.namespace: dict[str, Any] = dict(_RUNTIME)
         self.counter = 0
+        self.depth = 0
 
     def fresh(self) -> int:
         self.counter += 1
@@ -312,7 +340,17 @@ class _Translator:
         self.namespace[key] = obj
         return key
 
-    def expr(self, node: nodes.Node) -> str:  # noqa: C901 — one branch per node type
+    def expr(self, node: nodes.Node) -> str:
+        """Python source for `node`; refused past MAX_EXPRESSION_DEPTH levels of nesting."""
+        self.depth += 1
+        try:
+            if self.depth > MAX_EXPRESSION_DEPTH:
+                raise ExpressionError(_too_deep(), node.lineno)
+            return self.node(node)
+        finally:
+            self.depth -= 1
+
+    def node(self, node: nodes.Node) -> str:  # noqa: C901 — one branch per node type
         if isinstance(node, nodes.Const):
             value = node.value
             if isinstance(value, float):
@@ -367,7 +405,7 @@ class _Translator:
             if isinstance(node, node_type):
                 return template.format(self.expr(node.left), self.expr(node.right))
         if isinstance(node, nodes.Concat):
-            return "(" + " + ".join(f"_text({self.expr(n)})" for n in node.nodes) + ")"
+            return "_cat(" + " + ".join(f"_text({self.expr(n)})" for n in node.nodes) + ")"
         if isinstance(node, nodes.Compare):
             parts = [self.expr(node.expr)]
             for operand in node.ops:
@@ -375,12 +413,15 @@ class _Translator:
                 parts.append(self.expr(operand.expr))
             return "(" + " ".join(parts) + ")"
         if isinstance(node, nodes.List):
-            return "[" + ", ".join(self.expr(item) for item in node.items) + "]"
+            built = "[" + ", ".join(self.expr(item) for item in node.items) + "]"
+            return built if _constant(node) else f"_sized({built})"
         if isinstance(node, nodes.Tuple):
-            return "(" + "".join(self.expr(item) + ", " for item in node.items) + ")"
+            built = "(" + "".join(self.expr(item) + ", " for item in node.items) + ")"
+            return built if _constant(node) else f"_sized({built})"
         if isinstance(node, nodes.Dict):
             pairs = (f"{self.expr(p.key)}: {self.expr(p.value)}" for p in node.items)
-            return "{" + ", ".join(pairs) + "}"
+            built = "{" + ", ".join(pairs) + "}"
+            return built if _constant(node) else f"_sized({built})"
         raise ExpressionError(
             f"{type(node).__name__} is not allowed in a rule expression", node.lineno
         )
@@ -449,6 +490,33 @@ class _Translator:
         return f"_call({', '.join([self.expr(node.node), *args])})"
 
 
+def _constant(node: nodes.Node) -> bool:
+    """A list, tuple or object written of literals only (its size is the rule file's)."""
+    return all(isinstance(child, nodes.Const | nodes.Pair) for child in node.iter_child_nodes()) and all(
+        _constant(child) for child in node.iter_child_nodes() if isinstance(child, nodes.Pair)
+    )
+
+
+def _too_deep() -> str:
+    return f"expression nested too deeply (at most {MAX_EXPRESSION_DEPTH} levels)"
+
+
+_BRACKETS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[(\[{]|[)\]}]")
+
+
+def _bracket_depth(source: str) -> int:
+    """How deep brackets nest in `source` (quoted text skipped): checked before Jinja parses,
+    whose parser recurses once per level."""
+    depth = deepest = 0
+    for token in _BRACKETS.findall(source):
+        if token in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ")]}":
+            depth -= 1
+    return deepest
+
+
 def _pass_arg(func: Any) -> str:
     kind = getattr(func, "jinja_pass_arg", None)
     if kind is None:
@@ -498,10 +566,14 @@ def compile_jinja(
     A string that is exactly one `{{ expression }}` keeps the expression's type (a Decimal stays
     a Decimal); a string mixing text and expressions renders to text.
     """
+    if _bracket_depth(source) > MAX_EXPRESSION_DEPTH:
+        raise ExpressionError(_too_deep())
     try:
         template = _ENV.parse(source)
     except TemplateSyntaxError as error:
         raise ExpressionError(f"Jinja syntax error: {error.message}", error.lineno) from None
+    except RecursionError:
+        raise ExpressionError(_too_deep()) from None
     if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
         raise ExpressionError("only {{ expressions }} are allowed in rule values, not {% blocks %}")
     output = template.body[0].nodes
@@ -515,7 +587,7 @@ def compile_jinja(
                 pieces.append(repr(node.data))
             else:
                 pieces.append(f"_text({translator.expr(node)})")
-        body = "(" + " + ".join(pieces) + ")" if pieces else "''"
+        body = "_cat(" + " + ".join(pieces) + ")" if pieces else "''"
     # One Python function per rule value: the expression, and (when asked) the translation of
     # what can go wrong into the caller's error, without a second call frame per value.
     if on_error is None:
@@ -529,7 +601,11 @@ def compile_jinja(
             "    except _Exception as error:\n"
             "        raise _on_error(error) from None\n"
         )
-    exec(compile(source_code, "<rule>", "exec"), translator.namespace)  # noqa: S102 — source built by the translator above
+    try:
+        code = compile(source_code, "<rule>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # Python's own nesting limits
+        raise ExpressionError(_too_deep()) from None
+    exec(code, translator.namespace)  # noqa: S102 — source built by the translator above
     function: Value = translator.namespace["_rule"]
     INLINE[function] = (body, translator.namespace)
     return function, body
@@ -543,11 +619,22 @@ def compile_jsonpath(source: str, *, many: bool) -> Value:
     direct lookups; paths with filters or recursion use jsonpath-ng's compiled expression.
     `many` returns the list of all matches; otherwise the single match, and no match is an error.
     """
+    if len(source) > MAX_PATH_LENGTH:
+        raise ExpressionError(
+            f"a JSONPath of {len(source)} characters is too long (at most {MAX_PATH_LENGTH})"
+        )
+    if _regex_filter(source):
+        raise ExpressionError(
+            "regular expressions (=~) are not allowed in JSONPath filters; "
+            "compare with == or use a Jinja expression"
+        )
     try:
         parsed = parse_jsonpath(source)
+        steps = _simple_steps(parsed)
+    except RecursionError:
+        raise ExpressionError(f"a JSONPath nested too deeply: {source[:40]!r}…") from None
     except Exception as error:  # jsonpath-ng raises plain Exception for some syntax errors
         raise ExpressionError(f"invalid JSONPath {source!r}: {error}") from None
-    steps = _simple_steps(parsed)
     if steps is not None:
         spread = bool(steps) and steps[-1] is _ALL
         if spread and many:
@@ -567,6 +654,12 @@ def compile_jsonpath(source: str, *, many: bool) -> Value:
 
 
 _ALL = object()  # the step `[*]`
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _regex_filter(source: str) -> bool:
+    """Whether a JSONPath uses `=~` (Python's backtracking regex engine, on order data)."""
+    return "=~" in _QUOTED.sub("", source)
 
 
 def _simple_steps(path: Any) -> list[Any] | None:

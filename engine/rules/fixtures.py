@@ -20,7 +20,14 @@ from typing import Any
 from lxml import etree
 
 from ..errors import MapperError, UsageError
-from ..mapping import Pair, Payload, Skipped, load_rule_set, payload_writer
+from ..mapping import (
+    Pair,
+    Payload,
+    Skipped,
+    load_rule_set,
+    payload_writer,
+    rule_set_folder,
+)
 from . import canonical
 from .compile import Rejection, RuleSet
 from .explain import leaves
@@ -35,12 +42,13 @@ class FixtureReport:
     lines: list[str] = field(default_factory=list)
 
 
-def run_fixtures(folder: Path) -> FixtureReport:
-    if not folder.is_dir():
-        raise UsageError(f"{folder}: not a folder of rule files")
+def run_fixtures(name_or_path: str | Path) -> FixtureReport:
+    """Run the fixtures of a shipped rule set or pair (`yuki`, `prestashop-yuki`) or of a
+    folder given as a path (`./my-rules`)."""
+    folder = rule_set_folder(name_or_path, pairs=True)
     inputs = sorted((folder / "fixtures").glob("*.input.json"))
     if not inputs:
-        raise UsageError(f"{folder}: no fixtures (fixtures/NAME.input.json)")
+        raise UsageError(f"{name_or_path}: no fixtures (fixtures/NAME.input.json)")
     report = FixtureReport()
     for input_file in inputs:
         name = input_file.name.removesuffix(".input.json")
@@ -79,6 +87,8 @@ def _run_one(folder: Path, input_file: Path) -> list[str]:
         text, schema = actual
         return _xsd_problems(text, schema) + _compare_xml(expected_xml.read_text("utf-8"), text)
     if expected_json.exists():
+        if actual[0].lstrip().startswith("<"):
+            return [f"the rules make an XML payload; write it in {expected_xml.name}"]
         return _compare_json(_load_expected(expected_json), json.loads(actual[0]))
     return [f"no {expected_json.name} or {expected_xml.name}"]
 

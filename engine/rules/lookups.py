@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Place, RuleError
 from ..library.functions import parse_date
+from .confine import allowed_roots, confined
 from .expressions import constant
-from .load import LocatedDict, load_yaml
+from .load import LocatedDict, display_path, load_yaml
 
 if TYPE_CHECKING:
     from .compile import _Compiler
@@ -52,7 +53,10 @@ class Lookup:
         if "file" in spec:
             from .settings import plain_data
 
-            table = plain_data(load_yaml(folder / spec["file"]))
+            path = confined(
+                spec["file"], folder, allowed_roots(folder), spec.places["file"], "lookup file"
+            )
+            table = plain_data(load_yaml(path, display_path(path)))
             return cls(name, list(spec["key"]), constant(table), place)
         if "rows" not in spec:
             raise RuleError(f"lookup {name!r} needs `rows` or `file`", place)

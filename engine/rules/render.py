@@ -3,11 +3,16 @@
 Values are typed in memory (Decimal, bool, None); here they become text exactly once. In XML an
 element whose value is None or "" is left out (Yuki: "empty optional elements are best
 omitted"); a list repeats its element; Decimals never use exponent notation.
+
+`payload_problem` says what in a payload its format cannot carry (XML 1.0: control characters,
+U+FFFE/U+FFFF, invalid element names; any format: lone surrogates), naming the field, so the
+order fails alone before it is written or batched. A comment never carries `--`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -16,6 +21,93 @@ from xml.sax.saxutils import escape
 from .expressions import to_text
 
 _PADS = ["  " * depth for depth in range(16)]
+# What XML 1.0 cannot carry (its Char production), and what no UTF-8 text can: lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NOT_TEXT = re.compile("[\ud800-\udfff]")
+_XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
+_NAMES_SEEN: set[str] = set()  # element names already found valid (the same few every order)
+
+
+def payload_problem(body: Any, *, xml: bool) -> tuple[str, str] | None:
+    """(field, what is wrong) for the first value of `body` the format cannot carry, or None.
+
+    >>> payload_problem({"Lines": [{"Description": "tea\\x00"}]}, xml=True)
+    ('Lines[0].Description', 'contains a control character (U+0000) that XML cannot carry')
+    >>> payload_problem({"Description": "tea\\x00"}, xml=False) is None
+    True
+    """
+    pattern = _NOT_XML if xml else _NOT_TEXT
+    if _clean(body, pattern.search, xml):
+        return None  # the common case: one quick pass, no field names built
+    stack: list[tuple[Any, str]] = [(body, "")]
+    while stack:
+        value, path = stack.pop()
+        kind = type(value)
+        if kind is str:
+            found = pattern.search(value)
+            if found is not None:
+                return path, _character_problem(found.group(), xml)
+        elif isinstance(value, Mapping):
+            for key, child in value.items():
+                name = key if type(key) is str else str(key)
+                field = f"{path}.{name}" if path else name
+                if xml and name not in _NAMES_SEEN:
+                    if not _XML_NAME.match(name) or name.lower().startswith("xml"):
+                        return field, f"{name!r} is not a name an XML element can have"
+                    if len(_NAMES_SEEN) < 10_000:
+                        _NAMES_SEEN.add(name)
+                stack.append((child, field))
+        elif isinstance(value, list | tuple):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(value))
+    return None
+
+
+def _clean(value: Any, search: Any, xml: bool, depth: int = 0) -> bool:
+    """Whether nothing in `value` needs reporting (element names all seen valid before)."""
+    kind = type(value)
+    if kind is dict:
+        if (xml and not _NAMES_SEEN.issuperset(value)) or depth > 64:
+            return False
+        children: Any = value.values()
+    elif kind is list:
+        children = value
+    elif kind is str:
+        return search(value) is None
+    else:
+        return not isinstance(value, Mapping | list | tuple)
+    for child in children:
+        child_kind = type(child)
+        if child_kind is str:
+            if search(child) is not None:
+                return False
+        elif (
+            child_kind is dict or child_kind is list or not _scalar(child_kind)
+        ) and not _clean(child, search, xml, depth + 1):
+            return False
+    return True
+
+
+def _scalar(kind: type) -> bool:
+    return kind is Decimal or kind is int or kind is bool or kind is type(None)
+
+
+def _character_problem(char: str, xml: bool) -> str:
+    code = f"U+{ord(char):04X}"
+    if 0xD800 <= ord(char) <= 0xDFFF:
+        kind = "a lone surrogate"
+    elif ord(char) < 0x20:
+        kind = "a control character"
+    else:
+        kind = "the non-character"
+    return f"contains {kind} ({code}) that {'XML' if xml else 'UTF-8 text'} cannot carry"
+
+
+def comment_text(text: str) -> str:
+    """Text safe inside `<!-- … -->`: no `--`, no trailing `-`, nothing XML cannot carry."""
+    text = _NOT_XML.sub("?", text)
+    while "--" in text:
+        text = text.replace("--", "- -")
+    return text + " " if text.endswith("-") else text
 
 
 def _escape(text: str) -> str:
@@ -76,7 +168,7 @@ class XmlDocumentWriter:
             self.started = True
         out.append(f"  <{self.item}>")
         if comment:
-            out.append(f"    <!-- {comment.replace('--', '- -')} -->")
+            out.append(f"    <!-- {comment_text(comment)} -->")
         for key, child in body.items():
             xml_element(key, child, out, 2)
         out.append(f"  </{self.item}>")

@@ -2,24 +2,38 @@
 
 Credentials are references (`{env: NAME}` or `{secret: name}`) resolved here into `Secret`
 values, whose repr and str never show the value: a secret cannot leak into a log or a message
-by accident.
+by accident. The ledger may be such a reference too (its URL may hold a database password):
+`Config.ledger_url` is then the resolved text, never shown; messages say where it came from.
+
+Everything a person writes is checked before anything runs, each problem one line that starts
+with where it was written (`mapper.yaml:7:5`): unknown keys (with a "did you mean"), values of
+the wrong kind, settings no rule set of the shop's pair reads. YAML's own spelling of dates
+(`start: 2026-01-01`) and times (`recheck_at: 23:30`) is accepted as written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from ...connectors.secret import Secret
-from ..errors import ConfigError
-from ..paths import schema_validator
-from ..rules.load import read_data_file
-from ..rules.settings import load_settings_file
+from ..errors import ConfigError, MapperError, UsageError
+from ..mapping import load_rule_set, split_pair_name
+from ..rules.load import place_at, read_data_file
+from ..rules.settings import (
+    check_sections,
+    load_settings_file,
+    merge_settings,
+    overlay,
+    plain_data,
+)
+from .config_problems import reference_problem, schema_problems
+
+DEFAULT_LEDGER = "mapper-ledger.db"
 
 
 @dataclass
@@ -37,8 +51,17 @@ class ShopConfig:
 
 @dataclass
 class Config:
-    ledger_url: str
+    """The parsed configuration. `ledger_url` may hold a password: it is left out of repr;
+    `ledger_label` is what a message may say of it."""
+
+    ledger_url: str = field(repr=False)
     shops: list[ShopConfig]
+    ledger_origin: str = ""  # "env LEDGER_URL" / "secret ledger"; "" when written in the file
+
+    @property
+    def ledger_label(self) -> str:
+        """`the ledger URL from env LEDGER_URL`, or `the ledger` when written in mapper.yaml."""
+        return f"the ledger URL from {self.ledger_origin}" if self.ledger_origin else "the ledger"
 
     def shop(self, name: str) -> ShopConfig:
         for shop in self.shops:
@@ -49,36 +72,36 @@ class Config:
 
 
 def load_config(path: Path, environ: dict[str, str] | None = None) -> Config:
-    """Read and check mapper.yaml; every problem is one line of the ConfigError."""
-    data = read_data_file(path, "configuration", ConfigError)
+    """Read and check mapper.yaml; every problem is one line of the ConfigError. A YAML error
+    shows its place, never the line (it may hold the ledger's password)."""
+    data = read_data_file(path, "configuration", ConfigError, show_problem=False)
     return parse_config(data, path.parent, str(path), environ)
 
 
 def parse_config(
     data: Any, folder: Path, name: str = "mapper.yaml", environ: dict[str, str] | None = None
 ) -> Config:
-    problems = [
-        f"{name}: {'.'.join(str(p) for p in e.absolute_path) or '(top)'}: {_problem(e)}"
-        for e in sorted(
-            schema_validator("config").iter_errors(data), key=lambda e: list(e.absolute_path)
-        )
-    ]
+    """Check `data` (mapper.yaml's content; located data names lines) and resolve it."""
+    data = plain_data(data)  # YAML's dates become the text the schema checks
+    problems = schema_problems(data, name)
     if problems:
         raise ConfigError("\n".join(problems))
     env = os.environ if environ is None else environ
-    secrets = _secrets(folder / data["secrets_file"]) if "secrets_file" in data else {}
+    secrets = _secrets(folder / data["secrets_file"]) if "secrets_file" in data else None
+    refs = _References(data, name, env, secrets, problems)
     shops = []
     names: set[str] = set()
     for index, entry in enumerate(data["shops"]):
-        where = f"{name}: shops.{index}"
+        where = ("shops", index)
         if entry["name"] in names:
-            problems.append(f"{where}.name: shop {entry['name']!r} is configured twice")
+            problems.append(
+                f"{refs.place(*where, 'name')}: shops.{index}.name: "
+                f"shop {entry['name']!r} is configured twice"
+            )
         names.add(entry["name"])
-        source = _resolve(entry["source"], env, secrets, f"{where}.source", problems)
-        target = _resolve(entry["target"], env, secrets, f"{where}.target", problems)
-        settings = dict(entry.get("settings", {}))
-        if "settings_file" in entry:
-            settings = {**load_settings_file(folder / entry["settings_file"]), **settings}
+        source = refs.section(entry["source"], (*where, "source"))
+        target = refs.section(entry["target"], (*where, "target"))
+        settings = _settings(entry, folder, name, (*where, "settings"), problems, refs)
         shops.append(
             ShopConfig(
                 name=entry["name"],
@@ -92,50 +115,119 @@ def parse_config(
                 recheck_at=dt.time.fromisoformat(entry.get("recheck_at", "03:00")),
             )
         )
+    ledger, origin = refs.ledger(folder)
     if problems:
         raise ConfigError("\n".join(problems))
-    ledger = data.get("ledger", "mapper-ledger.db")
-    if "://" not in ledger:
-        ledger = f"sqlite:///{(folder / ledger).resolve()}"
-    return Config(ledger, shops)
+    return Config(ledger, shops, origin)
 
 
-CREDENTIAL_FIELDS = {"key", "secret", "access_key", "api_key"}
-
-
-def _problem(error: jsonschema.ValidationError) -> str:
-    """The schema's complaint — but never with the value of a credential in it."""
-    if CREDENTIAL_FIELDS & {str(p) for p in error.absolute_path}:
-        return "must be a reference like {env: NAME} or {secret: name}, never the secret itself"
-    return str(error.message)
+def _settings(
+    entry: Mapping[str, Any],
+    folder: Path,
+    name: str,
+    where: tuple[str | int, ...],
+    problems: list[str],
+    refs: _References,
+) -> dict[str, Any]:
+    """The shop's settings (its settings_file, then `settings:` over it, key by key), checked
+    against the rule sets of its pair: every section names one, every key is one it reads."""
+    shop = f"shops.{where[1]}"
+    rule_sets = split_pair_name(entry["mapping"])
+    inline = entry.get("settings", {})
+    problems.extend(check_sections(inline, rule_sets, name, f"{shop}.settings."))
+    settings: dict[str, Any] = {}
+    if "settings_file" in entry:
+        try:
+            settings = load_settings_file(folder / entry["settings_file"], rule_sets)
+        except MapperError as error:  # unreadable, not YAML, a section of no rule set
+            problems.extend(str(error).splitlines())
+    settings = overlay(settings, inline)
+    for rule_set in rule_sets:
+        try:
+            rules = load_rule_set(rule_set)
+        except UsageError as error:  # an unknown rule set
+            problems.append(f"{refs.place(*where[:2], 'mapping')}: {shop}.mapping: {error}")
+            continue
+        try:
+            merge_settings(rules, settings.get(rule_set) or {}, name, f"{shop}.settings.")
+            rules.bind(settings.get(rule_set), name)  # its lookups over the settings, too
+        except ConfigError as error:
+            problems.extend(str(error).splitlines())
+    return settings
 
 
 def _secrets(path: Path) -> dict[str, str]:
-    data = read_data_file(path, "secrets file", ConfigError, show_problem=False) or {}
+    """The secrets file: `name: value` lines, every value the text written (`0123` stays)."""
+    data = read_data_file(path, "secrets file", ConfigError, show_problem=False, text=True) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"secrets file {path}: expected name: value lines")
-    return {str(k): str(v) for k, v in data.items()}
+    wrong = [key for key, value in data.items() if not isinstance(value, str)]
+    if wrong:
+        raise ConfigError(
+            "\n".join(
+                f"{place_at(data, (key,)) or path}: secrets file: {key}: expected one value "
+                "on the line, not a list or a section"
+                for key in wrong
+            )
+        )
+    return {str(k): v for k, v in data.items()}
 
 
-def _resolve(
-    section: dict[str, Any],
-    env: Any,
-    secrets: dict[str, str],
-    where: str,
-    problems: list[str],
-) -> dict[str, Any]:
-    resolved: dict[str, Any] = {}
-    for key, value in section.items():
-        if isinstance(value, dict) and "env" in value:
-            if value["env"] not in env:
-                problems.append(f"{where}.{key}: environment variable {value['env']} is not set")
-                continue
-            resolved[key] = Secret(env[value["env"]], f"env {value['env']}")
-        elif isinstance(value, dict) and "secret" in value:
-            if value["secret"] not in secrets:
-                problems.append(f"{where}.{key}: no {value['secret']!r} in the secrets file")
-                continue
-            resolved[key] = Secret(secrets[value["secret"]], f"secret {value['secret']}")
-        else:
-            resolved[key] = value
-    return resolved
+class _References:
+    """`{env: NAME}` and `{secret: name}` resolved; what is missing is added to `problems`."""
+
+    def __init__(
+        self,
+        data: Any,
+        name: str,
+        env: Mapping[str, str],
+        secrets: dict[str, str] | None,
+        problems: list[str],
+    ) -> None:
+        self.data, self.name, self.env, self.secrets = data, name, env, secrets
+        self.problems = problems
+
+    def place(self, *path: str | int) -> str:
+        """`mapper.yaml:7:5` where the key at `path` was written; the file's name without."""
+        return str(place_at(self.data, path) or self.name)
+
+    def resolve(self, value: Mapping[str, str], path: tuple[str | int, ...]) -> Secret | None:
+        dotted = ".".join(str(p) for p in path)
+        problem = reference_problem(value, self.env, self.secrets)
+        if problem:
+            self.problems.append(f"{self.place(*path)}: {dotted}: {problem}")
+            return None
+        if "env" in value:
+            return Secret(self.env[value["env"]], f"env {value['env']}")
+        assert self.secrets is not None  # reference_problem said so otherwise
+        return Secret(self.secrets[value["secret"]], f"secret {value['secret']}")
+
+    def section(self, section: Mapping[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+        resolved: dict[str, Any] = {}
+        for key, value in section.items():
+            if isinstance(value, Mapping):
+                secret = self.resolve(value, (*path, key))
+                if secret is not None:
+                    resolved[key] = secret
+            else:
+                resolved[key] = value
+        return resolved
+
+    def ledger(self, folder: Path) -> tuple[str, str]:
+        """(the ledger's URL, where it came from): a bare path is a SQLite file beside the
+        configuration."""
+        value = self.data.get("ledger", DEFAULT_LEDGER)
+        origin = ""
+        if isinstance(value, Mapping):
+            secret = self.resolve(value, ("ledger",))
+            if secret is None:
+                return "", ""
+            value, origin = secret.reveal(), secret.origin
+            if not value.strip():
+                self.problems.append(
+                    f"{self.place('ledger')}: ledger: the ledger URL from {origin} is empty"
+                )
+                return "", origin
+        if "://" not in value:
+            value = f"sqlite:///{(folder / value).resolve()}"
+        return value, origin

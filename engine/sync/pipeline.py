@@ -25,14 +25,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...connectors.adapters import Delivery, Source, Target, batches, no_delivery
-from ...connectors.errors import ConnectorError, TransientError
+from ...connectors.errors import AmbiguousMatchError, ConnectorError, TransientError
 from ...connectors.retry import RetryPolicy
 from ..errors import MappingError
 from ..ledger import Ledger, OrderRecord, OrderState, ShopLock
 from ..mapping import Pair, Payload, Skipped
 from ..rules.compile import Rejection
 from .config import ShopConfig
+from .failures import SystemFailure
+from .precheck import precheck
 from .read_ahead import read_ahead
+from .start import pass_since
 from .systems import open_source, open_target
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ class PassReport:
     recovered: int = 0
     uncertain: int = 0
     problems: list[str] = field(default_factory=list)
+    # Set when a system failed and the job stopped (what it did before that stays done).
+    failure: SystemFailure | None = None
 
     def summary(self) -> str:
         text = (
@@ -82,7 +87,26 @@ class PassReport:
             text += f", {self.recovered} recovered after an interruption"
         if self.uncertain:
             text += f", {self.uncertain} still uncertain (re-checked next pass)"
+        if self.failure is not None:
+            text += f"; stopped: {self.failure.system} failed"
         return text
+
+
+class Progress:
+    """What a job tells while it runs (the CLI draws it; a scheduler may ignore it): the
+    default does nothing. `advanced` is called after every order seen and every delivery."""
+
+    def started(self, shop: str, job: str) -> None:
+        """A job of `shop` begins."""
+
+    def advanced(self, report: PassReport) -> None:
+        """The job's counts changed."""
+
+    def finished(self, report: PassReport) -> None:
+        """The job ended (also when a system failed: then `report.failure` says why)."""
+
+
+NO_PROGRESS = Progress()
 
 
 def order_datetime(value: str) -> dt.datetime:
@@ -108,6 +132,7 @@ class ShopSync:
         retry: RetryPolicy | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.config = config
         self.shop = config.name
@@ -118,6 +143,9 @@ class ShopSync:
         self.target = target or open_target(config, self.pair, self.retry)
         self.clock = clock
         self.sleep = sleep
+        self.progress = progress
+        # The report of the job running (or last run): kept when a system failure ends it.
+        self.report: PassReport | None = None
         self._lock: ShopLock | None = None
 
     def close(self) -> None:
@@ -143,25 +171,21 @@ class ShopSync:
     def sync(self) -> PassReport:
         """One pass: orders changed since the cursor (with an overlap), then the cursor moves
         to the start of this pass — never further."""
-        report = PassReport(self.shop, "sync")
+        report = self._begin("sync")
         started = self.clock()
         with self._locked():
             self._resolve_interrupted(report)
-            cursor = self.ledger.get_cursor(self.shop)
-            if cursor is not None:
-                since = cursor - self.config.overlap
-            elif self.config.start is not None:
-                since = dt.datetime.combine(self.config.start, dt.time(), dt.UTC)
-            else:
-                since = started - dt.timedelta(days=7)
-            self._process(self.source.changed(since, started), report)
-            self.ledger.set_cursor(self.shop, started)
+            since, note = pass_since(self.config, self.ledger.get_cursor(self.shop), started)
+            report.problems.extend([note] if note else [])
+            if since is not None:  # None: `start:` is still ahead (see start.py)
+                self._process(self.source.changed(since, started), report)
+                self.ledger.set_cursor(self.shop, started)
         return report
 
     def recheck(self) -> PassReport:
         """Every open order fetched again by id, in batches, and sent once its status allows.
         No cap: the manual's 3 months / 300 orders limit does not apply."""
-        report = PassReport(self.shop, "recheck")
+        report = self._begin("recheck")
         with self._locked():
             self._resolve_interrupted(report)
             for batch in batches(self.ledger.open_order_ids(self.shop), RECHECK_BATCH):
@@ -170,7 +194,7 @@ class ShopSync:
 
     def reprocess(self, order_ids: Iterable[str]) -> PassReport:
         """The manual's Process button: orders from Errors fetched and sent again."""
-        report = PassReport(self.shop, "reprocess")
+        report = self._begin("reprocess")
         wanted = [str(i) for i in order_ids]
         with self._locked():
             accepted = self.ledger.request_reprocess(self.shop, wanted)
@@ -192,7 +216,7 @@ class ShopSync:
     ) -> PassReport:
         """History from `since` to now, window by window; an interrupted backfill resumes after
         the last window it finished. No 3-month limit."""
-        report = PassReport(self.shop, "backfill")
+        report = self._begin("backfill")
         with self._locked():
             start = dt.datetime.combine(since, dt.time(), dt.UTC)
             stored = self.ledger.get_backfill(self.shop)
@@ -214,6 +238,11 @@ class ShopSync:
             self.ledger.clear_backfill(self.shop)
         return report
 
+    def _begin(self, job: str) -> PassReport:
+        self.report = PassReport(self.shop, job)
+        self.progress.started(self.shop, job)
+        return self.report
+
     # -- orders in chunks: one ledger transaction per chunk, posted in batches ------------------
     def _process(self, documents: Iterator[dict[str, Any]], report: PassReport) -> None:
         """Documents a chunk at a time (the target's batch size): one ledger read and one claim
@@ -233,6 +262,7 @@ class ShopSync:
                     self._deliver_all(claimed + self._claim_chunk(chunk, report), report)
                     raise
                 report.seen += 1
+                self.progress.advanced(report)
                 chunk.append(document)
                 if len(chunk) >= size:
                     claimed += self._claim_chunk(chunk, report)
@@ -301,8 +331,12 @@ class ShopSync:
             self._fail(order_id, number, order_date, str(error), FIX_AND_REPROCESS, report)
             return None
         if isinstance(outcome, Skipped):
-            if not _open_as_recorded(record, number, order_date):  # else observe changes nothing
-                self.ledger.observe(self.shop, order_id, number, order_date, sendable=False)
+            # else observe would change nothing; the reason is the shop state keeping it open
+            if not _open_as_recorded(record, number, order_date, outcome.reason):
+                self.ledger.observe(
+                    self.shop, order_id, number, order_date, sendable=False,
+                    shop_state=outcome.reason,
+                )
             report.open += 1
             return None
         if isinstance(outcome, Rejection):
@@ -338,7 +372,9 @@ class ShopSync:
         over, so "not found" is final. A post without an answer (timeout) may still be running
         at the target and book after the look-up; it is left `sending` unless already found.
         """
-        pending = payloads
+        pending = precheck(self, payloads, report)  # what the target's pre-check holds back
+        if not pending:
+            return
         for attempt in range(1, self.retry.attempts + 1):
             deliveries = self._post(pending)
             uncertain: list[Payload] = []
@@ -362,6 +398,7 @@ class ShopSync:
             self._record_sent(sent, report)
             self._keep_lock()
             self._left_sending(unknown, report)
+            self.progress.advanced(report)
             if not uncertain:
                 return
             pending = uncertain
@@ -370,11 +407,19 @@ class ShopSync:
         self._left_sending(pending, report)
 
     def _left_sending(self, payloads: list[Payload], report: PassReport) -> None:
+        """One problem line for the batch, however many orders it holds."""
+        if not payloads:
+            return
         report.uncertain += len(payloads)
-        report.problems.extend(
-            f"order {p.order_id}: not confirmed by the accounting system now; it stays in "
-            "sending and is looked up again next pass"
-            for p in payloads
+        if len(payloads) == 1:
+            report.problems.append(
+                f"order {payloads[0].order_id}: not confirmed by the accounting system now; "
+                "it stays in sending and is looked up again next pass"
+            )
+            return
+        report.problems.append(
+            f"orders {_some_ids(payloads)}: not confirmed by the accounting system now; they "
+            "stay in sending and are looked up again next pass"
         )
 
     def _post(self, payloads: list[Payload]) -> list[Delivery]:
@@ -385,11 +430,17 @@ class ShopSync:
 
     def _find(self, payload: Payload) -> object:
         """The target's reference of this order's invoice if it already arrived, NOT_FOUND
-        when it surely did not, CANNOT_TELL when the target does not answer now."""
+        when it surely did not, CANNOT_TELL when more than one invoice fits it.
+
+        Any other failure is the target's, not the order's (unreachable past every retry,
+        credentials refused, out of calls): it ends the job, and the order stays where it is
+        (`sending`) for the next pass to look up — rather than every order of the pass asking
+        a system that does not answer, or landing in Errors for it.
+        """
         try:
             found = self.target.find(payload)
-        except ConnectorError as error:
-            log.warning("%s: cannot look up order %s: %s", self.shop, payload.order_id, error)
+        except AmbiguousMatchError as error:
+            log.info("%s: cannot look up order %s: %s", self.shop, payload.order_id, error)
             return CANNOT_TELL
         return NOT_FOUND if found is None else found
 
@@ -454,13 +505,23 @@ class ShopSync:
         report.failed += 1
 
 
-def _open_as_recorded(record: OrderRecord | None, number: str, order_date: dt.datetime) -> bool:
+def _open_as_recorded(
+    record: OrderRecord | None, number: str, order_date: dt.datetime, shop_state: str
+) -> bool:
     return (
         record is not None
         and record.state == OrderState.OPEN
         and record.number == number
         and record.order_date == order_date
+        and record.reason == shop_state
     )
+
+
+def _some_ids(payloads: list[Payload], shown: int = 5) -> str:
+    """'1, 2, 3, 4, 5 and 7 more': a batch's order ids on one line."""
+    ids = [p.order_id for p in payloads]
+    text = ", ".join(ids[:shown])
+    return f"{text} and {len(ids) - shown} more" if len(ids) > shown else text
 
 
 def _may_send(state: OrderState, reprocess_requested: bool) -> bool:

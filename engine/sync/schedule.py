@@ -1,5 +1,6 @@
 """`mapper schedule`: the jobs run in-process — every hour a sync pass, every night a re-check
-of open orders, per shop. One shop's failure is logged and never stops the others."""
+of open orders, per shop. One shop's failure is reported (a system's as the report's one-line
+`failure`, bad configuration as a problem) and never stops the others."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...connectors.errors import ConnectorError
 from ..errors import MapperError
 from ..ledger import Ledger
 from .config import Config, ShopConfig
+from .jobs import run_job
 from .pipeline import PassReport, ShopSync
 
 log = logging.getLogger(__name__)
@@ -63,13 +64,10 @@ def run_schedule(
 
 
 def _run(due: Due, ledger: Ledger, report: Callable[[PassReport], None]) -> None:
+    job = ShopSync.sync if due.job == "sync" else ShopSync.recheck
     try:
-        sync = ShopSync(due.shop, ledger)
-        try:
-            report(sync.sync() if due.job == "sync" else sync.recheck())
-        finally:
-            sync.close()
-    except (MapperError, ConnectorError) as error:
+        report(run_job(due.shop, ledger, due.job, job))
+    except MapperError as error:
         log.error("%s: %s failed: %s", due.shop.name, due.job, error)
         failed = PassReport(due.shop.name, due.job)
         failed.problems.append(str(error))

@@ -26,6 +26,8 @@ def open_source(config: ShopConfig, retry: RetryPolicy) -> Source:
         source: Source = found.adapter_class()(config.source, config.name, retry)
     except ConfigurationError as error:
         raise ConfigError(str(error)) from None
+    except ValueError as error:  # a client refusing a setting (a URL without http://)
+        raise ConfigError(f"shop {config.name}: source: {error}") from None
     return source
 
 
@@ -44,4 +46,6 @@ def open_target(config: ShopConfig, pair: Pair, retry: RetryPolicy) -> Target:
         target: Target = found.adapter_class()(config.target, config.name, retry, render)
     except ConfigurationError as error:
         raise ConfigError(str(error)) from None
+    except ValueError as error:  # a client refusing a setting (a URL without http://)
+        raise ConfigError(f"shop {config.name}: target: {error}") from None
     return target

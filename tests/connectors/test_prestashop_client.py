@@ -261,8 +261,10 @@ def test_order_states_with_their_flags(ps_client: PrestaShopClient) -> None:
 
 def test_check_connection(ps_client: PrestaShopClient) -> None:
     info = ps_client.check_connection()
-    assert info.version == PrestaShopSimulator.VERSION
+    assert info.version == PrestaShopSimulator.VERSION == "8.2.1"
     assert "orders" in info.resources
+    assert info.rights is not None and info.rights["orders"] == frozenset({"GET", "HEAD"})
+    assert info.writable() == {} and info.unreadable() == []
 
 
 def test_only_get_requests_are_ever_sent(ps_sim: PrestaShopSimulator,

@@ -186,11 +186,31 @@ def test_an_html_login_page_is_a_protocol_error(
         client.order_states()
 
 
-def test_a_key_without_permission_for_orders() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=["countries", "order_states"])
+def test_a_key_without_permission_for_customers_and_addresses() -> None:
+    """It may read orders (the log-in works), but /api/ (XML) grants GET on little else."""
+    root = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<api shopName="De Theepot">'
+        '<orders xlink:href="https://shop.example/api/orders" get="true" put="false" '
+        'post="false" patch="false" delete="false" head="true"><description>The Customers '
+        'orders</description></orders>'
+        '<countries xlink:href="https://shop.example/api/countries" get="true" put="false" '
+        'post="false" patch="false" delete="false" head="true"/>'
+        '<products xlink:href="https://shop.example/api/products" get="true" put="false" '
+        'post="false" patch="false" delete="false" head="true"/>'
+        "</api></prestashop>"
+    )
 
-    with _mock(handler) as client, pytest.raises(AuthenticationError, match="orders, customers"):
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/orders":
+            return httpx.Response(200, json={"orders": [{"id": 1}]},
+                                  headers={"PSWS-Version": "8.1.7"})
+        return httpx.Response(200, text=root, headers={"Content-Type": "text/xml;charset=utf-8"})
+
+    with _mock(handler) as client, pytest.raises(
+        AuthenticationError,
+        match=r"may not read customers, addresses: tick View \(GET\) for them",
+    ):
         client.check_connection()
 
 
@@ -250,7 +270,9 @@ def test_a_redirect_is_not_followed() -> None:
     [
         ('{"orders":[{"id":1,"date_upd"', "not valid JSON"),
         ('{"order": {"id": 1}}', r'expected \{"orders": \[\.\.\.\]\} or \[\]'),
-        ('{"orders": [{"id": "1"}]}', "objects with an integer id"),
+        ('{"orders": [{"id": "first"}]}', "objects with an integer id"),
+        ('{"orders": [{"id": 1, "date_upd": "2024-01-02 09:15:02", "id_customer": "Jan"}]}',
+         r'"id_customer" as a whole number .* got \{"id": 1, "id_customer": "<text of 3'),
         ('{"orders": [{"id": 1}]}', 'orders with "date_upd" as a string'),
         ('<?xml version="1.0"?><prestashop><orders/></prestashop>', "got XML"),
     ],

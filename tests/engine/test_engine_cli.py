@@ -283,8 +283,8 @@ def test_wrong_settings_give_a_line_per_problem(tmp_path: Path) -> None:
     result = _dry_run(order, "--settings", str(settings))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"mapper: {settings}: yuki.process: 'yes' is not of type 'boolean'",
-        f"{settings}: yuki.reference: 'order' is not one of ['order_number', 'invoice_number']",
+        f"mapper: {settings}:2:3: yuki.process: 'yes' is not of type 'boolean'",
+        f"{settings}:3:3: yuki.reference: 'order' is not one of ['order_number', 'invoice_number']",
     ]
 
 

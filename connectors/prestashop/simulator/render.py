@@ -237,10 +237,16 @@ def xml_errors(errors: Sequence[tuple[int, str]]) -> bytes:
 
 
 def xml_api_root(
-    resources: Sequence[tuple[str, str]], base: str, shop_name: str
+    resources: Sequence[tuple[str, str]], base: str, shop_name: str,
+    methods: Iterable[str] = ("GET", "HEAD"),
 ) -> bytes:
-    """GET /api/: the resources the key may use, with its permissions (GET and HEAD only)."""
-    rights = 'get="true" put="false" post="false" patch="false" delete="false" head="true"'
+    """GET /api/: the resources the key may use, each with the key's permissions on it as
+    attributes (`get="true" put="false" …`), as WebserviceOutputXML renders them."""
+    allowed = {m.upper() for m in methods}
+    rights = " ".join(
+        f'{m.lower()}="{"true" if m in allowed else "false"}"'
+        for m in ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD")
+    )
     out = [XML_HEAD, f'<api shopName="{_attr(shop_name)}">\n']
     for name, description in resources:
         link = f'xlink:href="{base}{name}"'

@@ -1,5 +1,11 @@
 """A local PrestaShop webservice (1.7 / 8.x) that answers as the real one does.
 
+`version` chooses the shape of its JSON (see `versions`): "8.2.1" by default (every scalar but
+`id` a string, as 1.7 and 8.2+); "8.1.7" answers integer columns as JSON numbers and fails
+`GET /api/?output_format=JSON` with HTTP 500, as 8.0–8.1 on PHP 8.1 do. `key_methods` are the
+HTTP methods the key was given (the permissions `GET /api/` lists in XML); whatever they say, the
+simulator itself only ever answers GET and HEAD.
+
 Serves `/api/`, `/api/{resource}` and `/api/{resource}/{id}` for orders, customers, addresses,
 countries, products, order_states, taxes, tax_rule_groups, currencies and languages; XML by
 default, JSON with `output_format=JSON` / `io_format=JSON` or the `Output-Format` / `Io-Format`
@@ -87,6 +93,7 @@ from .store import (
     BatchOrders,
     Table,
 )
+from .versions import api_root_json_fails, json_numbers, with_numbers
 
 _REALM = (
     'Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the '
@@ -158,7 +165,7 @@ class PrestaShopSimulator(Simulator):
 
     name = "prestashop"
     DEMO_KEY = "MAPPERDEMOPSWEBSERVICEKEY0123456"  # 32 characters, like every PrestaShop key
-    VERSION = "8.1.7"
+    VERSION = "8.2.1"  # the default; strings in JSON, as 1.7 and 8.2+
 
     def __init__(
         self,
@@ -168,9 +175,16 @@ class PrestaShopSimulator(Simulator):
         latency: float = 0.0,
         faults: Faults | None = None,
         shop_name: str = SHOP_NAME,
+        version: str = VERSION,
+        key_methods: Iterable[str] = ("GET", "HEAD"),
     ) -> None:
         super().__init__(port=port, latency=latency, faults=faults)
         self._key = key
+        self.version = version
+        self.json_numbers = json_numbers(version)  # integer columns as JSON numbers (8.0–8.1)
+        self.api_root_json_fails = api_root_json_fails(version)  # GET /api/ JSON → 500
+        self.api_root_fails = False  # GET /api/ fails in every format (a proxy, a PHP warning)
+        self.key_methods = frozenset(m.upper() for m in key_methods)
         self.shop_name = shop_name
         self.webservice_enabled = True
         self.serve_login_page = False  # answer every /api request with the shop's HTML login page
@@ -303,6 +317,10 @@ class PrestaShopSimulator(Simulator):
             authenticated = True
             with self._lock:
                 status, body = self._answer(request, as_json)
+        except _RootFailed:
+            # PHP dies in WebserviceOutputJSON (array_filter on a string): a bare 500, no body.
+            return Reply(500, b"", {"Content-Type": "text/html; charset=UTF-8",
+                                    "PSWS-Version": self.version})
         except WebserviceError as error:
             status = error.status
             body = json_errors(error.errors) if as_json else xml_errors(error.errors)
@@ -312,7 +330,7 @@ class PrestaShopSimulator(Simulator):
             "Execution-Time": f"{time.perf_counter() - started:.3f}",
         }
         if authenticated:
-            headers["PSWS-Version"] = self.VERSION
+            headers["PSWS-Version"] = self.version
         if status == 401:
             headers["WWW-Authenticate"] = _REALM
         if body:
@@ -370,11 +388,13 @@ class PrestaShopSimulator(Simulator):
             )))
         base = f"{self.url}/api/"
         if not resource:
+            if self.api_root_fails or (as_json and self.api_root_json_fails):
+                raise _RootFailed
             served = sorted(self.tables)
             if as_json:
                 return 200, json_api_root(served)
             pairs = [(name, _DESCRIPTIONS.get(name, name)) for name in served]
-            return 200, xml_api_root(pairs, base, self.shop_name)
+            return 200, xml_api_root(pairs, base, self.shop_name, self.key_methods)
         table = self.tables[resource]
         params = request.query
         if len(segments) > 1 and segments[1]:
@@ -383,6 +403,10 @@ class PrestaShopSimulator(Simulator):
         if query.schema is not None:
             return 200, (json_blank if as_json else xml_blank)(table.spec, query.languages)
         return 200, self._many(table, query, as_json, base)
+
+    def _typed(self, table: Table, row: JsonObject, as_json: bool) -> JsonObject:
+        """`row` in this version's JSON shape."""
+        return with_numbers(table.spec.name, row) if as_json and self.json_numbers else row
 
     def _one(
         self, table: Table, raw_id: str, params: Mapping[str, str], as_json: bool, base: str
@@ -396,6 +420,7 @@ class PrestaShopSimulator(Simulator):
         if row is None:
             return 404, b""
         display = query.display if given else "full"
+        row = self._typed(table, row, as_json)
         if as_json:
             return 200, json_single(table.spec, row, display, given, languages)
         return 200, xml_single(table.spec, row, display, given, languages, base)
@@ -406,10 +431,15 @@ class PrestaShopSimulator(Simulator):
         if query.display == "minimum":
             rows = ids
         else:
-            rows = [row for row in (table.get(i) for i in ids) if row is not None]
+            rows = [self._typed(table, row, as_json)
+                    for row in (table.get(i) for i in ids) if row is not None]
         if as_json:
             return json_list(table.spec, rows, query.display, query.languages)
         return xml_list(table.spec, rows, query.display, query.languages, base)
+
+
+class _RootFailed(Exception):
+    """GET /api/ dies on the server (PrestaShop 8.0.3–8.1.7 in JSON; `api_root_fails`)."""
 
 
 def _wants_json(request: Request) -> bool:
