@@ -24,7 +24,7 @@ from .connectors.simulation import Faults
 from .engine.documents import InputProblem, read_documents
 from .engine.errors import MapperError, MappingError
 from .engine.ledger import Ledger
-from .engine.mapping import Pair, Skipped, load_rule_set
+from .engine.mapping import Pair, Skipped, load_rule_set, split_pair_name
 from .engine.paths import SCHEMAS_DIR
 from .engine.rules.compile import Rejection
 from .engine.rules.explain import explain_payload
@@ -97,7 +97,9 @@ def dry_run(
     explain: bool,
 ) -> None:
     """Map the order documents in FILE without sending anything; print the payloads."""
-    settings = load_settings_file(settings_file) if settings_file else {}
+    # A section naming neither rule set of the pair would be read by nothing: refused.
+    sections = split_pair_name(mapping_name)
+    settings = load_settings_file(settings_file, sections) if settings_file else {}
     pair = Pair.load(mapping_name, settings, str(settings_file or "settings"))
     writer = pair.writer(output_format)  # payloads are printed as they are made: streamed
     turned_away = bad_input = 0
