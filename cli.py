@@ -19,25 +19,57 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .connectors.registry import connector, names
-from .connectors.simulation import Faults
-from .engine.documents import InputProblem, read_documents
 from .engine.errors import MapperError, MappingError
-from .engine.ledger import Ledger
-from .engine.mapping import Pair, Skipped, load_rule_set, split_pair_name
-from .engine.paths import SCHEMAS_DIR
-from .engine.rules.compile import Rejection
-from .engine.rules.explain import explain_payload
-from .engine.rules.fixtures import run_fixtures
-from .engine.rules.settings import load_settings_file
-from .engine.sync import backfill_shop, recheck_open, reprocess_orders, sync_pass
-from .engine.sync.config import load_config
-from .engine.sync.lists import LISTS, order_lists
-from .engine.sync.pipeline import PassReport
-from .engine.sync.schedule import next_recheck, run_schedule
+from .engine.lazy import Lazy
 
 if TYPE_CHECKING:
     from .commands.progress import PassDisplay
+    from .engine.sync.pipeline import PassReport
+
+# Imported on demand (engine/lazy.py): `mapper --help` loads no ledger, schema validator,
+# HTTP client or simulator; each command imports what it uses when it runs.
+_P = __package__
+connector = Lazy(".connectors.registry", "connector", _P)
+names = Lazy(".connectors.registry", "names", _P)
+Faults = Lazy(".connectors.simulation", "Faults", _P)
+InputProblem: Any = Lazy(".engine.documents", "InputProblem", _P)
+read_documents = Lazy(".engine.documents", "read_documents", _P)
+Ledger = Lazy(".engine.ledger", "Ledger", _P)
+Pair = Lazy(".engine.mapping", "Pair", _P)
+Skipped: Any = Lazy(".engine.mapping", "Skipped", _P)
+load_rule_set = Lazy(".engine.mapping", "load_rule_set", _P)
+split_pair_name = Lazy(".engine.mapping", "split_pair_name", _P)
+SCHEMAS_DIR = Lazy(".engine.paths", "SCHEMAS_DIR", _P)
+Rejection: Any = Lazy(".engine.rules.compile", "Rejection", _P)
+explain_payload = Lazy(".engine.rules.explain", "explain_payload", _P)
+run_fixtures = Lazy(".engine.rules.fixtures", "run_fixtures", _P)
+load_settings_file = Lazy(".engine.rules.settings", "load_settings_file", _P)
+adopt_shop = Lazy(".engine.sync", "adopt_shop", _P)
+backfill_shop = Lazy(".engine.sync", "backfill_shop", _P)
+recheck_open = Lazy(".engine.sync", "recheck_open", _P)
+reprocess_orders = Lazy(".engine.sync", "reprocess_orders", _P)
+sync_pass = Lazy(".engine.sync", "sync_pass", _P)
+load_config = Lazy(".engine.sync.config", "load_config", _P)
+LISTS = Lazy(".engine.sync.lists", "LISTS", _P)
+order_lists = Lazy(".engine.sync.lists", "order_lists", _P)
+next_recheck = Lazy(".engine.sync.schedule", "next_recheck", _P)
+run_schedule = Lazy(".engine.sync.schedule", "run_schedule", _P)
+
+
+class _LazyChoice(click.Choice[Any]):
+    """A click.Choice whose choices are looked up when first needed (not at import)."""
+
+    def __init__(self, load: Callable[[], Any], case_sensitive: bool = True) -> None:
+        # no super().__init__: `choices` is set by __getattr__ the first time it is read
+        self._load = load
+        self.case_sensitive = case_sensitive
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "choices":
+            raise AttributeError(name)
+        self.choices = tuple(self._load())
+        return self.choices
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -100,8 +132,10 @@ def dry_run(
     # A section naming neither rule set of the pair would be read by nothing: refused.
     sections = split_pair_name(mapping_name)
     settings = load_settings_file(settings_file, sections) if settings_file else {}
-    pair = Pair.load(mapping_name, settings, str(settings_file or "settings"))
+    # lean: the shop's rules make only what the target reads (all of it for --explain)
+    pair = Pair.load(mapping_name, settings, str(settings_file or "settings"), lean=not explain)
     writer = pair.writer(output_format)  # payloads are printed as they are made: streamed
+    out = sys.stdout  # whole payloads at a time, buffered (no click.echo per payload)
     turned_away = bad_input = 0
     for document in read_documents(file):
         if isinstance(document, InputProblem):
@@ -127,10 +161,12 @@ def dry_run(
                 if failure.resolution:
                     click.echo(f"  Resolution: {failure.resolution}", err=True)
             continue
-        click.echo(writer.write(outcome), nl=False)
+        out.write(writer.write(outcome))
         if explain:
+            out.flush()
             click.echo(explain_payload(pair, outcome), err=True)
-    click.echo(writer.end(), nl=False)
+    out.write(writer.end())
+    out.flush()
     if bad_input:
         sys.exit(EXIT_BAD_INPUT)
     if turned_away:
@@ -186,14 +222,14 @@ def schema(name: str) -> None:
 
 
 @main.command()
-@click.argument("system", type=click.Choice(names()))
+@click.argument("system", type=_LazyChoice(lambda: names()))
 @click.option("--port", default=0, show_default=True, help="Port on 127.0.0.1 (0 = any free).")
 @click.option("--latency", default=0.0, show_default=True, help="Seconds added to each answer.")
 @click.option("--fault-rate", default=0.0, show_default=True, help="Share of requests that fail.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the fault generator.")
 def simulate(system: str, port: int, latency: float, fault_rate: float, seed: int) -> None:
     """Serve a local simulator of SYSTEM until interrupted."""
-    factory = connector(system).simulator_factory()  # type: ignore[union-attr]
+    factory = connector(system).simulator_factory()
     simulator = factory(port=port, latency=latency, faults=Faults(rate=fault_rate, seed=seed))
     simulator.start()
     click.echo(f"{system} simulator listening on {simulator.url}")
@@ -289,7 +325,9 @@ def recheck(config_path: Path, shop: str | None) -> None:
 @main.command()
 @CONFIG_OPTION
 @SHOP_OPTION
-@click.option("--list", "list_name", type=click.Choice(sorted(LISTS)), help="Only this list.")
+@click.option(
+    "--list", "list_name", type=_LazyChoice(lambda: sorted(LISTS)), help="Only this list."
+)
 @click.option(
     "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows per list."
 )
@@ -319,6 +357,18 @@ def reprocess(orders: tuple[str, ...], config_path: Path, shop: str) -> None:
     with _display() as display:
         report = reprocess_orders(config_path, shop, orders, progress=display)
     _exit_for([report])
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--shop", required=True, help="The shop whose invoices to adopt.")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day.")
+@reports_errors
+def adopt(config_path: Path, shop: str, since: datetime) -> None:
+    """Record as sent the orders whose invoices the accounting system already holds (a lost
+    ledger, or a switch from another connector): run it first, then sync."""
+    report = adopt_shop(config_path, shop, since.date())
+    _print_reports([report])
 
 
 @main.command()
@@ -365,9 +415,78 @@ def schedule(config_path: Path) -> None:
 
 
 @main.command()
+@click.option("--serve", "then_serve", is_flag=True, help="Then serve the demo's dashboard.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="With --serve: address.")
+@click.option("--port", default=8080, show_default=True, help="With --serve: port.")
 @reports_errors
-def demo() -> None:
-    """Run mapper end to end on the built-in samples and simulators."""
-    from .commands.demo import run_demo
+def demo(then_serve: bool, host: str, port: int) -> None:
+    """Run mapper end to end on the built-in samples and simulators (--serve: then show the
+    dashboard on the demo's ledger, with a login printed)."""
+    from .commands.demo import run_demo, serve_demo
 
-    run_demo(click.echo)
+    if not then_serve:
+        run_demo(click.echo)
+        return
+    try:
+        run_demo(
+            click.echo,
+            serve=lambda config, ledger, folder: serve_demo(
+                config, ledger, folder, host=host, port=port, echo=click.echo
+            ),
+        )
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port to listen on.")
+@reports_errors
+def serve(config_path: Path, host: str, port: int) -> None:
+    """The dashboard: Reporting, Errors, Open and Connections per shop, in a browser."""
+    from .commands.dashboard import serve as run_server
+
+    config = load_config(config_path)
+    with Ledger.open(config.ledger_url) as ledger:
+        folder = config_path.resolve().parent
+        from .commands.dashboard.serve import reports_folder
+
+        try:
+            run_server(
+                config,
+                ledger,
+                reports_folder(config, folder),
+                host=host,
+                port=port,
+                echo=click.echo,
+            )
+        except KeyboardInterrupt:
+            click.echo("stopped")
+
+
+@main.group()
+def users() -> None:
+    """The dashboard's accounts."""
+
+
+@users.command("add")
+@click.argument("email")
+@CONFIG_OPTION
+@click.option("--shop", "shops", multiple=True, help="A shop this person sees (repeatable).")
+@click.option("--admin", is_flag=True, help="Sees every shop.")
+@reports_errors
+def users_add(email: str, config_path: Path, shops: tuple[str, ...], admin: bool) -> None:
+    """Add a person (or replace their password and shops); the password is read from the
+    terminal, or from stdin when it is not one."""
+    from .commands.dashboard.serve import add_user
+
+    config = load_config(config_path)
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with Ledger.open(config.ledger_url) as ledger:
+        account = add_user(ledger, email, password, shops, admin, config)
+    seen = "every shop" if account.admin else ", ".join(account.shops)
+    click.echo(f"user {account.email} may log in to the dashboard; sees {seen}")

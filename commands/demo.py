@@ -17,14 +17,21 @@ from ..connectors.prestashop.simulator.webservice import cli_simulator as presta
 from ..connectors.simulation import Faults
 from ..connectors.yuki.simulator import YukiSimulator
 from ..engine.ledger import Ledger, OrderState
-from ..engine.sync.config import parse_config
+from ..engine.sync.config import Config, parse_config
 from ..engine.sync.lists import render_lists
 from ..engine.sync.pipeline import ShopSync
 
 PAID = 2  # PrestaShop's "Payment accepted"
 
 
-def run_demo(echo: Callable[[str], None]) -> None:
+DEMO_USER = "demo@example.com"
+
+Server = Callable[[Config, Ledger, Path], None]
+
+
+def run_demo(echo: Callable[[str], None], serve: Server | None = None) -> None:
+    """The demo; with `serve`, then the dashboard on its ledger while the simulators still
+    run (so Process and Connections reach them), until `serve` returns."""
     shop = prestashop_simulator(port=0, latency=0.0, faults=Faults())
     yuki = YukiSimulator()
     with shop, yuki, tempfile.TemporaryDirectory(prefix="mapper-demo-") as folder:
@@ -72,7 +79,30 @@ def run_demo(echo: Callable[[str], None]) -> None:
             echo("")
             for line in render_lists(ledger, "demo-shop", ["reporting", "errors", "open"], 12):
                 echo(line)
+            if serve is not None:
+                serve(config, ledger, Path(folder))
         echo(
             f"Yuki received {len(yuki.invoices)} invoices in {yuki.requests_served} requests; "
             f"PrestaShop served {shop.requests_served} requests."
         )
+
+
+def serve_demo(
+    config: Config,
+    ledger: Ledger,
+    folder: Path,
+    *,
+    host: str,
+    port: int,
+    echo: Callable[[str], None],
+) -> None:
+    """`mapper demo --serve`: a demo user with a fresh password, printed, then the dashboard."""
+    import secrets
+
+    from .dashboard.serve import add_user, serve
+
+    password = secrets.token_urlsafe(12)
+    add_user(ledger, DEMO_USER, password, ("demo-shop",), False, config)
+    echo("")
+    echo(f"dashboard login: {DEMO_USER} / {password}")
+    serve(config, ledger, folder, host=host, port=port, echo=echo)

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .errors import UsageError
 from .rules.limits import MAX_SIZE
@@ -155,16 +155,196 @@ def _elements(text: str) -> Iterator[str]:
             start = match.end()
 
 
+CHUNK = 1 << 16  # characters read at a time: memory stays flat however long the file is
+_DECODER = json.JSONDecoder(parse_float=_number, parse_int=_integer, parse_constant=_constant)
+_SPACE = " \t\n\r"
+
+
 def read_documents(path: Path) -> Iterator[dict[str, Any] | InputProblem]:
-    """Every document in the file, in order; problems with single JSON Lines are yielded."""
+    """Every document in the file, in order; problems with single documents are yielded.
+
+    Streamed: JSON Lines are read line by line and a JSON array element by element, so only
+    one document is in memory at a time. Anything else is read whole (one document)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        handle = path.open(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except OSError as error:
         raise UsageError(f"{path}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+    with handle:
+        try:
+            yield from _read(path, handle)
+        except UnicodeDecodeError:
+            raise UsageError(f"{path}: not UTF-8 text") from None
+        except OSError as error:
+            raise UsageError(f"{path}: cannot read: {error.strerror}") from None
+
+
+def _read(path: Path, handle: TextIO) -> Iterator[dict[str, Any] | InputProblem]:
+    head = ""
+    while not head.strip():
+        chunk = handle.read(CHUNK)
+        if not chunk:
+            raise UsageError(f"{path}: the file is empty; expected a JSON order document")
+        head += chunk
+    first = head.lstrip(_SPACE)[:1]
+    if first == "[":
+        yield from _array(path, handle, head)
+        return
+    if first == "{":
+        line, newline, rest = head.lstrip(_SPACE).partition("\n")
+        while not newline:
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                break
+            line, newline, rest = (line + chunk).partition("\n")
+        document = _one_line(line)
+        if document is not None:
+            yield from _lines(path, handle, (document, line), rest)
+            return
+        head = line + newline + rest
+    yield from _whole(path, head + handle.read())
+
+
+def _one_line(line: str) -> Any:
+    """The document a first line holds whole, else None (then the file is read whole)."""
+    stripped = line.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}")):
+        return None
+    try:
+        return _loads(stripped)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+
+
+def _lines(
+    path: Path, handle: TextIO, first: tuple[Any, str], rest: str
+) -> Iterator[dict[str, Any] | InputProblem]:
+    """JSON Lines, one at a time. A file of one line is one document (named by the path)."""
+    held: tuple[Any, str] | None = first  # the first line, until we know it is not the only one
+    number = 1
+    pending = rest.split("\n")
+    tail = pending.pop()  # the start of a line the next chunk goes on with
+    while True:
+        for line in pending:
+            number += 1
+            if not line.strip():
+                continue
+            if held is not None:
+                yield _document(held[0], f"{path}:1", _escapes_surrogates(held[1]))
+                held = None
+            yield _parsed(line, f"{path}:{number}")
+        chunk = handle.read(CHUNK)
+        if not chunk:
+            break
+        pending = (tail + chunk).split("\n")
+        tail = pending.pop()
+    if tail.strip():
+        if held is not None:
+            yield _document(held[0], f"{path}:1", _escapes_surrogates(held[1]))
+            held = None
+        yield _parsed(tail, f"{path}:{number + 1}")
+    if held is not None:
+        yield _document(held[0], str(path), _escapes_surrogates(held[1]))
+
+
+def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | InputProblem]:
+    """A JSON array, element by element: each is decoded once it is wholly in the buffer."""
+    buffer, position = head, head.index("[") + 1
+    start = position  # where the element's text begins (after `[` or `,`: as it was written)
+    lines_before = 0  # newlines before `buffer` (for the line of an error)
+    index, expect_value = 0, True
+    while True:
+        position = _skip_space(buffer, position)
+        if position >= len(buffer):
+            chunk = handle.read(CHUNK)
+            if not chunk:
+                raise UsageError(f"{path}: invalid JSON: the array is not closed")
+            lines_before += buffer.count("\n")
+            buffer, position, start = chunk, 0, 0
+            continue
+        char = buffer[position]
+        if char == "]" and (index == 0 or not expect_value):
+            rest = buffer[position + 1 :] + handle.read()
+            if rest.strip():
+                line = lines_before + buffer.count("\n", 0, position) + 1
+                raise UsageError(f"{path}: invalid JSON at line {line}: extra data after the array")
+            return
+        if char == "," and not expect_value:
+            position, expect_value = position + 1, True
+            start = position
+            continue
+        if not expect_value or char in ",]":
+            line = lines_before + buffer.count("\n", 0, position) + 1
+            wanted = "a value" if expect_value else "',' or ']'"
+            raise UsageError(f"{path}: invalid JSON at line {line}: expected {wanted}")
+        where = f"{path}[{index}]"
+        try:
+            value, end = _DECODER.raw_decode(buffer, position)
+            if end == len(buffer) and char not in '[{"':  # a number may go on
+                raise json.JSONDecodeError("unfinished", buffer, end)
+        except (json.JSONDecodeError, RecursionError) as error:
+            if char in "[{":  # the element's end by its brackets; then decoded alone
+                found = _element_end(handle, buffer, position)
+                if found is None:
+                    raise UsageError(f"{path}: invalid JSON: the array is not closed") from None
+                buffer, end = found
+                yield _parsed(buffer[start:end], where)
+            else:
+                chunk = handle.read(CHUNK)
+                if chunk:
+                    buffer += chunk
+                    continue
+                if not isinstance(error, json.JSONDecodeError) or error.msg != "unfinished":
+                    raise _invalid(path, error, lines_before) from None  # type: ignore[arg-type]
+                yield _document(value, where, False)
+        else:
+            yield _document(value, where, _escapes_surrogates(buffer[position:end]))
+        index += 1
+        expect_value = False
+        lines_before += buffer.count("\n", 0, end)
+        buffer, position = buffer[end:], 0
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in _SPACE:
+        position += 1
+    return position
+
+
+def _invalid(path: Path, error: json.JSONDecodeError, lines_before: int) -> UsageError:
+    return UsageError(
+        f"{path}: invalid JSON at line {lines_before + error.lineno} column {error.colno}: "
+        f"{error.msg}"
+    )
+
+
+_SCAN = re.compile(r'"(?:[^"\\]|\\.)*"|"|[\[\]{}]')  # a lone `"`: a text not ended yet
+
+
+def _element_end(handle: TextIO, buffer: str, position: int) -> tuple[str, int] | None:
+    """(buffer, end) of the element starting at `position` by its brackets alone, reading on
+    as needed (for an element the decoder refused or could not finish)."""
+    while True:
+        depth = 0
+        for match in _SCAN.finditer(buffer, position):
+            token = match.group()
+            if token == '"':
+                break  # a text goes on in the next chunk
+            if token in "[{":
+                depth += 1
+            elif token in "]}":
+                depth -= 1
+                if depth == 0:
+                    return buffer, match.end()
+        chunk = handle.read(max(CHUNK, len(buffer) - position))
+        if not chunk:
+            return None
+        buffer += chunk
+
+
+def _whole(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
+    """A file read whole: one document (or, failing that, JSON Lines)."""
     stripped = text.strip()
     if not stripped:
         raise UsageError(f"{path}: the file is empty; expected a JSON order document")

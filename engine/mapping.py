@@ -7,7 +7,7 @@ pipeline, which simply stops before or after the sender.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,10 @@ class Payload:
     body: dict[str, Any]
     canonical: dict[str, Any]
     rules: str
+    # The body as the target's format writes it (`text_format`), when mapping wrote it to
+    # check it: the writer then uses it as it is.
+    text: str | None = field(default=None, compare=False, repr=False)
+    text_format: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -100,24 +104,34 @@ def split_pair_name(name: str) -> tuple[str, str]:
 class Pair:
     """A shop's rule set bound to a target's, each with its tenant settings."""
 
-    def __init__(self, source: BoundRuleSet, target: BoundRuleSet) -> None:
+    def __init__(self, source: BoundRuleSet, target: BoundRuleSet, *, lean: bool = False) -> None:
+        """`lean`: the canonical order holds only what the target reads (and id, number), and
+        the shop's rules compute nothing else — for dry-run and sync; not for --explain."""
         if source.rules.kind != "source":
             raise UsageError(f"{source.rules.name} is a {source.rules.kind} rule set, not a shop")
         if target.rules.kind != "target":
             raise UsageError(f"{target.rules.name} is a {target.rules.kind} rule set, not a target")
+        if lean:
+            source = source.with_rules(source.rules.lean(target.rules.reads()))
         self.source = source
         self.target = target
         self.rules = f"{source.rules.label} > {target.rules.label}"
 
     @classmethod
     def load(
-        cls, name: str, settings: dict[str, Any] | None = None, source: str = "settings"
+        cls,
+        name: str,
+        settings: dict[str, Any] | None = None,
+        source: str = "settings",
+        *,
+        lean: bool = False,
     ) -> Pair:
         shop, target = split_pair_name(name)
         settings = settings or {}
         return cls(
             load_rule_set(shop).bind(settings.get(shop), source),
             load_rule_set(target).bind(settings.get(target), source),
+            lean=lean,
         )
 
     def order_id(self, document: dict[str, Any]) -> str | None:
@@ -153,7 +167,7 @@ class Pair:
         canonical = self.source.apply(document, order_id)
         if isinstance(canonical, Rejection):
             return canonical
-        body = self.target.apply({"order": canonical}, order_id)
+        body, text = self.target.apply_written({"order": canonical}, order_id)
         if isinstance(body, Rejection):
             return body
         return Payload(
@@ -162,6 +176,8 @@ class Pair:
             body=body,
             canonical=canonical,
             rules=self.rules,
+            text=text,
+            text_format=None if text is None else self.target.rules.format.get("type", "json"),
         )
 
     def render(self, payloads: Iterable[Payload], output_format: str | None = None) -> str:
@@ -201,6 +217,8 @@ class XmlPayloadWriter(PayloadWriter):
 
     def write(self, payload: Payload) -> str:
         comment = f"order {payload.order_id} by mapper: {payload.rules}"
+        if payload.text is not None and payload.text_format == "xml":
+            return self.document.element_text(payload.text, comment)
         return self.document.element(payload.body, comment)
 
     def end(self) -> str:
@@ -209,6 +227,10 @@ class XmlPayloadWriter(PayloadWriter):
 
 class JsonLinesWriter(PayloadWriter):
     def write(self, payload: Payload) -> str:
+        if payload.text is not None and payload.text_format == "json":
+            # json.dumps' own layout of {"order": …, "rules": …, "payload": …}, composed
+            head = json_text({"order": payload.order_id, "rules": payload.rules})
+            return f'{head[:-1]}, "payload": {payload.text}}}\n'
         line = {
             "order": payload.order_id,
             "rules": payload.rules,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from mapper.engine.ledger import InvalidTransition, Ledger, OrderRecord, OrderState, UnknownOrder
@@ -32,8 +31,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ledger.db'}"
+def url(ledger_url: str) -> str:
+    return ledger_url  # a new SQLite file, then a new PostgreSQL schema (tests/conftest.py)
 
 
 @pytest.fixture

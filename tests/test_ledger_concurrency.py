@@ -1,6 +1,7 @@
 """The ledger shared between processes: each order is claimed once, a shop is locked by one pass.
 
-Real processes (spawned, so each opens its own connections) race on one SQLite file.
+Real processes (spawned, so each opens its own connections) race on one ledger: a SQLite file,
+then a PostgreSQL schema (the `ledger_url` fixture of tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import random
 import threading
 from datetime import UTC, datetime, timedelta
 from multiprocessing.synchronize import Barrier, Event
-from pathlib import Path
 from queue import Queue
 from typing import Any
 
@@ -40,8 +40,8 @@ def _claim_all(url: str, seed: int, start: Barrier, results: Any) -> None:
     results.put((seed, won))
 
 
-def test_each_order_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_each_order_is_claimed_by_exactly_one_process(ledger_url: str) -> None:
+    url = ledger_url
     with Ledger.open(url) as ledger:  # half of the orders were seen open before, half are new
         for order_id in ORDER_IDS[::2]:
             ledger.observe(SHOP, order_id, f"N{order_id}", ORDER_DATE, sendable=False)
@@ -69,8 +69,8 @@ def test_each_order_is_claimed_by_exactly_one_process(tmp_path: Path) -> None:
             assert record.rule_version == f"worker-{winner}"
 
 
-def test_threads_sharing_one_ledger_claim_each_order_once(tmp_path: Path) -> None:
-    with Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+def test_threads_sharing_one_ledger_claim_each_order_once(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
         won: Queue[str] = Queue()
         start = threading.Barrier(4)
 
@@ -103,8 +103,8 @@ def _hold_lock(url: str, held: Event, done: Event, release: bool) -> None:
         os._exit(0)  # a crash: no release, no cleanup
 
 
-def test_a_lock_held_by_one_process_refuses_another(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_a_lock_held_by_one_process_refuses_another(ledger_url: str) -> None:
+    url = ledger_url
     Ledger.open(url).close()
     held, done = spawn.Event(), spawn.Event()
     child = spawn.Process(target=_hold_lock, args=(url, held, done, True))
@@ -122,8 +122,8 @@ def test_a_lock_held_by_one_process_refuses_another(tmp_path: Path) -> None:
         assert lock.owner == "cli"
 
 
-def test_the_lock_of_a_dead_process_is_taken_over_after_its_ttl(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_the_lock_of_a_dead_process_is_taken_over_after_its_ttl(ledger_url: str) -> None:
+    url = ledger_url
     Ledger.open(url).close()
     held, done = spawn.Event(), spawn.Event()
     child = spawn.Process(target=_hold_lock, args=(url, held, done, False))
@@ -138,11 +138,18 @@ def test_the_lock_of_a_dead_process_is_taken_over_after_its_ttl(tmp_path: Path) 
     def eleven_minutes_later() -> datetime:
         return datetime.now(UTC) + timedelta(minutes=11)
 
+    # A worker whose own clock runs 11 minutes ahead does not decide: the database's clock does.
     with (
         Ledger.open(url, clock=eleven_minutes_later) as ledger,
+        pytest.raises(ShopLocked, match="'scheduler-child'"),
+    ):
+        ledger.acquire_shop_lock(SHOP, owner="skewed pass")
+    with (
+        Ledger.open(url, db_clock=lambda _connection: eleven_minutes_later()) as ledger,
         ledger.shop_lock(SHOP, owner="next pass") as lock,
     ):
         assert lock.owner == "next pass"
+        assert lock.generation == 2  # the fencing token: one more than the dead holder's
 
 
 def _open_fresh(url: str, start: Barrier, results: Any) -> None:
@@ -151,8 +158,8 @@ def _open_fresh(url: str, start: Barrier, results: Any) -> None:
         results.put(ledger.counts()[OrderState.OPEN])
 
 
-def test_processes_opening_a_new_file_at_once_migrate_it_once(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+def test_processes_opening_a_new_ledger_at_once_migrate_it_once(ledger_url: str) -> None:
+    url = ledger_url
     start, results = spawn.Barrier(3), spawn.Queue()
     processes = [spawn.Process(target=_open_fresh, args=(url, start, results)) for _ in range(3)]
     for process in processes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from mapper.engine.ledger import (
@@ -44,8 +43,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ledger.db'}"
+def url(ledger_url: str) -> str:
+    return ledger_url  # a new SQLite file, then a new PostgreSQL schema (tests/conftest.py)
 
 
 @pytest.fixture

@@ -88,14 +88,14 @@ def test_create_is_still_the_default(tmp_path: Path) -> None:
 
 
 # -- the shop state of an Open order ------------------------------------------------------------
-def _ledger(tmp_path: Path, clock: Clock) -> Ledger:
-    return Ledger.open(f"sqlite:///{tmp_path / 'ledger.db'}", clock=clock)
+def _ledger(url: str, clock: Clock) -> Ledger:
+    return Ledger.open(url, clock=clock)
 
 
-def test_the_shop_state_is_kept_and_follows_the_shop(tmp_path: Path) -> None:
+def test_the_shop_state_is_kept_and_follows_the_shop(ledger_url: str) -> None:
     clock = Clock()
     first_seen = clock.now
-    with _ledger(tmp_path, clock) as ledger:
+    with _ledger(ledger_url, clock) as ledger:
         ledger.observe(SHOP, "1042", "QWZTRPLMX", ORDER_DATE, sendable=False, shop_state=NOT_PAID)
         clock.now += timedelta(hours=1)
         same = ledger.observe(
@@ -110,24 +110,24 @@ def test_the_shop_state_is_kept_and_follows_the_shop(tmp_path: Path) -> None:
     assert moved.first_seen_at == first_seen
 
 
-def test_observing_without_a_state_keeps_the_one_recorded(tmp_path: Path) -> None:
-    with _ledger(tmp_path, Clock()) as ledger:
+def test_observing_without_a_state_keeps_the_one_recorded(ledger_url: str) -> None:
+    with _ledger(ledger_url, Clock()) as ledger:
         ledger.observe(SHOP, "1042", "QWZTRPLMX", ORDER_DATE, sendable=False, shop_state=NOT_PAID)
         record = ledger.observe(SHOP, "1042", "QWZTRPLMX", ORDER_DATE, sendable=True)
     assert record.reason == NOT_PAID
 
 
-def test_a_claimed_open_order_forgets_the_state_that_kept_it_open(tmp_path: Path) -> None:
-    with _ledger(tmp_path, Clock()) as ledger:
+def test_a_claimed_open_order_forgets_the_state_that_kept_it_open(ledger_url: str) -> None:
+    with _ledger(ledger_url, Clock()) as ledger:
         ledger.observe(SHOP, "1042", "QWZTRPLMX", ORDER_DATE, sendable=False, shop_state=NOT_PAID)
         assert ledger.claim(SHOP, "1042", "QWZTRPLMX", ORDER_DATE, "prestashop 1.0.0") is not None
         released = ledger.release(SHOP, "1042")
     assert (released.state, released.reason, released.attempts) == (OrderState.OPEN, None, 1)
 
 
-def test_a_failed_order_claimed_again_keeps_its_reason_when_released(tmp_path: Path) -> None:
+def test_a_failed_order_claimed_again_keeps_its_reason_when_released(ledger_url: str) -> None:
     reason = "checks: total: the lines add up to 41.32 incl. VAT, the order says 50.00"
-    with _ledger(tmp_path, Clock()) as ledger:
+    with _ledger(ledger_url, Clock()) as ledger:
         ledger.claim(SHOP, "1044", "WRONGTOTL", ORDER_DATE, "prestashop 1.0.0")
         ledger.mark_failed(SHOP, "1044", reason, resolution="Correct the order in the shop.")
         ledger.request_reprocess(SHOP, ["1044"])
@@ -136,6 +136,6 @@ def test_a_failed_order_claimed_again_keeps_its_reason_when_released(tmp_path: P
     assert (released.state, released.reason) == (OrderState.FAILED, reason)
 
 
-def test_an_empty_shop_state_is_refused(tmp_path: Path) -> None:
-    with _ledger(tmp_path, Clock()) as ledger, pytest.raises(ValueError, match="shop_state"):
+def test_an_empty_shop_state_is_refused(ledger_url: str) -> None:
+    with _ledger(ledger_url, Clock()) as ledger, pytest.raises(ValueError, match="shop_state"):
         ledger.observe(SHOP, "1042", "QWZTRPLMX", ORDER_DATE, sendable=False, shop_state="")

@@ -26,7 +26,8 @@ from mapper.engine.ledger.migrations import MIGRATIONS, Migration, current_versi
 from sqlalchemy import Column, Engine, Integer, MetaData, Table, create_mock_engine, inspect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateIndex, CreateTable
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.schema import CreateIndex
 
 ORDER_DATE = datetime(2024, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -37,20 +38,27 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def engine(path: Path) -> Iterator[Engine]:
-    created = connect(parse_url(f"sqlite:///{path}"), busy_timeout=timedelta(seconds=5))
+def engine(ledger_url: str) -> Iterator[Engine]:
+    """An empty database: a new SQLite file, then a new PostgreSQL schema (tests/conftest.py)."""
+    created = connect(parse_url(ledger_url), busy_timeout=timedelta(seconds=5))
     yield created
     created.dispose()
 
 
-def versions(path: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(path) as raw:
-        rows = raw.execute("SELECT version, description FROM ledger_schema_version ORDER BY 1")
-        return [(int(v), str(d)) for v, d in rows]
+def versions(database: Path | Engine) -> list[tuple[int, str]]:
+    """The rows of the version table, read past the ledger's own code (a SQLite file raw)."""
+    query = "SELECT version, description FROM ledger_schema_version ORDER BY 1"
+    if isinstance(database, Engine):
+        with database.connect() as connection:
+            return [(int(v), str(d)) for v, d in connection.execute(text(query))]
+    with sqlite3.connect(database) as raw:
+        return [(int(v), str(d)) for v, d in raw.execute(query)]
 
 
-def table_names(path: Path) -> set[str]:
-    with sqlite3.connect(path) as raw:
+def table_names(database: Path | Engine) -> set[str]:
+    if isinstance(database, Engine):
+        return set(inspect(database).get_table_names())
+    with sqlite3.connect(database) as raw:
         rows = raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         return {str(name) for (name,) in rows}
 
@@ -66,6 +74,8 @@ def test_opening_an_empty_file_creates_the_newest_schema(path: Path) -> None:
         "ledger_orders",
         "ledger_shops",
         "ledger_shop_locks",
+        "ledger_users",
+        "ledger_user_shops",
     }
     assert [version for version, _ in versions(path)] == list(range(1, LATEST_VERSION + 1))
 
@@ -117,36 +127,39 @@ def _add_tags_then_fail(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE no_such_table ADD COLUMN x INTEGER"))
 
 
-def test_pending_steps_run_in_order_once(engine: Engine, path: Path) -> None:
+def test_pending_steps_run_in_order_once(engine: Engine) -> None:
     assert current_version(engine) == 0
-    assert migrate(engine) == 1
+    n = LATEST_VERSION
+    assert migrate(engine) == n
     applied: list[int] = []
 
     def step(version: int) -> Migration:
         return Migration(version, f"step {version}", lambda c: applied.append(version))
 
-    steps = [*MIGRATIONS, Migration(2, "notes", _add_notes), step(3), step(4)]
-    assert migrate(engine, steps) == 4
-    assert applied == [3, 4]
-    assert "ledger_notes" in table_names(path)
-    assert migrate(engine, steps) == 4
-    assert applied == [3, 4]
-    assert [v for v, _ in versions(path)] == [1, 2, 3, 4]
+    steps = [*MIGRATIONS, Migration(n + 1, "notes", _add_notes), step(n + 2), step(n + 3)]
+    assert migrate(engine, steps) == n + 3
+    assert applied == [n + 2, n + 3]
+    assert "ledger_notes" in table_names(engine)
+    assert migrate(engine, steps) == n + 3
+    assert applied == [n + 2, n + 3]
+    assert [v for v, _ in versions(engine)] == list(range(1, n + 4))
 
 
-def test_a_failing_step_leaves_the_database_as_it_was(engine: Engine, path: Path) -> None:
+def test_a_failing_step_leaves_the_database_as_it_was(engine: Engine) -> None:
     migrate(engine)
+    n = LATEST_VERSION
     steps = [
         *MIGRATIONS,
-        Migration(2, "notes", _add_notes),
-        Migration(3, "tags", _add_tags_then_fail),
+        Migration(n + 1, "notes", _add_notes),
+        Migration(n + 2, "tags", _add_tags_then_fail),
     ]
-    with pytest.raises(MigrationFailed, match=r"migration 3 \(tags\) failed: .*left at version 1"):
+    failed = rf"migration {n + 2} \(tags\) failed: .*left at version {n}"
+    with pytest.raises(MigrationFailed, match=failed):
         migrate(engine, steps)
     # Steps 2 and 3 ran in the same transaction: the DDL of both was rolled back.
-    assert "ledger_notes" not in table_names(path)
-    assert "ledger_tags" not in table_names(path)
-    assert current_version(engine) == 1
+    assert "ledger_notes" not in table_names(engine)
+    assert "ledger_tags" not in table_names(engine)
+    assert current_version(engine) == n
 
 
 def test_migration_steps_must_be_numbered_in_order(engine: Engine) -> None:
@@ -209,6 +222,8 @@ def test_no_column_holds_order_contents(engine: Engine) -> None:
             "first_seen_at",
             "updated_at",
             "sent_at",
+            "claimed_at",
+            "claim_generation",
         ],
         "ledger_shops": [
             "shop",
@@ -218,24 +233,35 @@ def test_no_column_holds_order_contents(engine: Engine) -> None:
             "backfill_position",
             "updated_at",
         ],
-        "ledger_shop_locks": ["shop", "owner", "token", "acquired_at", "expires_at"],
+        "ledger_shop_locks": [
+            "shop", "owner", "token", "acquired_at", "expires_at", "generation"
+        ],
         "ledger_schema_version": ["version", "description", "applied_at"],
+        # The dashboard's accounts: the shop owner's own login, not a customer's.
+        "ledger_users": ["email", "password_hash", "admin", "created_at", "updated_at"],
+        "ledger_user_shops": ["email", "shop"],
     }
 
 
 def test_the_state_column_only_takes_known_states(engine: Engine) -> None:
     migrate(engine)
-    with pytest.raises(Exception, match="CHECK constraint failed"), engine.begin() as connection:
+    with (
+        pytest.raises(IntegrityError, match="CHECK constraint failed|violates check constraint"),
+        engine.begin() as connection,
+    ):
         connection.execute(
             text(
                 "INSERT INTO ledger_orders (shop, order_id, number, order_date, state,"
                 " reprocess_requested, attempts, first_seen_at, updated_at)"
-                " VALUES ('s', '1', 'N', '2024-01-01', 'lost', 0, 0, '2024-01-01', '2024-01-01')"
+                " VALUES ('s', '1', 'N', '2024-01-01', 'lost', FALSE, 0, '2024-01-01', '2024-01-01')"
             )
         )
 
 
 # portability ---------------------------------------------------------------------------------
+
+
+_LATER_COLUMNS = {"claimed_at", "claim_generation", "generation"}  # migration 2
 
 
 def test_the_schema_compiles_for_postgresql() -> None:
@@ -247,12 +273,18 @@ def test_the_schema_compiles_for_postgresql() -> None:
     mock = create_mock_engine("postgresql://", record)
     migrations._create_initial_schema(mock)  # type: ignore[arg-type]
     created = "\n".join(statements)
+    initial = {"ledger_orders", "ledger_shops", "ledger_shop_locks"}
     assert "order_date TIMESTAMP WITH TIME ZONE NOT NULL" in created
     assert "reprocess_requested BOOLEAN NOT NULL" in created
     assert created.count("CREATE TABLE") == 3 and created.count("CREATE INDEX") == 3
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
     for table in tables.metadata.sorted_tables:
-        assert str(CreateTable(table).compile(dialect=dialect)) in created
+        if table.name not in initial:
+            continue
+        # Columns added by later steps (ALTER TABLE) are not in the first CREATE TABLE.
+        for column in table.columns:
+            if column.name not in _LATER_COLUMNS:
+                assert f"\t{column.name} {column.type.compile(dialect=dialect)}" in created
         for index in table.indexes:
             assert str(CreateIndex(index).compile(dialect=dialect)) in created
 

@@ -6,7 +6,6 @@ import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from mapper.engine.ledger import BackfillProgress, Ledger, LockLost, ShopLocked
@@ -35,13 +34,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ledger.db'}"
+def url(ledger_url: str) -> str:
+    return ledger_url  # a new SQLite file, then a new PostgreSQL schema (tests/conftest.py)
 
 
 @pytest.fixture
 def ledger(url: str, clock: FakeClock) -> Iterator[Ledger]:
-    with Ledger.open(url, clock=clock) as opened:
+    # The lock's lease is measured on the database's clock: the fake one stands in for it.
+    with Ledger.open(url, clock=clock, db_clock=lambda _connection: clock()) as opened:
         yield opened
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from ..errors import (
     TransientError,
 )
 from ..retry import RetryPolicy
+from . import booked
 from .client import FactuursturenClient
 
 
@@ -41,6 +43,8 @@ class FactuursturenTarget:
             retry=retry,
             timeout=timeout(section, 30.0),
         )
+        # How long after a post without an answer it may still be booked (see the pipeline).
+        self.settle_seconds = float(section.get("settle_seconds", 900.0))
 
     def check(self, settings: Mapping[str, Any]) -> list[CheckLine]:
         """The connection step: the account name and API key are accepted (the invoice list
@@ -61,7 +65,9 @@ class FactuursturenTarget:
         deliveries = []
         for payload in payloads:
             try:
-                result = self.client.post(payload.body)
+                # A lost answer is not looked up and posted again here: the pipeline looks it
+                # up, and posts again only after the settle time.
+                result = self.client.post(payload.body, recover=False)
             except TransientError as error:
                 deliveries.append(no_delivery(error))
             except (RejectedError, NotFoundError) as error:
@@ -71,7 +77,19 @@ class FactuursturenTarget:
         return deliveries
 
     def find(self, payload: HasBody) -> str | None:
+        """The invoice number of this invoice if booked: matched on client number, the
+        reference (which carries the order number: the idempotency key) and the lines."""
         return self.client.find_invoice(payload.body["invoice"])
+
+    def booking_key(self, payload: HasBody) -> str:
+        """What `list_booked` is keyed by (see `booked`): a concept's savename, or a sent
+        invoice's client number, reference and lines."""
+        return booked.booking_key(payload.body["invoice"])
+
+    def list_booked(self, since: datetime, until: datetime) -> dict[str, str]:
+        """Key → invoice number or concept id of what Factuursturen holds for [since, until]:
+        the invoice list paged through once and the concepts once, not one call per order."""
+        return booked.list_booked(self.client, since, until)
 
     def close(self) -> None:
         self.client.close()

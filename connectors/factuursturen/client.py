@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -39,6 +39,10 @@ from ..retry import RetryPolicy, call_with_retry
 SYSTEM = "factuursturen"
 DEFAULT_BASE_URL = "https://www.factuursturen.nl/api/v1"
 API_PATH = "/api/v1"
+# Invoices asked per GET invoices page. The API pages with `count` and `offset` (as the JVM
+# client jfactuursturen sends them, default count 20; the official field tables are not
+# public, nor is a cap on count): paged until an empty page.
+PAGE_SIZE = 100
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -147,6 +151,32 @@ class FactuursturenClient(HttpClient):
         }
         return _array(self._retried(lambda: self._get_json("invoices", params)), "invoices")
 
+    def iter_invoices(
+        self,
+        filter: str | None = None,  # noqa: A002 - the API's own parameter name
+        *,
+        since: date | str | None = None,
+        until: date | str | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Every invoice of GET invoices that fits, page by page (`count`, `offset`) until a
+        page comes back empty — not merely short: the server may answer fewer than asked
+        for (its own page cap). Each invoice once (by id), even when one booked meanwhile
+        shifts the pages."""
+        seen: set[str] = set()
+        offset = 0
+        while True:
+            page = self.list_invoices(filter, since=since, until=until, count=page_size,
+                                      offset=offset)
+            for invoice in page:
+                key = str(invoice.get("id") or invoice.get("invoicenr") or "")
+                if key not in seen:
+                    seen.add(key)
+                    yield invoice
+            if not page:
+                return
+            offset += len(page)
+
     def list_saved_invoices(self) -> list[dict[str, Any]]:
         """GET invoices_saved: the concepts (action "save")."""
         return _array(self._retried(lambda: self._get_json("invoices_saved")), "invoices_saved")
@@ -169,7 +199,7 @@ class FactuursturenClient(HttpClient):
         # Sent today (a day of slack for clocks on either side of midnight).
         since = (datetime.now() - timedelta(days=1)).date()
         matches = [
-            found for found in self.list_invoices(since=since)
+            found for found in self.iter_invoices(since=since)
             if str(found.get("clientnr", "")) == clientnr
             and (_reference_key(found.get("reference")), _lines_key(found.get("lines"))) == wanted
         ]
@@ -187,11 +217,16 @@ class FactuursturenClient(HttpClient):
             raise ProtocolError(SYSTEM, "countrylist: rows without id and name") from None
 
     # -- the payload of the rules -----------------------------------------------------------
-    def post(self, payload: dict[str, Any], *, check_first: bool = False) -> PostResult:
+    def post(
+        self, payload: dict[str, Any], *, check_first: bool = False, recover: bool = True
+    ) -> PostResult:
         """Ensure the client, then create the invoice; return what was booked.
 
         `check_first` looks for the invoice before the first create too: for an order whose
-        earlier attempt ended in OutcomeUnknownError.
+        earlier attempt ended in OutcomeUnknownError. With `recover` False a create whose
+        answer was lost is not looked up and tried again here: OutcomeUnknownError is raised
+        at once, for a caller that waits until Factuursturen can have booked it (the sync
+        pipeline's settle time) before it looks.
         """
         client = payload.get("client")
         invoice = payload.get("invoice")
@@ -217,11 +252,16 @@ class FactuursturenClient(HttpClient):
                     return found
             try:
                 return self._create_once("invoices", invoice)
-            except OutcomeUnknownError:
+            except OutcomeUnknownError as error:
+                if not recover:
+                    raise _StopRetrying(error) from None
                 uncertain = True
                 raise
 
-        number = call_with_retry(attempt, self._retry)
+        try:
+            number = call_with_retry(attempt, self._retry)
+        except _StopRetrying as stop:
+            raise stop.error from None
         if recovered:
             log.info("factuursturen: invoice %s found after a lost answer", number)
         return PostResult(number, clientnr, action, client_created=created, recovered=recovered)

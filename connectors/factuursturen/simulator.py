@@ -3,7 +3,10 @@
 Speaks the real wire format: HTTP basic auth (account name : API key), JSON bodies, list GETs as
 bare arrays, single GETs wrapped (`{"client": {...}}`), POSTs answering the new client number or
 invoice number as plain text, validation errors as 4xx with a plain-text message, and an hourly
-call budget reported in `x-ratelimit-remaining` (429 when spent). What it accepted is kept in
+call budget reported in `x-ratelimit-remaining` (429 when spent). GET invoices pages with
+`count` and `offset` (at most `max_page` per answer, oldest first) and filters on `since` and
+`until` (the `sent` day). `booking_latency` makes POST invoices book late, as a slow server
+would, after the caller may have given up; `wait_for_bookings` waits for those bookings. What it accepted is kept in
 `simulator.clients`, `simulator.invoices` and `simulator.saved` for tests to inspect.
 """
 
@@ -132,8 +135,17 @@ class FactuursturenSimulator(Simulator):
         port: int = 0,
         latency: float = 0.0,
         faults: Faults | None = None,
+        booking_latency: float = 0.0,
+        max_page: int = 100,
     ) -> None:
         super().__init__(port=port, latency=latency, faults=faults)
+        # Seconds POST invoices works before it books and answers, whether or not the caller
+        # still waits (a server that does not notice its caller hung up).
+        self.booking_latency = booking_latency
+        self.bookings_finished = 0
+        self._bookings = threading.Condition()
+        # The most invoices one GET invoices answers (also without `count`): callers page.
+        self.max_page = max_page
         self.clients: dict[str, dict[str, Any]] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
         self.saved: dict[str, dict[str, Any]] = {}
@@ -179,6 +191,22 @@ class FactuursturenSimulator(Simulator):
         if not request.path.startswith(API_PREFIX):
             return _text(404, "Not found", headers)
         parts = [p for p in request.path[len(API_PREFIX):].split("/") if p]
+        if request.method != "POST" or parts != ["invoices"]:
+            return self._served(request, parts, headers)
+        time.sleep(self.booking_latency)
+        try:
+            return self._served(request, parts, headers)
+        finally:
+            with self._bookings:
+                self.bookings_finished += 1
+                self._bookings.notify_all()
+
+    def wait_for_bookings(self, count: int, timeout: float) -> bool:
+        """Wait until `count` POST invoices calls are over (booked or refused)."""
+        with self._bookings:
+            return self._bookings.wait_for(lambda: self.bookings_finished >= count, timeout)
+
+    def _served(self, request: Request, parts: list[str], headers: dict[str, str]) -> Reply:
         try:
             with self._lock:
                 return self._route(request, parts, headers)
@@ -435,9 +463,9 @@ class FactuursturenSimulator(Simulator):
             found = [i for i in found if i["sent"] >= _day(query["since"])]
         if query.get("until"):
             found = [i for i in found if i["sent"] <= _day(query["until"])]
-        offset = int(query.get("offset") or 0)
-        count = int(query["count"]) if query.get("count") else None
-        return found[offset: None if count is None else offset + count]
+        offset = _count(query.get("offset"), "offset", 0)
+        count = min(_count(query.get("count"), "count", self.max_page), self.max_page)
+        return found[offset: offset + count]
 
     # -- CLI ------------------------------------------------------------------------------
     def cli_banner(self) -> list[str]:
@@ -464,6 +492,14 @@ def _reference(raw: object) -> dict[str, str]:
     if isinstance(raw, dict):
         return {f"line{i}": str(raw.get(f"line{i}", "")) for i in (1, 2, 3)}
     return {"line1": "" if raw is None else str(raw), "line2": "", "line3": ""}
+
+
+def _count(text: str | None, what: str, default: int) -> int:
+    if text in (None, ""):
+        return default
+    if not text.isdigit():
+        raise _Invalid(f"{what} must be a whole number, not {text!r}")
+    return int(text)
 
 
 def _truthy(value: object) -> bool:

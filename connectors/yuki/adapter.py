@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,13 +28,17 @@ from ..errors import (
     TransientError,
 )
 from ..retry import NO_RETRY, RetryPolicy
-from .client import VatCode, YukiClient
+from .client import ArchiveDocument, VatCode, YukiClient
 from .vat import active_types, configured_codes, inactive_message, payload_problem
 
 log = logging.getLogger(__name__)
 TITLE = "Yuki"
 
 CENT = Decimal("0.01")
+DEFAULT_SETTLE_SECONDS = 900.0
+# Days per archive listing when adopting; a window that fills a listing is split in two.
+LIST_WINDOW_DAYS = 31
+LIST_LIMIT = 1000
 
 
 class YukiTarget:
@@ -44,6 +48,8 @@ class YukiTarget:
         self, section: Mapping[str, Any], shop: str, retry: RetryPolicy, render: RenderPayloads
     ) -> None:
         self.batch_size = int(section.get("batch_size", 100))
+        # How long after a post without an answer Yuki may still book it (see the pipeline).
+        self.settle_seconds = float(section.get("settle_seconds", DEFAULT_SETTLE_SECONDS))
         self.render = render
         self.client = YukiClient(
             section["url"],
@@ -121,7 +127,12 @@ class YukiTarget:
 
     def find(self, payload: HasBody) -> str | None:
         """The invoice in Yuki's archive with this subject and, where the archive says, this
-        total. Two that fit (split carts share an order number) cannot be told apart."""
+        total. Two that fit (split carts share an order number) cannot be told apart.
+
+        Idempotency keys: the Subject carries the order's reference and is what the archive is
+        searched by; the Reference, when the rule set fills it, is refused by Yuki a second
+        time ("already booked"), so a post after a look-up that came too early cannot book
+        twice either. The pipeline only posts again after the settle time."""
         subject = str(payload.body.get("Subject", ""))
         total = invoice_total(payload.body)
         matches = [
@@ -134,6 +145,32 @@ class YukiTarget:
                 "Yuki", f"{len(matches)} invoices in the archive fit {subject!r}"
             )
         return (matches[0].reference or matches[0].id) if matches else None
+
+    def booking_key(self, payload: HasBody) -> str:
+        """What `list_booked` is keyed by: the invoice's Subject."""
+        return str(payload.body.get("Subject", ""))
+
+    def list_booked(self, since: datetime, until: datetime) -> dict[str, str]:
+        """Subject → reference of every sales invoice in the archive dated in [since, until]:
+        one archive search per window of LIST_WINDOW_DAYS (not one per order). Subjects that
+        appear twice (split carts) are left out: `find` tells them apart or says it cannot."""
+        seen: dict[str, list[str]] = {}
+        start = since.date()
+        while start <= until.date():
+            end = min(start + timedelta(days=LIST_WINDOW_DAYS - 1), until.date())
+            for document in self._listed(start, end):
+                seen.setdefault(document.subject, []).append(document.reference or document.id)
+            start = end + timedelta(days=1)
+        return {subject: refs[0] for subject, refs in seen.items() if len(refs) == 1 and subject}
+
+    def _listed(self, start: date, end: date) -> list[ArchiveDocument]:
+        documents = self.client.find_sales_invoice(
+            "", search_option="All", start=start, end=end, limit=LIST_LIMIT
+        )
+        if len(documents) < LIST_LIMIT or start == end:
+            return documents
+        middle = start + (end - start) // 2
+        return self._listed(start, middle) + self._listed(middle + timedelta(days=1), end)
 
     def close(self) -> None:
         close = getattr(self.client, "close", None)  # the zeep client may hold no session

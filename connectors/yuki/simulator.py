@@ -158,8 +158,14 @@ class YukiSimulator(Simulator):
         clock: Callable[[], float] = time.time,
         include_document_id: bool = False,
         html_errors: bool = False,
+        booking_latency: float = 0.0,
     ) -> None:
         super().__init__(port=port, latency=latency, faults=faults)
+        # Seconds ProcessSalesInvoices works before it books and answers, whether or not the
+        # caller still waits (a server that does not notice its caller hung up).
+        self.booking_latency = booking_latency
+        self._bookings = threading.Condition()
+        self.bookings_finished = 0
         self.daily_limit = daily_limit
         self.clock = clock
         self.include_document_id = include_document_id
@@ -247,7 +253,23 @@ class YukiSimulator(Simulator):
                          .encode(), {"Content-Type": "text/html; charset=utf-8"})
         if request.method != "POST":
             return Reply(405, b"Method Not Allowed", {"Allow": "GET, POST"})
-        return self._soap(service, request)
+        booking = "ProcessSalesInvoices" in request.headers.get("soapaction", "") or (
+            "ProcessSalesInvoices" in request.headers.get("content-type", "")
+        )
+        if not booking:
+            return self._soap(service, request)
+        time.sleep(self.booking_latency)
+        try:
+            return self._soap(service, request)
+        finally:
+            with self._bookings:
+                self.bookings_finished += 1
+                self._bookings.notify_all()
+
+    def wait_for_bookings(self, count: int, timeout: float) -> bool:
+        """Wait until `count` ProcessSalesInvoices calls are over (booked or refused)."""
+        with self._bookings:
+            return self._bookings.wait_for(lambda: self.bookings_finished >= count, timeout)
 
     def _wsdl(self, service: str, request: Request) -> Reply:
         text = _wsdl_text(_WSDL_FILES[service])

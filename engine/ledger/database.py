@@ -79,7 +79,21 @@ def connect(url: URL, *, busy_timeout: timedelta, create: bool = True) -> Engine
         ) from None
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, busy_timeout, wal=create)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine, busy_timeout)
     return engine
+
+
+def _configure_postgresql(engine: Engine, busy_timeout: timedelta) -> None:
+    """`lock_timeout` = the busy timeout: a statement waiting for a row another transaction holds
+    (a worker hung mid-transaction) fails after that long, as on SQLite, instead of for ever.
+    Added to the connection's `options`, keeping any the URL gives (e.g. a search_path)."""
+    milliseconds = max(1, int(busy_timeout.total_seconds() * 1000))
+
+    @event.listens_for(engine, "do_connect")
+    def _on_connect(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+        options = str(params.get("options") or "")
+        params["options"] = f"{options} -c lock_timeout={milliseconds}".strip()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: timedelta, *, wal: bool = True) -> None:
@@ -123,6 +137,12 @@ def reading(engine: Engine) -> Iterator[Connection]:
     """One read-only transaction: a consistent snapshot that never blocks a writer."""
     with _translated_errors(), engine.connect() as connection:
         connection.execution_options(**{_READ_ONLY: True})
+        if connection.dialect.name == "postgresql":
+            # READ COMMITTED would take a new snapshot per statement; a read-only REPEATABLE
+            # READ transaction keeps one and never fails to serialise.
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
         with connection.begin():
             yield connection
 

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from types import TracebackType
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from . import listing, locks, orders, shops
 from .database import connect, parse_url, reading, safe_url, sqlite_path, writing
+from .dbclock import DatabaseClock, database_now
 from .errors import NoLedger
 from .migrations import current_version, migrate
 from .records import BackfillProgress, Claim, OrderRecord, OrderState
@@ -39,10 +41,20 @@ def _text(name: str, value: str) -> str:
 class Ledger:
     """The sync pipeline's memory of orders, cursors, backfills and shop locks."""
 
-    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
-        """Wrap an Engine whose database is already migrated; most callers want `Ledger.open`."""
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Clock = utc_now,
+        db_clock: DatabaseClock = database_now,
+    ) -> None:
+        """Wrap an Engine whose database is already migrated; most callers want `Ledger.open`.
+
+        `clock` is the worker's (timestamps shown to people); `db_clock` is the database's, on
+        which lock leases and settle times are measured (tests inject a fake one)."""
         self._engine = engine
         self._clock = clock
+        self._db_clock = db_clock
 
     @classmethod
     def open(
@@ -52,6 +64,7 @@ class Ledger:
         busy_timeout: timedelta = DEFAULT_BUSY_TIMEOUT,
         clock: Clock | None = None,
         create: bool = True,
+        db_clock: DatabaseClock = database_now,
     ) -> Ledger:
         """Open (creating and migrating when needed) the ledger at a database URL.
 
@@ -76,7 +89,7 @@ class Ledger:
         except BaseException:
             engine.dispose()
             raise
-        return cls(engine, clock=now)
+        return cls(engine, clock=now, db_clock=db_clock)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -171,11 +184,20 @@ class Ledger:
             )
 
     def claim_many(
-        self, shop: str, items: Sequence[tuple[str, str, datetime]], rule_version: str
+        self,
+        shop: str,
+        items: Sequence[tuple[str, str, datetime]],
+        rule_version: str,
+        *,
+        fence: int | None = None,
     ) -> dict[str, Claim]:
         """`claim` for each (order_id, number, order_date), in one transaction committed before
         returning. Returns the claims by order id; orders `claim` would refuse are left out (an
-        id given twice is claimed once)."""
+        id given twice is claimed once).
+
+        `fence`: the generation of the shop lock the caller holds; if the lock has since been
+        taken over, nothing is claimed and LockLost is raised. Each claim records the database's
+        time (`claimed_at`) and the generation."""
         shop, rule_version = _text("shop", shop), _text("rule_version", rule_version)
         wanted = [
             (_text("order_id", order_id), _text("number", number), as_utc("order_date", date))
@@ -184,32 +206,62 @@ class Ledger:
         now = self._now()
         claims: dict[str, Claim] = {}
         with writing(self._engine) as connection:
+            self._fence(connection, shop, fence)
+            stamp = {"claimed_at": self._db_clock(connection), "claim_generation": fence}
             for order_id, number, order_date in wanted:
                 claim = orders.claim(
-                    connection, now, shop, order_id, number, order_date, rule_version
+                    connection, now, shop, order_id, number, order_date, rule_version, stamp
                 )
                 if claim is not None:
                     claims[order_id] = claim
         return claims
 
-    def mark_sent(self, shop: str, order_id: str, reference: str) -> OrderRecord:
-        """sending → sent with the target's reference. Repeating the same call is harmless."""
+    @staticmethod
+    def _fence(connection: Connection, shop: str, fence: int | None) -> None:
+        if fence is not None:
+            locks.check_fence(connection, shop, fence)
+
+    def database_now(self) -> datetime:
+        """The database's clock: what claim times (`claimed_at`) are compared with."""
+        with reading(self._engine) as connection:
+            return self._db_clock(connection)
+
+    def mark_sent(
+        self, shop: str, order_id: str, reference: str, *, fence: int | None = None
+    ) -> OrderRecord:
+        """sending → sent with the target's reference. Repeating the same call is harmless.
+        `fence`: as for `claim_many`."""
         with writing(self._engine) as connection:
+            self._fence(connection, shop, fence)
             return orders.mark_sent(connection, self._now(), shop, order_id, reference)
 
-    def mark_sent_many(self, shop: str, sent: Sequence[tuple[str, str]]) -> dict[str, OrderRecord]:
+    def mark_sent_many(
+        self, shop: str, sent: Sequence[tuple[str, str]], *, fence: int | None = None
+    ) -> dict[str, OrderRecord]:
         """`mark_sent` for each (order_id, reference), in one transaction: all or nothing (an
-        order `mark_sent` would refuse raises its error and none of them is marked)."""
+        order `mark_sent` would refuse raises its error and none of them is marked).
+        `fence`: as for `claim_many`."""
         now = self._now()
         with writing(self._engine) as connection:
+            self._fence(connection, shop, fence)
             return {
                 order_id: orders.mark_sent(connection, now, shop, order_id, reference)
                 for order_id, reference in sent
             }
 
-    def mark_failed(self, shop: str, order_id: str, reason: str, *, resolution: str) -> OrderRecord:
-        """open / sending / failed → failed (the Errors list), with what the owner must do."""
+    def mark_failed(
+        self,
+        shop: str,
+        order_id: str,
+        reason: str,
+        *,
+        resolution: str,
+        fence: int | None = None,
+    ) -> OrderRecord:
+        """open / sending / failed → failed (the Errors list), with what the owner must do.
+        `fence`: as for `claim_many`."""
         with writing(self._engine) as connection:
+            self._fence(connection, shop, fence)
             return orders.mark_failed(
                 connection,
                 self._now(),
@@ -314,11 +366,40 @@ class Ledger:
         """Take the shop's lock (raise ShopLocked if held); the caller must release it."""
         return locks.acquire(
             self._engine,
-            self._now,
+            self._db_clock,
             _text("shop", shop),
             owner or locks.default_owner(),
             ttl,
         )
+
+    def break_shop_lock(self, shop: str) -> bool:
+        """End the shop's lease now, for an operator who knows its holder is dead (or a test);
+        the holder, if alive, can change nothing more (fencing). True if there was a lock."""
+        return locks.break_lock(self._engine, _text("shop", shop))
+
+    def adopt_many(
+        self, shop: str, items: Sequence[tuple[str, str, datetime, str]]
+    ) -> int:
+        """Orders the accounting system already holds (order_id, number, order_date,
+        reference): new or open → sent with that reference, in one transaction. Returns how
+        many changed; sending, sent, failed and skipped orders are left as they are."""
+        now = self._now()
+        shop = _text("shop", shop)
+        with writing(self._engine) as connection:
+            return sum(
+                orders.adopt(
+                    connection, now, shop, _text("order_id", order_id), _text("number", number),
+                    as_utc("order_date", date), _text("reference", reference),
+                )
+                for order_id, number, date, reference in items
+            )
+
+    def has_history(self, shop: str) -> bool:
+        """Whether the ledger knows anything of the shop: an order or a fetch cursor."""
+        with reading(self._engine) as connection:
+            return orders.any_order(connection, shop) or (
+                shops.get_cursor(connection, shop) is not None
+            )
 
     @contextmanager
     def shop_lock(

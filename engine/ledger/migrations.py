@@ -118,8 +118,43 @@ def _create_initial_schema(connection: Connection) -> None:
     snapshot.create_all(connection, checkfirst=False)
 
 
+def _add_fencing_and_claim_times(connection: Connection) -> None:
+    """Version 2: each shop lock carries a generation (the fencing token, one more on every
+    acquisition or takeover); each order keeps when it was claimed by the database's clock and
+    under which lock generation, so the settle time after a post without an answer is measured
+    on one clock whatever the workers' clocks say."""
+    connection.execute(
+        text("ALTER TABLE ledger_shop_locks ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
+    )
+    timestamp = "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
+    connection.execute(text(f"ALTER TABLE ledger_orders ADD COLUMN claimed_at {timestamp}"))
+    connection.execute(text("ALTER TABLE ledger_orders ADD COLUMN claim_generation INTEGER"))
+
+
+def _create_dashboard_accounts(connection: Connection) -> None:
+    snapshot = MetaData()
+    Table(
+        "ledger_users",
+        snapshot,
+        Column("email", String(254), primary_key=True),
+        Column("password_hash", String(200), nullable=False),
+        Column("admin", Boolean(), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    )
+    Table(
+        "ledger_user_shops",
+        snapshot,
+        Column("email", String(254), primary_key=True),
+        Column("shop", String(100), primary_key=True),
+    )
+    snapshot.create_all(connection, checkfirst=False)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "orders, shop cursors and backfill progress, shop locks", _create_initial_schema),
+    Migration(2, "lock generations (fencing) and claim times", _add_fencing_and_claim_times),
+    Migration(3, "dashboard accounts and their shops", _create_dashboard_accounts),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -63,6 +63,7 @@ def to_record(row: Row[Any]) -> OrderRecord:
         reason=row.reason,
         resolution=row.resolution,
         reprocess_requested=bool(row.reprocess_requested),
+        claimed_at=row.claimed_at,
     )
 
 
@@ -159,8 +160,13 @@ def claim(
     number: str,
     order_date: datetime,
     rule_version: str,
+    stamp: dict[str, Any] | None = None,
 ) -> Claim | None:
-    claimed = _claim_existing(connection, now, shop, order_id, number, order_date, rule_version)
+    """`stamp`: extra columns a claim writes (the database's `claimed_at`, the lock generation)."""
+    extra = stamp or {}
+    claimed = _claim_existing(
+        connection, now, shop, order_id, number, order_date, rule_version, extra
+    )
     if claimed is None and get(connection, shop, order_id) is None:
         inserted = insert_if_absent(
             connection,
@@ -177,6 +183,7 @@ def claim(
                 "attempts": 1,
                 "first_seen_at": now,
                 "updated_at": now,
+                **extra,
             },
         )
         if inserted:
@@ -185,7 +192,7 @@ def claim(
             # Another worker inserted it between our read and insert (PostgreSQL): the
             # conditional update decides against the row it wrote.
             claimed = _claim_existing(
-                connection, now, shop, order_id, number, order_date, rule_version
+                connection, now, shop, order_id, number, order_date, rule_version, extra
             )
     if claimed is None:
         return None
@@ -210,6 +217,7 @@ def _claim_existing(
     number: str,
     order_date: datetime,
     rule_version: str,
+    extra: dict[str, Any],
 ) -> OrderState | None:
     """Move a claimable row to `sending`; return the state it came from, None if not claimable."""
     result = connection.execute(
@@ -228,6 +236,7 @@ def _claim_existing(
             order_date=order_date,
             rule_version=rule_version,
             updated_at=now,
+            **extra,
         )
     )
     if result.rowcount != 1:
@@ -260,6 +269,52 @@ def mark_sent(
     if record.state == SENT and record.target_reference == reference:
         return record  # the same outcome reported twice: nothing to change
     raise InvalidTransition(shop, order_id, record.state, f"mark it sent as {reference!r}")
+
+
+def adopt(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    order_id: str,
+    number: str,
+    order_date: datetime,
+    reference: str,
+) -> bool:
+    """New or open → sent: the accounting system already holds its invoice. True if changed."""
+    values = {
+        "state": SENT,
+        "previous_state": None,
+        "target_reference": reference,
+        "sent_at": now,
+        "updated_at": now,
+        "reason": None,
+        "resolution": None,
+    }
+    result = connection.execute(
+        update(orders).where(_key(shop, order_id), orders.c.state == OPEN).values(**values)
+    )
+    if result.rowcount == 1:
+        return True
+    if get(connection, shop, order_id) is not None:
+        return False
+    return insert_if_absent(
+        connection,
+        orders,
+        {
+            "shop": shop,
+            "order_id": order_id,
+            "number": number,
+            "order_date": order_date,
+            "reprocess_requested": False,
+            "attempts": 0,
+            "first_seen_at": now,
+            **values,
+        },
+    )
+
+
+def any_order(connection: Connection, shop: str) -> bool:
+    return connection.execute(select(orders.c.order_id).where(orders.c.shop == shop).limit(1)).first() is not None
 
 
 def mark_failed(

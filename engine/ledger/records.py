@@ -35,6 +35,8 @@ class OrderRecord:
     reason: str | None = None
     resolution: str | None = None
     reprocess_requested: bool = False
+    # When it was last claimed, by the database's clock (None before schema version 2).
+    claimed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,9 @@ orders = Table(
     Column("first_seen_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
+    # When the order was last claimed, by the database's clock, and under which lock generation.
+    Column("claimed_at", UtcDateTime(), nullable=True),
+    Column("claim_generation", Integer(), nullable=True),
     CheckConstraint(STATE_CHECK, name="ck_ledger_orders_state"),
     CheckConstraint(PREVIOUS_STATE_CHECK, name="ck_ledger_orders_previous_state"),
     CheckConstraint("attempts >= 0", name="ck_ledger_orders_attempts"),
@@ -86,4 +89,6 @@ shop_locks = Table(
     Column("token", String(64), nullable=False),
     Column("acquired_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+    # The fencing token: one more on every acquisition or takeover (see locks.py).
+    Column("generation", Integer(), nullable=False, server_default="0"),
 )

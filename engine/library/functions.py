@@ -74,11 +74,21 @@ _SHOP_ROUNDING = {
 
 
 def shop_round(value: object, mode: object = 2, places: int = 2) -> Decimal:
-    """Round as PrestaShop does with its `round_mode` (0 up, 1 down, 2 half-up, 3 half-down,
-    4 half-even, 5 half-odd).
+    """Round as PrestaShop's Tools::ps_round does with its `round_mode` (PS_ROUND_*): 0 up
+    (toward +∞), 1 down (toward −∞), 2 half up, 3 half down, 4 half even, 5 half odd (ties
+    away from / toward zero, to the even / odd cent).
 
-    >>> shop_round("2.345", 2), shop_round("2.345", 4), shop_round("2.341", 0), shop_round("2.345", 5)
-    (Decimal('2.35'), Decimal('2.34'), Decimal('2.35'), Decimal('2.35'))
+    >>> [shop_round("2.345", m) for m in range(6)]
+    [Decimal('2.35'), Decimal('2.34'), Decimal('2.35'), Decimal('2.34'), Decimal('2.34'), Decimal('2.35')]
+    >>> [shop_round("2.355", m) for m in range(6)]
+    [Decimal('2.36'), Decimal('2.35'), Decimal('2.36'), Decimal('2.35'), Decimal('2.36'), Decimal('2.35')]
+    >>> [shop_round("-2.345", m) for m in range(6)]
+    [Decimal('-2.34'), Decimal('-2.35'), Decimal('-2.35'), Decimal('-2.34'), Decimal('-2.34'), Decimal('-2.35')]
+    >>> shop_round("2.341", 0), shop_round("2.349", 1), shop_round("2.346", 3), shop_round("2.344", 5)
+    (Decimal('2.35'), Decimal('2.34'), Decimal('2.35'), Decimal('2.34'))
+    >>> shop_round("2.30", 0), shop_round("2.345", 7)
+    Traceback (most recent call last):
+    ValueError: round_mode 7 is not one of PrestaShop's PS_ROUND_* modes (0 to 5)
     """
     number = to_decimal(value)
     code = mode if type(mode) is int else int(to_decimal(mode))
@@ -89,7 +99,9 @@ def shop_round(value: object, mode: object = 2, places: int = 2) -> Decimal:
             return number.quantize(quantum, rounding=ROUND_HALF_UP)
         last_digit = int(down.scaleb(places)) % 10
         return down if last_digit % 2 == 1 else down + quantum.copy_sign(number)
-    return number.quantize(quantum, rounding=_SHOP_ROUNDING.get(code, ROUND_HALF_UP))
+    if code not in _SHOP_ROUNDING:
+        raise ValueError(f"round_mode {code} is not one of PrestaShop's PS_ROUND_* modes (0 to 5)")
+    return number.quantize(quantum, rounding=_SHOP_ROUNDING[code])
 
 
 def split_over(
@@ -313,19 +325,43 @@ FUNCTIONS: dict[str, Any] = {
 def shop_line_amount(
     unit: object, quantity: object, round_type: object, round_mode: object
 ) -> Decimal:
-    """A line total as the shop computed it: PrestaShop's `round_type` 1 rounds each item,
-    2 each line, 3 only the order total (the line is then rounded here and the shop's own
-    rounding difference shows up as a rounding line).
+    """A line total as the shop computed it: PrestaShop's `round_type` 1 rounds each item
+    (Tools::ps_round of the unit price, times the quantity), 2 each line; 3 rounds only the
+    order total, so the line is rounded here to the nearest cent (half-up) and the shop's own
+    rounding of the total shows up as a rounding line of at most half a cent per line.
 
     >>> shop_line_amount("1.666666", 3, 1, 2), shop_line_amount("1.666666", 3, 2, 2)
     (Decimal('5.01'), Decimal('5.00'))
+    >>> shop_line_amount("1.001000", 3, 1, 0), shop_line_amount("1.001000", 3, 2, 0)
+    (Decimal('3.03'), Decimal('3.01'))
+    >>> shop_line_amount("1.009000", 3, 2, 1), shop_line_amount("1.001000", 3, 3, 0)
+    (Decimal('3.02'), Decimal('3.00'))
     """
     qty = to_decimal(quantity)
     mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
     if kind == 1:
         return shop_round(unit, mode) * qty
+    if kind == 3:
+        return money(to_decimal(unit) * qty)
     return shop_round(to_decimal(unit) * qty, mode)
+
+
+def rounding_allowance(round_type: object, lines: int) -> Decimal:
+    """The largest gap the shop's own rounding can leave between its order total and the sum
+    of the lines rounded to cents: none when it rounds per item (1) or per line (2) — its
+    total is then exactly the sum of its rounded amounts — and, when it rounds only the total
+    (3), half a cent per line plus half a cent for the total itself, in whole cents.
+
+    >>> rounding_allowance(1, 50), rounding_allowance("2", 50), rounding_allowance(3, 50)
+    (Decimal('0.00'), Decimal('0.00'), Decimal('0.25'))
+    >>> rounding_allowance(3, 1), rounding_allowance(3, 2), rounding_allowance(3, 3)
+    (Decimal('0.01'), Decimal('0.01'), Decimal('0.02'))
+    """
+    kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
+    if kind != 3:
+        return Decimal("0.00")
+    return (Decimal("0.005") * (int(lines) + 1)).quantize(CENT, rounding=ROUND_DOWN)
 
 
 def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal:
@@ -347,6 +383,64 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
         else:
             total += money(qty * unit_price(amount, qty, places))
     return total
+
+
+def converted_lines(lines: Iterable[Mapping[str, Any]], rate: object) -> list[dict[str, Any]]:
+    """The lines in the shop's own currency: amounts in the order's currency divided by the
+    order's `rate` (units of the order's currency per unit of the shop's). The converted total
+    incl. VAT is rounded once; each line is converted and rounded, and the cents that rounding
+    lost or gained go to the lines it moved most, so the lines add up to the total to the cent
+    and each stays within a cent of its exact value. Amounts excl. VAT are converted line by
+    line.
+
+    >>> lines = [{"amount_incl": Decimal("108.00"), "amount_excl": Decimal("89.26")},
+    ...          {"amount_incl": Decimal("22.68"), "amount_excl": Decimal("18.74")}]
+    >>> [(ln["amount_incl"], ln["amount_excl"]) for ln in converted_lines(lines, "1.08")]
+    [(Decimal('100.00'), Decimal('82.65')), (Decimal('21.00'), Decimal('17.35'))]
+    >>> [ln["amount_incl"] for ln in converted_lines(
+    ...     [{"amount_incl": "1.00", "amount_excl": "1.00"}] * 3, "1.5")]
+    [Decimal('0.66'), Decimal('0.67'), Decimal('0.67')]
+    """
+    factor = to_decimal(rate)
+    if factor <= 0:
+        raise ValueError(f"conversion rate {factor} is not a positive number")
+    items = [dict(line) for line in lines]
+    if not items:
+        return items
+    exact = [to_decimal(item["amount_incl"]) / factor for item in items]
+    parts = [money(value) for value in exact]
+    # The cents the line-by-line rounding lost or gained go to the lines it moved most.
+    left = money(sum(exact, Decimal(0))) - sum(parts, Decimal(0))
+    step = CENT if left > 0 else -CENT
+    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - parts[i]) * step, i))
+    for index in order[: int(abs(left) / CENT)]:
+        parts[index] += step
+    for item, part in zip(items, parts):
+        item["amount_incl"] = part
+        item["amount_excl"] = money(to_decimal(item["amount_excl"]) / factor)
+        for key in ("unit_incl", "unit_excl"):
+            if key in item:
+                item[key] = round_to(to_decimal(item[key]) / factor, 6)
+    return items
+
+
+def has_own_code(
+    rows: Iterable[Mapping[str, Any]], scheme: str, country: str, rate: object
+) -> bool:
+    """Whether the VAT settings give `country` itself (not the '*' default) a code for
+    `scheme` at `rate`.
+
+    >>> rows = [{"scheme": "domestic", "country": "*", "rate": 0},
+    ...         {"scheme": "domestic", "country": "BE", "rate": "0"}]
+    >>> has_own_code(rows, "domestic", "BE", Decimal("0")), has_own_code(rows, "domestic", "DE", 0)
+    (True, False)
+    """
+    wanted = vat_rate(rate)
+    return any(
+        row.get("scheme") == scheme and row.get("country") == country
+        and vat_rate(row.get("rate")) == wanted
+        for row in rows
+    )
 
 
 def join_parts(parts: Iterable[object], separator: str = " ") -> str:
@@ -384,6 +478,9 @@ def numbered(items: Iterable[Any], prefix: str) -> dict[str, Any]:
 FUNCTIONS.update(
     {
         "shop_line_amount": shop_line_amount,
+        "rounding_allowance": rounding_allowance,
+        "converted_lines": converted_lines,
+        "has_own_code": has_own_code,
         "priced_total": priced_total,
         "numbered": numbered,
         "sum_of": sum_of,

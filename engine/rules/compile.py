@@ -12,8 +12,9 @@ import decimal
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from time import monotonic
 from types import NoneType
 from typing import Any
 
@@ -25,6 +26,7 @@ from ..library.functions import FILTERS, FUNCTIONS
 from ..library.money import MoneyFormatError
 from ..paths import schema_validator
 from .confine import allowed_roots, confined
+from .demand import Reads, names_read, needed_lets, prune, target_reads
 from .expressions import (
     INLINE,
     ExpressionError,
@@ -39,7 +41,8 @@ from .expressions import (
 )
 from .load import LocatedDict, LocatedList, display_path, load_yaml
 from .lookups import Lookup, lookup_function
-from .render import payload_problem
+from .render import _NOT_TEXT, _NOT_XML, json_text, payload_problem, without_empty
+from .xml_writer import BodyWriter, compile_body_writer
 
 ORDER_TIME_LIMIT = 2.0  # seconds one rule set may take for one order
 
@@ -102,10 +105,50 @@ class RuleSet:
     sendable: tuple[Value, Value] | None = None
     explain: dict[str, tuple[Place, str]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    # The merged rule files, kept for `lean` and `reads` (compiled again only per pair).
+    data: LocatedDict | None = field(default=None, repr=False, compare=False)
+    _lean: dict[str, RuleSet] = field(default_factory=dict, repr=False, compare=False)
+    _writer: list[BodyWriter | None] = field(default_factory=list, repr=False, compare=False)
+
+    def body_writer(self) -> BodyWriter | None:
+        """The XML writer generated from this target's element tree (None: not XML, or a
+        tree that cannot be written ahead); generated once."""
+        if not self._writer:
+            xml = self.kind == "target" and self.format.get("type") == "xml"
+            spec = self.data.get("output") if self.data is not None and xml else None
+            self._writer.append(compile_body_writer(spec) if spec is not None else None)
+        return self._writer[0]
 
     @property
     def label(self) -> str:
         return f"{self.name} {self.version}"
+
+    def reads(self) -> Reads | None:
+        """The canonical fields this (target) rule set reads; None: all of them."""
+        if self.data is None:
+            return None
+        return target_reads([self.data.get(section) for section in _READING_SECTIONS])
+
+    def lean(self, reads: Reads | None, keep: tuple[str, ...] = ("id", "number")) -> RuleSet:
+        """This (shop) rule set making only the output fields `reads` reaches, and only the
+        `let`s they, the checks and `sendable` need; the same rule set when `reads` is None.
+        Compiled once per distinct `reads`."""
+        if reads is None or self.data is None:
+            return self
+        key = repr(reads) + repr(keep)
+        if key not in self._lean:
+            self._lean[key] = self._compile_lean(self.data, reads, keep)
+        return self._lean[key]
+
+    def _compile_lean(self, data: LocatedDict, reads: Reads, keep: tuple[str, ...]) -> RuleSet:
+        output = prune(data.get("output", LocatedDict()), reads, keep)
+        wanted = names_read(output) | names_read(data.get("checks", []))
+        wanted |= names_read(data.get("sendable", {}))
+        needed = needed_lets(data.get("let", LocatedDict()), wanted)
+        compiler = _Compiler(_functions())
+        compiled = compiler.value(output, Place(display_path(self.folder / "mapping.yaml"), 1), "")
+        lets = [(name, value) for name, value in self.lets if name in needed]
+        return replace(self, output=compiled, lets=lets, _lean={})
 
     def bind(
         self, settings: dict[str, Any] | None = None, source: str = "settings"
@@ -127,6 +170,13 @@ class BoundRuleSet:
         # A target's payload is checked for what its format cannot carry (XML: control
         # characters; any: lone surrogates) so that order fails alone, before any batch.
         self._payload_format = rules.format.get("type", "json") if rules.kind == "target" else None
+        self._body_writer = rules.body_writer() if self._payload_format == "xml" else None
+
+    def with_rules(self, rules: RuleSet) -> BoundRuleSet:
+        """The same tenant's settings and lookups over `rules` (a lean variant of its own)."""
+        if rules is self.rules:
+            return self
+        return BoundRuleSet(rules, self.settings, self._base_scope["$lookups"])
 
     def not_sendable_reason(
         self, document: dict[str, Any], order_id: str | None = None
@@ -152,6 +202,16 @@ class BoundRuleSet:
     ) -> Any:
         """The output for one document, or a Rejection. Raises MappingError on bad input.
         `parts`, when given, collects which list part made each element (for --explain)."""
+        return self.apply_written(document, order_id, parts)[0]
+
+    def apply_written(
+        self,
+        document: dict[str, Any],
+        order_id: str | None = None,
+        parts: dict[str, list[int]] | None = None,
+    ) -> tuple[Any, str | None]:
+        """`apply`, with the payload's text when the target's format was written to check it
+        (XML: the elements of the payload; JSON: the payload without empty fields)."""
         scope: Scope = dict(self._base_scope)
         if parts is not None:
             scope["$parts"] = parts
@@ -165,16 +225,37 @@ class BoundRuleSet:
             for check in self.rules.checks:
                 _run(check, scope, failures)
             if failures:
-                return Rejection(order_id, tuple(failures))
+                return Rejection(order_id, tuple(failures)), None
             output = self.rules.output(scope)
-            if self._payload_format is not None:
-                problem = payload_problem(output, xml=self._payload_format == "xml")
-                if problem is not None:
-                    raise MappingError(problem[1], field=problem[0])
-            return output
+            if self._payload_format is None:
+                return output, None
+            return output, self._written(output)
         except MappingError as error:
             _name_order(error, order_id)
             raise
+
+    def _written(self, output: Any) -> str | None:
+        """The payload's text, checked for what its format cannot carry: one search over the
+        text; only when it finds something is the payload walked, to name the field."""
+        xml = self._payload_format == "xml"
+        if xml and self._body_writer is not None and type(output) is dict:
+            text, suspect = self._body_writer(output)
+            if suspect or _NOT_XML.search(text) is not None:
+                _refuse_payload(output, xml=True)
+            return text
+        if not xml:
+            text = json_text(without_empty(output))
+            if _NOT_TEXT.search(text) is not None:
+                _refuse_payload(output, xml=False)
+            return text
+        _refuse_payload(output, xml=True)
+        return None
+
+
+def _refuse_payload(output: Any, *, xml: bool) -> None:
+    problem = payload_problem(output, xml=xml)
+    if problem is not None:
+        raise MappingError(problem[1], field=problem[0])
 
 
 def _name_order(error: MappingError, order_id: str | None) -> None:
@@ -312,10 +393,16 @@ def _place_of(data: Any, path: list[Any]) -> Place | None:
 
 
 # -- compiling values -------------------------------------------------------------------------
+MAX_COMPILED = 20_000  # rule strings whose compiled functions are kept (per process)
+_COMPILED: dict[tuple[Any, ...], Value] = {}
+
+
 class _Compiler:
     def __init__(self, functions: dict[str, Any]) -> None:
         self.functions = functions
         self.explain: dict[str, tuple[Place, str]] = {}
+        # what the compiled functions depend on besides the string: the functions rules call
+        self.namespace_key = tuple((name, id(f)) for name, f in sorted(functions.items()))
 
     def value(
         self, spec: Any, place: Place, path: str, *, many: bool = False, key: str | None = None
@@ -334,6 +421,19 @@ class _Compiler:
         return constant(spec)
 
     def text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
+        """A rule string compiled: a JSONPath, a Jinja expression or a literal. The same
+        string at the same place compiles to the same function, so compiling a rule set's
+        lean variant (`RuleSet.lean`) reuses what compiling the rule set made."""
+        key = (spec, place, path, many, self.namespace_key)
+        found = _COMPILED.get(key)
+        if found is None:
+            found = self._text(spec, place, path, many=many)
+            if len(_COMPILED) >= MAX_COMPILED:
+                _COMPILED.clear()
+            _COMPILED[key] = found
+        return found
+
+    def _text(self, spec: str, place: Place, path: str, *, many: bool = False) -> Value:
         try:
             if spec.startswith("$"):
                 return _guarded(compile_jsonpath(spec, many=many), place, path)
@@ -398,6 +498,18 @@ class _Compiler:
         names = [as_name, *(name for name, _ in lets)] if each else [name for name, _ in lets]
         each_place = spec.places.get("each")
 
+        def add_one(scope: Scope, out: list[Any]) -> None:
+            """A part of one element, without `let`s: its `when`, then its item."""
+            try:
+                if when is None or when(scope):
+                    out.append(item(scope))
+                    made = scope.get("$parts")  # for --explain only
+                    if made is not None:
+                        made.setdefault(key, []).append(number)
+            except MappingError as error:
+                _relabel(error, path, len(out))
+                raise
+
         def add(scope: Scope, out: list[Any]) -> None:
             """Append this part's element(s) to `out`; the scope's names are restored after."""
             if each is None:
@@ -414,18 +526,21 @@ class _Compiler:
                     )
             saved = [scope.get(n, _MISSING) for n in names]
             deadline = scope.get("$deadline", _NO_DEADLINE)
+            made = scope.get("$parts")  # for --explain only: which part made each element
+            append = out.append
             try:
                 for element in elements:
                     if each is not None:
                         scope[as_name] = element
-                        if time.monotonic() > deadline:
+                        if monotonic() > deadline:
                             raise _out_of_time(each_place, f"{path}[]")
                     try:
                         for name, value in lets:
                             scope[name] = value(scope)
                         if when is None or when(scope):
-                            out.append(item(scope))
-                            _note_part(scope, key, number)
+                            append(item(scope))
+                            if made is not None:
+                                made.setdefault(key, []).append(number)
                     except MappingError as error:
                         _relabel(error, path, len(out))
                         raise
@@ -433,7 +548,7 @@ class _Compiler:
                 for name, old in zip(names, saved):
                     _restore(scope, name, old)
 
-        return add
+        return add_one if each is None and not lets else add
 
     def checks(self, spec: LocatedList) -> list[_Check]:
         compiled = []
@@ -460,14 +575,6 @@ class _Compiler:
                 )
             )
         return compiled
-
-
-def _note_part(scope: Scope, key: str, number: int) -> None:
-    """For --explain only: which part of the list made each element (`$parts` is absent
-    when mapping for real, so this costs one dict lookup)."""
-    parts = scope.get("$parts")
-    if parts is not None:
-        parts.setdefault(key, []).append(number)
 
 
 def _object_builder(fields: list[tuple[str, Value, Any]]) -> Value:
@@ -510,7 +617,7 @@ def _compatible(namespace: dict[str, Any], extra: dict[str, Any]) -> bool:
     return all(
         namespace.get(name, obj) is obj
         for name, obj in extra.items()
-        if name not in ("_rule", "_on_error")
+        if name not in ("_rule", "_on_error", "__builtins__")
     )
 
 
@@ -579,6 +686,15 @@ def _plain(error: Exception) -> str:
 
 
 # -- the rule set ------------------------------------------------------------------------------
+_READING_SECTIONS = ("let", "checks", "output", "lookups", "sendable")
+
+
+def _functions() -> dict[str, Any]:
+    functions = dict(FUNCTIONS)
+    functions["lookup"] = lookup_function
+    return functions
+
+
 def compile_rule_set(folder: Path) -> RuleSet:
     """Load, validate and compile the rule set in `folder` (its mapping.yaml)."""
     mapping_file = folder / "mapping.yaml"
@@ -589,9 +705,7 @@ def compile_rule_set(folder: Path) -> RuleSet:
     for required in ("name", "version", "kind", "output_schema", "output"):
         if required not in data:
             raise RuleError(f"mapping.yaml needs `{required}`", place)
-    functions = dict(FUNCTIONS)
-    functions["lookup"] = lookup_function
-    compiler = _Compiler(functions)
+    compiler = _Compiler(_functions())
     lookups = {
         name: Lookup.compile(
             name, spec, data["lookups"].places[name], compiler, mapping_file.parent
@@ -643,4 +757,5 @@ def compile_rule_set(folder: Path) -> RuleSet:
         sendable=sendable,
         explain=compiler.explain,
         files=files,
+        data=data,
     )

@@ -16,6 +16,7 @@ import re
 import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes
@@ -492,7 +493,9 @@ class _Translator:
 
 def _constant(node: nodes.Node) -> bool:
     """A list, tuple or object written of literals only (its size is the rule file's)."""
-    return all(isinstance(child, nodes.Const | nodes.Pair) for child in node.iter_child_nodes()) and all(
+    return all(
+        isinstance(child, nodes.Const | nodes.Pair) for child in node.iter_child_nodes()
+    ) and all(
         _constant(child) for child in node.iter_child_nodes() if isinstance(child, nodes.Pair)
     )
 
@@ -555,6 +558,20 @@ def is_template(text: str) -> bool:
     return bool(_JINJA_MARK.search(text))
 
 
+@lru_cache(maxsize=4096)
+def parse_template(source: str) -> nodes.Template:
+    """Jinja's tree of a rule string, parsed once per process (compile and the analysis of
+    what is read, engine/rules/demand.py, share it; the trees are only read)."""
+    if _bracket_depth(source) > MAX_EXPRESSION_DEPTH:
+        raise ExpressionError(_too_deep())
+    try:
+        return _ENV.parse(source)
+    except TemplateSyntaxError as error:
+        raise ExpressionError(f"Jinja syntax error: {error.message}", error.lineno) from None
+    except RecursionError:
+        raise ExpressionError(_too_deep()) from None
+
+
 def compile_jinja(
     source: str,
     functions: Mapping[str, Any],
@@ -566,14 +583,7 @@ def compile_jinja(
     A string that is exactly one `{{ expression }}` keeps the expression's type (a Decimal stays
     a Decimal); a string mixing text and expressions renders to text.
     """
-    if _bracket_depth(source) > MAX_EXPRESSION_DEPTH:
-        raise ExpressionError(_too_deep())
-    try:
-        template = _ENV.parse(source)
-    except TemplateSyntaxError as error:
-        raise ExpressionError(f"Jinja syntax error: {error.message}", error.lineno) from None
-    except RecursionError:
-        raise ExpressionError(_too_deep()) from None
+    template = parse_template(source)
     if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
         raise ExpressionError("only {{ expressions }} are allowed in rule values, not {% blocks %}")
     output = template.body[0].nodes

@@ -80,9 +80,9 @@ def _clean(value: Any, search: Any, xml: bool, depth: int = 0) -> bool:
         if child_kind is str:
             if search(child) is not None:
                 return False
-        elif (
-            child_kind is dict or child_kind is list or not _scalar(child_kind)
-        ) and not _clean(child, search, xml, depth + 1):
+        elif (child_kind is dict or child_kind is list or not _scalar(child_kind)) and not _clean(
+            child, search, xml, depth + 1
+        ):
             return False
     return True
 
@@ -174,6 +174,19 @@ class XmlDocumentWriter:
         out.append(f"  </{self.item}>")
         return "\n".join(out) + "\n"
 
+    def element_text(self, body: str, comment: str = "") -> str:
+        """`element` for a body already written (by engine/rules/xml_writer.py)."""
+        head = ""
+        if not self.started:
+            head = (
+                '<?xml version="1.0" encoding="utf-8"?>\n'
+                f'<{self.root} xmlns="{escape(self.namespace)}">\n'
+            )
+            self.started = True
+        note = f"    <!-- {comment_text(comment)} -->\n" if comment else ""
+        inner = f"{body}\n" if body else ""
+        return f"{head}  <{self.item}>\n{note}{inner}  </{self.item}>\n"
+
     def end(self) -> str:
         return f"</{self.root}>\n" if self.started else ""
 
@@ -191,12 +204,30 @@ def plain(value: Any) -> Any:
 
 def without_empty(value: Any) -> Any:
     """A payload as an API takes it: fields that are None are left out, as in XML."""
-    if isinstance(value, Mapping):
-        return {key: without_empty(child) for key, child in value.items() if child is not None}
-    if isinstance(value, list | tuple):
-        return [without_empty(child) for child in value]
+    kind = type(value)
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        return {
+            key: child if _scalar(type(child)) or type(child) is str else without_empty(child)
+            for key, child in value.items()
+            if child is not None
+        }
+    if kind is list or isinstance(value, list | tuple):
+        return [
+            child if _scalar(type(child)) or type(child) is str else without_empty(child)
+            for child in value
+        ]
     return value
 
 
+def _json_default(value: Any) -> Any:
+    """What json.dumps cannot write itself, as `plain` turns it: Decimals as exact text."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def json_text(value: Any, *, indent: int | None = None) -> str:
-    return json.dumps(plain(value), ensure_ascii=False, indent=indent)
+    """JSON text of a payload: `plain(value)` written, without building it first."""
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_default)

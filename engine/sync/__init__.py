@@ -85,8 +85,21 @@ def backfill_shop(
         )
 
 
+def adopt_shop(
+    config_path: Path, shop: str, since: dt.date, *, progress: Progress = NO_PROGRESS
+) -> PassReport:
+    """Record as sent what the accounting system already holds for `shop` since `since`."""
+    config = load_config(config_path)
+    entry = config.shop(shop)
+    with Ledger.open(config.ledger_url) as ledger:
+        return run_job(
+            entry, ledger, "adopt", lambda sync: sync.adopt(since), progress=progress
+        )
+
+
 __all__ = [
     "PassReport",
+    "adopt_shop",
     "Progress",
     "ShopSync",
     "SystemFailure",

@@ -12,6 +12,14 @@ posted again; can't tell → Errors, "check in the accounting system whether it 
 A post that timed out is never posted again in the same pass: the target may still be booking
 it after the client gave up, so a look-up right away proves nothing; it stays `sending` for the
 next pass to look up.
+
+Whatever the timing: an order left `sending` is posted again only once the target's settle
+time (`settle_seconds` of the target section, longer than it takes the system to book) has
+passed since its claim — measured on the database's clock — and a look-up then says it is not
+there. Until then a look-up that finds nothing leaves it `sending` ("waiting for the accounting
+system to confirm"), also for a pass that took the lock over from a dead or stalled one.
+Every claim and mark carries the lock's generation (fencing): a pass whose lock was taken over
+changes nothing and stops with one line (LockLost).
 """
 
 from __future__ import annotations
@@ -29,8 +37,10 @@ from ...connectors.errors import AmbiguousMatchError, ConnectorError, TransientE
 from ...connectors.retry import RetryPolicy
 from ..errors import MappingError
 from ..ledger import Ledger, OrderRecord, OrderState, ShopLock
+from ..ledger.timestamps import utc_now as _utc_now
 from ..mapping import Pair, Payload, Skipped
 from ..rules.compile import Rejection
+from .adopt import adopt
 from .config import ShopConfig
 from .failures import SystemFailure
 from .precheck import precheck
@@ -51,6 +61,9 @@ RECHECK_BATCH = 1000
 # Documents fetched ahead of the one being processed (about a page of the shop's answers).
 READ_AHEAD = 100
 LOCK_TTL = dt.timedelta(minutes=10)
+# How long after a claim an order without an answer may still be booked by the target, when
+# the target does not say (its section's `settle_seconds`).
+DEFAULT_SETTLE = dt.timedelta(minutes=15)
 
 
 NOT_FOUND = object()
@@ -58,7 +71,7 @@ CANNOT_TELL = object()
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return _utc_now()
 
 
 @dataclass
@@ -74,6 +87,7 @@ class PassReport:
     done_before: int = 0
     recovered: int = 0
     uncertain: int = 0
+    adopted: int = 0
     problems: list[str] = field(default_factory=list)
     # Set when a system failed and the job stopped (what it did before that stays done).
     failure: SystemFailure | None = None
@@ -85,6 +99,8 @@ class PassReport:
         )
         if self.recovered:
             text += f", {self.recovered} recovered after an interruption"
+        if self.adopted:
+            text += f", {self.adopted} already in the accounting system (adopted)"
         if self.uncertain:
             text += f", {self.uncertain} still uncertain (re-checked next pass)"
         if self.failure is not None:
@@ -147,6 +163,8 @@ class ShopSync:
         # The report of the job running (or last run): kept when a system failure ends it.
         self.report: PassReport | None = None
         self._lock: ShopLock | None = None
+        settle = getattr(self.target, "settle_seconds", None)
+        self.settle = DEFAULT_SETTLE if settle is None else dt.timedelta(seconds=float(settle))
 
     def close(self) -> None:
         self.source.close()
@@ -163,6 +181,10 @@ class ShopSync:
             finally:
                 self._lock = None
 
+    def _fence(self) -> int | None:
+        """The held lock's generation, which every claim and mark of this pass carries."""
+        return None if self._lock is None else self._lock.generation
+
     def _keep_lock(self) -> None:
         if self._lock is not None:
             self._lock.refresh()
@@ -177,6 +199,9 @@ class ShopSync:
             self._resolve_interrupted(report)
             since, note = pass_since(self.config, self.ledger.get_cursor(self.shop), started)
             report.problems.extend([note] if note else [])
+            if since is not None and not self.ledger.has_history(self.shop):
+                # A new (or lost) ledger: what the target already holds is not posted again.
+                report.adopted += adopt(self, since, started)
             if since is not None:  # None: `start:` is still ahead (see start.py)
                 self._process(self.source.changed(since, started), report)
                 self.ledger.set_cursor(self.shop, started)
@@ -236,6 +261,15 @@ class ShopSync:
                     progress(start, end)
                 position = end
             self.ledger.clear_backfill(self.shop)
+        return report
+
+    def adopt(self, since: dt.date) -> PassReport:
+        """`mapper adopt`: orders from `since` to now that the accounting system already holds
+        are recorded sent (one listing per window), so no pass posts them again."""
+        report = self._begin("adopt")
+        with self._locked():
+            start = dt.datetime.combine(since, dt.time(), dt.UTC)
+            report.adopted += adopt(self, start, self.clock())
         return report
 
     def _begin(self, job: str) -> PassReport:
@@ -301,7 +335,10 @@ class ShopSync:
         if not ready:
             return []
         claims = self.ledger.claim_many(
-            self.shop, [(p.order_id, number, date) for p, number, date in ready], self.pair.rules
+            self.shop,
+            [(p.order_id, number, date) for p, number, date in ready],
+            self.pair.rules,
+            fence=self._fence(),
         )
         payloads: list[Payload] = []
         for payload, _number, _date in ready:
@@ -360,7 +397,9 @@ class ShopSync:
         report: PassReport,
     ) -> None:
         self.ledger.observe(self.shop, order_id, number, order_date, sendable=True)
-        self.ledger.mark_failed(self.shop, order_id, reason, resolution=resolution)
+        self.ledger.mark_failed(
+            self.shop, order_id, reason, resolution=resolution, fence=self._fence()
+        )
         report.failed += 1
 
     def _deliver(self, payloads: list[Payload], report: PassReport) -> None:
@@ -447,7 +486,7 @@ class ShopSync:
     def _record_sent(self, sent: list[tuple[str, str]], report: PassReport) -> None:
         """(order id, reference) of the posted orders: sending → sent, in one transaction."""
         if sent:
-            self.ledger.mark_sent_many(self.shop, sent)
+            self.ledger.mark_sent_many(self.shop, sent, fence=self._fence())
             report.sent += len(sent)
 
     def _record_refused(self, payload: Payload, delivery: Delivery, report: PassReport) -> None:
@@ -457,16 +496,21 @@ class ShopSync:
             f"the accounting system refused the invoice: {delivery.message}",
             resolution="Correct what the accounting system reports (the order or the "
             "settings), then process the order again.",
+            fence=self._fence(),
         )
         report.failed += 1
 
     # -- after a crash -------------------------------------------------------------------------
     def _resolve_interrupted(self, report: PassReport) -> None:
-        """Orders a dead pass left in `sending`: we hold the lock, so nobody is posting them."""
+        """Orders a pass left in `sending`: looked up; posted again only when not found and
+        settled (claimed longer than the settle time ago, by the database's clock), else left
+        `sending` to wait for the accounting system to confirm."""
         stuck = {record.order_id: record for record in self.ledger.stuck_sending(self.shop)}
         if not stuck:
             return
         log.info("%s: %d orders were left in sending; resolving them", self.shop, len(stuck))
+        now = self.ledger.database_now()
+        waiting: list[Payload] = []
         to_post: list[Payload] = []
         seen: set[str] = set()
         for document in self.source.by_ids(list(stuck)):
@@ -485,14 +529,28 @@ class ShopSync:
             if found is CANNOT_TELL:
                 self._cannot_tell(order_id, report)
             elif found is NOT_FOUND:
-                to_post.append(outcome)
+                claimed_at = stuck[order_id].claimed_at
+                settled = claimed_at is None or claimed_at + self.settle <= now
+                (to_post if settled else waiting).append(outcome)
             else:
-                self.ledger.mark_sent(self.shop, order_id, str(found))
+                self.ledger.mark_sent(self.shop, order_id, str(found), fence=self._fence())
                 report.recovered += 1
         for order_id in stuck.keys() - seen:
             self._cannot_tell(order_id, report)
+        self._waiting(waiting, report)
         for batch in batches(to_post, self.target.batch_size):
             self._deliver(batch, report)
+
+    def _waiting(self, payloads: list[Payload], report: PassReport) -> None:
+        """Not found yet, but claimed within the settle time: the target may still book them."""
+        if not payloads:
+            return
+        report.uncertain += len(payloads)
+        report.problems.append(
+            f"{'order' if len(payloads) == 1 else 'orders'} {_some_ids(payloads)}: waiting for "
+            f"the accounting system to confirm (posted less than {_minutes(self.settle)} ago); "
+            "looked up again next pass"
+        )
 
     def _cannot_tell(self, order_id: str, report: PassReport) -> None:
         self.ledger.mark_failed(
@@ -501,6 +559,7 @@ class ShopSync:
             "interrupted while sending, and the accounting system could not confirm whether "
             "the invoice arrived",
             resolution=CHECK_IN_TARGET,
+            fence=self._fence(),
         )
         report.failed += 1
 
@@ -515,6 +574,11 @@ def _open_as_recorded(
         and record.order_date == order_date
         and record.reason == shop_state
     )
+
+
+def _minutes(span: dt.timedelta) -> str:
+    seconds = int(span.total_seconds())
+    return f"{seconds // 60} minutes" if seconds >= 120 else f"{seconds} seconds"
 
 
 def _some_ids(payloads: list[Payload], shown: int = 5) -> str:

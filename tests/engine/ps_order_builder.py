@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from decimal import (
     ROUND_CEILING,
+    ROUND_DOWN,
     ROUND_FLOOR,
     ROUND_HALF_DOWN,
     ROUND_HALF_EVEN,
@@ -42,7 +43,16 @@ def six(value: object) -> str:
 
 
 def shop_round(value: Decimal, mode: int) -> Decimal:
-    return value.quantize(CENT, _MODES[mode])
+    """Tools::ps_round to cents: PS_ROUND_UP 0, DOWN 1, HALF_UP 2, HALF_DOWN 3, HALF_EVEN 4,
+    HALF_ODD 5 (a tie goes to the odd cent)."""
+    if mode != 5:
+        return value.quantize(CENT, _MODES[mode])
+    toward_zero = value.quantize(CENT, ROUND_DOWN)
+    if abs(value - toward_zero) != D("0.005"):
+        return value.quantize(CENT, ROUND_HALF_UP)
+    if int(abs(toward_zero) * 100) % 2 == 1:
+        return toward_zero
+    return toward_zero + CENT.copy_sign(value)
 
 
 def country(country_id: int) -> dict[str, Any]:

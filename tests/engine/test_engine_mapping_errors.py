@@ -101,10 +101,19 @@ def test_an_unset_date_is_named() -> None:
 
 
 def test_an_unknown_currency_id_is_named() -> None:
+    """Turned away with the id and where to map it, not `no field '2'` (issue 13)."""
     document = sample_document()
     document["order"]["id_currency"] = "2"
-    error = _mapping_error(document)
-    assert (error.order_id, error.field, error.message) == ("1042", "currency", "no field '2' (fields: 1)")
+    outcome = Pair.load("prestashop-yuki").map(document)
+    assert isinstance(outcome, Rejection)
+    assert [f.as_dict() for f in outcome.failures] == [{
+        "check": "currency",
+        "message": "The order's currency id 2 is not in the currency table of the settings "
+                   "(prestashop: currencies), so its amounts cannot be booked",
+        "resolution": "Add the currency under prestashop: currencies in the settings, as "
+                      "\"2\": followed by its ISO code (the currency with that id under "
+                      "Localization > Currencies in PrestaShop); then process the order again.",
+    }]
 
 
 def test_an_error_in_the_sendable_rule_names_the_order() -> None:

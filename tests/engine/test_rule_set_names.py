@@ -19,11 +19,12 @@ from mapper.engine.paths import mappings_dir, written_as_path
 from ps_order_builder import sample_document, write_json
 
 SHIPPED = mappings_dir()
-RULE_SETS = "factuursturen, lightspeed, prestashop, woocommerce, yuki"
+RULE_SETS = "factuursturen, lightspeed, moneybird, prestashop, shopify, woocommerce, yuki"
 WITH_PAIRS = (
-    "factuursturen, lightspeed, lightspeed-factuursturen, lightspeed-yuki, prestashop, "
-    "prestashop-factuursturen, prestashop-yuki, woocommerce, woocommerce-factuursturen, "
-    "woocommerce-yuki, yuki"
+    "factuursturen, lightspeed, lightspeed-factuursturen, lightspeed-moneybird, lightspeed-yuki, "
+    "moneybird, prestashop, prestashop-factuursturen, prestashop-moneybird, prestashop-yuki, "
+    "shopify, shopify-factuursturen, shopify-yuki, woocommerce, woocommerce-factuursturen, "
+    "woocommerce-moneybird, woocommerce-yuki, yuki"
 )
 # A copy of the shipped rule set under another name and version, so it is told apart.
 DECOY_VERSION = "9.9.9"

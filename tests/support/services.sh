@@ -1,4 +1,5 @@
-# Throwaway PostgreSQL and Redis servers on loopback for the test suite.
+# Throwaway PostgreSQL and Redis servers on loopback for the test suite (and Chromium for the
+# dashboard's browser tests, installed when missing).
 #
 # Source this file, then:
 #   start_test_services   installs Debian's postgresql / redis-server when missing (as root),
@@ -30,6 +31,8 @@ _mapper_install_missing() {
     local packages=()
     compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || packages+=(postgresql)
     command -v redis-server >/dev/null || packages+=(redis-server)
+    # The dashboard's browser tests drive Debian's Chromium (never a downloaded browser).
+    [ -x /usr/bin/chromium ] || packages+=(chromium)
     [ ${#packages[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "services: ${packages[*]} missing and not root: cannot install" >&2
@@ -67,10 +70,12 @@ start_test_services() {
     _mapper_as_pg_user "$_mapper_pg_bin/initdb" -D "$data" -U mapper -A trust -E UTF8 \
         --no-sync >"$_mapper_services_dir/initdb.log" 2>&1 \
         || { cat "$_mapper_services_dir/initdb.log" >&2; return 1; }
-    # Durability is pointless for a throwaway cluster; fsync off keeps the suite fast.
+    # Durability is pointless for a throwaway cluster; fsync off keeps the suite fast. The session
+    # time zone is deliberately not UTC (and not a whole hour off it): a timestamp that loses its
+    # zone anywhere between the ledger and the server shows up as a wrong time in the tests.
     _mapper_as_pg_user "$_mapper_pg_bin/pg_ctl" -D "$data" -w -t 60 \
         -l "$_mapper_services_dir/postgres.log" \
-        -o "-p $pg_port -k $_mapper_services_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-p $pg_port -k $_mapper_services_dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c timezone=America/St_Johns" \
         start >/dev/null \
         || { cat "$_mapper_services_dir/postgres.log" >&2; return 1; }
     _mapper_as_pg_user "$_mapper_pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U mapper mapper_test \

@@ -96,7 +96,7 @@ def test_unknown_keys_of_mapper_yaml_are_refused_with_a_did_you_mean(tmp_path: P
         "mapper.yaml:2:1: secret_file: unknown key, did you mean 'secrets_file'?",
         "mapper.yaml:6:5: shops.0.stat: unknown key, did you mean 'start'?",
         "mapper.yaml:8:14: shops.0.source.type: 'prestashp' is not one of "
-        "['lightspeed', 'prestashop', 'woocommerce'], did you mean 'prestashop'?",
+        "['lightspeed', 'prestashop', 'shopify', 'woocommerce'], did you mean 'prestashop'?",
         "mapper.yaml:9:57: shops.0.target.acces_key: unknown key, did you mean 'access_key'?",
         "mapper.yaml:14:5: shops.0.colour: unknown key (expected one of: mapping, name, "
         "overlap_minutes, recheck_at, settings, settings_file, source, start, "

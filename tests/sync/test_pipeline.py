@@ -43,10 +43,14 @@ def yuki() -> Iterator[YukiSimulator]:
         yield simulator
 
 
-def write_config(folder: Path, shop: PrestaShopSimulator, yuki: YukiSimulator) -> Path:
+def write_config(
+    folder: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, ledger: str
+) -> Path:
+    """mapper.yaml over both simulators; `ledger` is the `ledger_url` fixture (SQLite, then
+    PostgreSQL)."""
     _, administration = yuki.seed_demo()
     config = {
-        "ledger": "ledger.db",
+        "ledger": ledger,
         "secrets_file": "secrets.yaml",
         "shops": [
             {
@@ -73,10 +77,11 @@ def subjects(yuki: YukiSimulator) -> Counter[str]:
 
 
 def test_a_pass_puts_every_order_in_one_list_and_sends_each_once(
-    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
 ) -> None:
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config = load_config(write_config(tmp_path, shop, yuki))
+    config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
     with Ledger.open(config.ledger_url) as ledger:
         sync = ShopSync(config.shops[0], ledger)
         first = sync.sync()
@@ -98,10 +103,11 @@ def test_a_pass_puts_every_order_in_one_list_and_sends_each_once(
 
 
 def test_recheck_sends_open_orders_once_their_status_allows(
-    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
 ) -> None:
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config = load_config(write_config(tmp_path, shop, yuki))
+    config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
     with Ledger.open(config.ledger_url) as ledger:
         sync = ShopSync(config.shops[0], ledger)
         sync.sync()
@@ -119,10 +125,11 @@ def test_recheck_sends_open_orders_once_their_status_allows(
 
 
 def test_reprocess_sends_an_order_from_errors_again_after_the_fix(
-    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
 ) -> None:
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config_path = write_config(tmp_path, shop, yuki)
+    config_path = write_config(tmp_path, shop, yuki, ledger_url)
     config = load_config(config_path)
     order = shop.order(1)  # the Dutch consumer's paid order
     assert order is not None
@@ -148,10 +155,11 @@ def test_reprocess_sends_an_order_from_errors_again_after_the_fix(
 
 
 def test_an_order_left_sending_by_a_dead_pass_is_resolved_not_sent_twice(
-    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
 ) -> None:
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config = load_config(write_config(tmp_path, shop, yuki))
+    config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
     with Ledger.open(config.ledger_url) as ledger:
         sync = ShopSync(config.shops[0], ledger)
         sync.sync()
@@ -174,10 +182,11 @@ def test_an_order_left_sending_by_a_dead_pass_is_resolved_not_sent_twice(
 
 
 def test_status_lists_and_backfill_from_the_cli(
-    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
 ) -> None:
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config_path = write_config(tmp_path, shop, yuki)
+    config_path = write_config(tmp_path, shop, yuki, ledger_url)
     runner = CliRunner()
     result = runner.invoke(
         main, ["backfill", "--config", str(config_path), "--shop", "webshop",
@@ -223,12 +232,13 @@ def test_config_problems_are_one_line_each_and_never_show_a_secret(tmp_path: Pat
 
 
 def test_two_passes_for_one_shop_cannot_run_at_once(
-    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
 ) -> None:
     from mapper.engine.ledger import ShopLocked
 
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config = load_config(write_config(tmp_path, shop, yuki))
+    config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
     with Ledger.open(config.ledger_url) as ledger, ledger.shop_lock("webshop", owner="other"):
         sync = ShopSync(config.shops[0], ledger)
         with pytest.raises(ShopLocked, match="webshop"):

@@ -22,10 +22,12 @@ def systems() -> Iterator[tuple[LightspeedSimulator, FactuursturenSimulator]]:
         yield shop, books
 
 
-def config_for(folder: Path, shop: LightspeedSimulator, books: FactuursturenSimulator) -> Config:
+def config_for(
+    folder: Path, shop: LightspeedSimulator, books: FactuursturenSimulator, ledger: str
+) -> Config:
     return parse_config(
         {
-            "ledger": "ledger.db",
+            "ledger": ledger,
             "shops": [
                 {
                     "name": "tea",
@@ -52,10 +54,10 @@ def config_for(folder: Path, shop: LightspeedSimulator, books: FactuursturenSimu
 
 
 def test_paid_orders_awaiting_shipment_become_concepts_on_one_client_per_customer(
-    tmp_path: Path, systems: tuple[LightspeedSimulator, FactuursturenSimulator]
+    tmp_path: Path, systems: tuple[LightspeedSimulator, FactuursturenSimulator], ledger_url: str
 ) -> None:
     shop, books = systems
-    config = config_for(tmp_path, shop, books)
+    config = config_for(tmp_path, shop, books, ledger_url)
     with Ledger.open(config.ledger_url) as ledger:
         sync = ShopSync(config.shops[0], ledger)
         report = sync.sync()

@@ -35,10 +35,10 @@ def systems() -> Iterator[tuple[WooCommerceSimulator, YukiSimulator, str, str]]:
 
 
 def config_for(folder: Path, shop: WooCommerceSimulator, books: YukiSimulator,
-               key: str, administration: str) -> Config:
+               key: str, administration: str, ledger: str) -> Config:
     return parse_config(
         {
-            "ledger": "ledger.db",
+            "ledger": ledger,
             "shops": [{
                 "name": SHOP,
                 "mapping": MAPPING,
@@ -77,10 +77,11 @@ def expected_outcomes(shop: WooCommerceSimulator) -> dict[str, Expected]:
 
 
 def test_every_paid_order_is_booked_once_and_a_later_payment_on_recheck(
-    tmp_path: Path, systems: tuple[WooCommerceSimulator, YukiSimulator, str, str]
+    tmp_path: Path, systems: tuple[WooCommerceSimulator, YukiSimulator, str, str],
+    ledger_url: str,
 ) -> None:
     shop, books, key, administration = systems
-    config = config_for(tmp_path, shop, books, key, administration)
+    config = config_for(tmp_path, shop, books, key, administration, ledger_url)
     expected = expected_outcomes(shop)
     verdicts = [e.verdict for e in expected.values()]
     assert verdicts.count("send") >= 30 and verdicts.count("open") >= 10

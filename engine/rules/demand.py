@@ -1,0 +1,143 @@
+"""Compute only what is read: which canonical fields a target reads, and which `let`s a
+shop's rules need to make them.
+
+Both answers come from the rule files' text, once per pair (never per order):
+- `target_reads(spec)` walks every Jinja expression of a target rule set and collects the
+  attribute chains rooted at `order` (`order.billing_address.city`). A chain that ends in
+  anything else (`order.lines` given to a function, `order` on its own) reads that value whole.
+- `prune(output, reads)` keeps of a shop's `output:` only the fields some chain reaches;
+- `names_read(spec)` over-approximates the names a value reads, so `needed_lets` keeps every
+  `let` that any kept value, check or other `let` may read.
+
+An over-approximation only keeps more; nothing read is ever left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from jinja2 import nodes
+
+from .expressions import ExpressionError, is_template, parse_template
+from .load import LocatedDict
+
+WHOLE: dict[str, Any] = {}  # a trie leaf: the value is read whole
+Reads = dict[str, Any]  # field → Reads (some of its fields) or WHOLE
+
+
+def _texts(spec: Any) -> Iterator[str]:
+    """Every string of a rule value (templates, JSONPaths and literals alike)."""
+    if isinstance(spec, str):
+        yield spec
+    elif isinstance(spec, dict):
+        for value in spec.values():
+            yield from _texts(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from _texts(value)
+
+
+def _parse(text: str) -> nodes.Node | None:
+    if not is_template(text):
+        return None
+    try:
+        return parse_template(text)
+    except ExpressionError:  # the compiler has already refused what does not parse
+        return None
+
+
+def names_read(spec: Any) -> set[str]:
+    """The names the Jinja expressions in `spec` read; `$` when a JSONPath reads the input."""
+    names: set[str] = set()
+    for text in _texts(spec):
+        if text.startswith("$"):
+            names.add("$")
+            continue
+        tree = _parse(text)
+        if tree is not None:
+            names.update(node.name for node in tree.find_all(nodes.Name))
+    return names
+
+
+def _chain(node: nodes.Node, root: str) -> list[str] | None:
+    """`order.a.b` (or `order['a'].b`) → ['a', 'b']; None when `node` is no such chain."""
+    if isinstance(node, nodes.Name):
+        return [] if node.name == root else None
+    if isinstance(node, nodes.Getattr):
+        head = _chain(node.node, root)
+        return None if head is None else [*head, node.attr]
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ):
+        head = _chain(node.node, root)
+        return None if head is None else [*head, node.arg.value]
+    return None
+
+
+def _collect(node: nodes.Node, root: str, found: list[list[str]]) -> None:
+    chain = _chain(node, root)
+    if chain is not None:
+        found.append(chain)
+        return
+    for child in node.iter_child_nodes():
+        _collect(child, root, found)
+
+
+def target_reads(spec: Any, root: str = "order") -> Reads | None:
+    """The fields of `root` the rule set reads, as a trie; None when it reads `root` whole
+    (or reads the input by JSONPath, which this does not follow)."""
+    reads: Reads = {}
+    for text in _texts(spec):
+        if text.startswith("$"):
+            return None
+        tree = _parse(text)
+        if tree is None:
+            continue
+        chains: list[list[str]] = []
+        _collect(tree, root, chains)
+        for chain in chains:
+            if not chain:
+                return None
+            _add(reads, chain)
+    return reads
+
+
+def _add(reads: Reads, chain: list[str]) -> None:
+    node = reads
+    for step in chain[:-1]:
+        child = node.get(step)
+        if child is WHOLE:
+            return
+        node = node.setdefault(step, {})
+    node[chain[-1]] = WHOLE
+
+
+def prune(output: LocatedDict, reads: Reads, keep: Iterable[str] = ()) -> LocatedDict:
+    """`output` with only the fields `reads` reaches (and the top-level ones in `keep`)."""
+    kept = LocatedDict()
+    kept.place, kept.places = output.place, {}
+    for name, value in output.items():
+        wanted = reads.get(name)
+        if wanted is None and name not in keep:
+            continue
+        if wanted is not None and wanted is not WHOLE and isinstance(value, LocatedDict):
+            value = prune(value, wanted)
+        kept[name] = value
+        kept.places[name] = output.places[name]
+    return kept
+
+
+def needed_lets(lets: LocatedDict, wanted: set[str]) -> set[str]:
+    """The `let` names that the values reading `wanted` need, directly or through other lets."""
+    needed: set[str] = set()
+    pending = [name for name in wanted if name in lets]
+    while pending:
+        name = pending.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        pending.extend(n for n in names_read(lets[name]) if n in lets and n not in needed)
+    return needed

@@ -1,0 +1,108 @@
+"""The engine's fast paths write exactly what the plain ones do.
+
+- the XML writer generated from a target's element tree (engine/rules/xml_writer.py) against
+  `render.xml_element`, over every shipped pair's fixtures;
+- a lean pair (the shop's rules make only what the target reads, engine/rules/demand.py)
+  against the full one: the same payloads;
+- the streamed reader (engine/documents.py) with a tiny chunk size, so every document and
+  every text crosses chunk boundaries, against the same files read whole.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mapper.engine import documents
+from mapper.engine.documents import InputProblem, read_documents
+from mapper.engine.errors import UsageError
+from mapper.engine.mapping import Pair, Payload
+from mapper.engine.paths import mappings_dir
+from mapper.engine.rules.render import XmlDocumentWriter
+
+PAIRS = sorted(
+    folder.name
+    for folder in mappings_dir().iterdir()
+    if "-" in folder.name and (folder / "fixtures").is_dir()
+)
+
+
+def _inputs(pair: str) -> list[dict[str, Any]]:
+    found = []
+    for path in sorted((mappings_dir() / pair / "fixtures").glob("*.input.json")):
+        for document in read_documents(path):
+            if not isinstance(document, InputProblem):
+                found.append(document)
+    return found
+
+
+def _payloads(pair: Pair, inputs: list[dict[str, Any]]) -> list[Payload]:
+    return [outcome for d in inputs if isinstance(outcome := pair.map(d), Payload)]
+
+
+@pytest.mark.parametrize("name", PAIRS)
+def test_lean_pairs_make_the_same_payloads(name: str) -> None:
+    full, lean = Pair.load(name), Pair.load(name, lean=True)
+    inputs = _inputs(name)
+    made = _payloads(full, inputs)
+    assert [p.body for p in _payloads(lean, inputs)] == [p.body for p in made]
+
+
+@pytest.mark.parametrize("name", [n for n in PAIRS if n.endswith("-yuki")])
+def test_the_generated_xml_writer_writes_what_xml_element_writes(name: str) -> None:
+    pair = Pair.load(name, lean=True)
+    payloads = _payloads(pair, _inputs(name))
+    assert payloads
+    for payload in payloads:
+        assert payload.text is not None and payload.text_format == "xml"
+        generated = XmlDocumentWriter("R", "urn:x", "I").element_text(payload.text, "c")
+        plain = XmlDocumentWriter("R", "urn:x", "I").element(payload.body, "c")
+        assert generated == plain
+
+
+def test_a_lean_canonical_order_holds_only_what_the_target_reads() -> None:
+    inputs = _inputs("prestashop-yuki")
+    full = _payloads(Pair.load("prestashop-yuki"), inputs)[0].canonical
+    lean = _payloads(Pair.load("prestashop-yuki", lean=True), inputs)[0].canonical
+    assert "delivery_address" in full and "delivery_address" not in lean
+    assert lean["id"] == full["id"] and lean["number"] == full["number"]
+
+
+ORDERS = [
+    {"order": {"id": n, "total": Decimal("12.50"), "note": 'é ] } [ { \\" , \u20ac' * n}}
+    for n in range(1, 8)
+]
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, default=str).replace('"12.50"', "12.50")
+
+
+@pytest.mark.parametrize("layout", ["array", "array-pretty", "lines"])
+def test_streamed_reading_across_chunks_reads_what_a_whole_read_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, layout: str
+) -> None:
+    path = tmp_path / "orders.json"
+    if layout == "lines":
+        path.write_text("\n".join(_text(o) for o in ORDERS) + "\n", encoding="utf-8")
+    else:
+        separator = ",\n  " if layout == "array-pretty" else ","
+        path.write_text("[" + separator.join(_text(o) for o in ORDERS) + "]", encoding="utf-8")
+    whole = list(read_documents(path))
+    monkeypatch.setattr(documents, "CHUNK", 7)
+    streamed = list(read_documents(path))
+    assert streamed == whole
+    assert [d["order"]["id"] for d in streamed if isinstance(d, dict)] == list(range(1, 8))
+    assert all(isinstance(d["order"]["total"], Decimal) for d in streamed if isinstance(d, dict))
+
+
+def test_one_line_is_one_document_and_a_bad_one_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "order.json"
+    path.write_text('{"order": {"id": 1}}', encoding="utf-8")
+    assert list(read_documents(path)) == [{"order": {"id": 1}}]
+    path.write_text('{"order": {"id": 1}', encoding="utf-8")
+    with pytest.raises(UsageError, match=r"order.json: invalid JSON at line 1 column"):
+        list(read_documents(path))

@@ -1,0 +1,1 @@
+"""Test support: the PostgreSQL (and Redis) servers the suite runs against."""
