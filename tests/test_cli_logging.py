@@ -12,6 +12,7 @@ from click.testing import CliRunner, Result
 from mapper.cli import main
 from mapper.commands.logs import configure_logging
 from mapper.engine.ledger import Ledger
+from mapper.engine.ledger.migrations import LATEST_VERSION
 
 ENV = {"PS_KEY": "ps-key-value", "YUKI_KEY": "yuki-key-value", "COLUMNS": "100"}
 
@@ -71,7 +72,7 @@ def test_vv_shows_debug_lines_too(tmp_path: Path) -> None:
     result = _status("-vv", "status", "--config", str(_config(tmp_path, "ledger.db")))
     assert result.stderr.splitlines() == [
         f"INFO mapper.engine.ledger.ledger: opening the ledger sqlite:///{path} (read-only)",
-        "DEBUG mapper.engine.ledger.ledger: the ledger is at schema version 1",
+        f"DEBUG mapper.engine.ledger.ledger: the ledger is at schema version {LATEST_VERSION}",
     ]
 
 

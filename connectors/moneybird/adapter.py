@@ -42,6 +42,8 @@ class MoneybirdTarget:
             timeout=section_timeout(section, 30.0),
         )
         self._administration: Administration | None = None
+        # A post without an answer may still be booked: looked up, not re-posted, until then.
+        self.settle_seconds = float(section.get("settle_seconds", 900.0))
 
     def administration(self) -> Administration:
         """This pass's view of the administration, read at its first use."""

@@ -39,7 +39,9 @@ def config_for(folder: Path, shop: PrestaShopSimulator, books: MoneybirdSimulato
                                "key": {"env": "PS_KEY"}},
                     "target": {"type": "moneybird", "url": books.url,
                                "administration_id": books.administration_id,
-                               "token": {"env": "MB_TOKEN"}, "timeout": 1},
+                               "token": {"env": "MB_TOKEN"}, "timeout": 1,
+                               # its answers are cut short at once, not booked late
+                               "settle_seconds": 0},
                 }
             ],
         },

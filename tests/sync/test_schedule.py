@@ -44,8 +44,9 @@ def test_one_shops_failure_is_reported_and_does_not_stop_the_schedule(tmp_path: 
     run_schedule(config, report=report, stop=stop)
     assert [(r.shop, r.job) for r in reports] == [("one", "sync"), ("two", "sync")]
     assert [str(r.failure) for r in reports] == [
-        f"shop {name}: prestashop: cannot reach http://127.0.0.1:9 (connection refused); check "
-        "url in mapper.yaml's source section and that prestashop is up; the next pass tries again"
+        # A first pass asks the target what it already holds before it reads the shop.
+        f"shop {name}: yuki: cannot reach http://127.0.0.1:9 (connection refused); check "
+        "url in mapper.yaml's target section and that yuki is up; the next pass tries again"
         for name in ("one", "two")
     ]
 
