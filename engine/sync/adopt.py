@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ...connectors.adapters import batches
 from ..errors import MappingError
 from ..mapping import Payload
+from .dates import order_datetime
 
 if TYPE_CHECKING:
     from .pipeline import ShopSync
@@ -42,8 +43,6 @@ def adopt(sync: ShopSync, since: dt.datetime, until: dt.datetime) -> int:
     if not booked:
         return 0
     found: list[tuple[str, str, dt.datetime, str]] = []
-    from .pipeline import order_datetime  # the pipeline imports this module
-
     for document in sync.source.changed(since, until):
         order_id, number, date_text = sync.pair.header(document)
         if order_id is None:

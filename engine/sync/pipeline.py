@@ -42,6 +42,7 @@ from ..mapping import Pair, Payload, Skipped
 from ..rules.compile import Rejection
 from .adopt import adopt
 from .config import ShopConfig
+from .dates import order_datetime
 from .failures import SystemFailure
 from .precheck import precheck
 from .read_ahead import read_ahead
@@ -123,16 +124,6 @@ class Progress:
 
 
 NO_PROGRESS = Progress()
-
-
-def order_datetime(value: str) -> dt.datetime:
-    """The shop's order date as an aware datetime (shop-local times without zone taken as UTC:
-    the ledger shows dates, it does not compute with them)."""
-    try:
-        moment = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return utc_now()
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class ShopSync:
