@@ -262,6 +262,7 @@ def test_the_state_column_only_takes_known_states(engine: Engine) -> None:
 
 
 _LATER_COLUMNS = {"claimed_at", "claim_generation", "generation"}  # migration 2
+_LATER_INDEXES = {"ix_ledger_orders_number"}  # migration 4
 
 
 def test_the_schema_compiles_for_postgresql() -> None:
@@ -286,7 +287,8 @@ def test_the_schema_compiles_for_postgresql() -> None:
             if column.name not in _LATER_COLUMNS:
                 assert f"\t{column.name} {column.type.compile(dialect=dialect)}" in created
         for index in table.indexes:
-            assert str(CreateIndex(index).compile(dialect=dialect)) in created
+            if index.name not in _LATER_INDEXES:
+                assert str(CreateIndex(index).compile(dialect=dialect)) in created
 
 
 # SQLite settings and errors ------------------------------------------------------------------
@@ -350,3 +352,15 @@ def test_passwords_never_show(tmp_path: Path) -> None:
 def test_ledger_errors_are_mapper_errors() -> None:
     assert issubclass(LedgerError, MapperError)
     assert issubclass(ShopLocked, LedgerError)
+
+
+def test_orders_are_indexed_by_number_after_the_migrations(path: Path) -> None:
+    """`reprocess N201` and the dashboard's search find an order without reading the shop."""
+    with Ledger.open(f"sqlite:///{path}"):
+        pass
+    engine = connect(parse_url(f"sqlite:///{path}"), busy_timeout=timedelta(seconds=1))
+    try:
+        indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("ledger_orders")}
+    finally:
+        engine.dispose()
+    assert indexes["ix_ledger_orders_number"] == ["shop", "number"]

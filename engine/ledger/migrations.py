@@ -151,10 +151,19 @@ def _create_dashboard_accounts(connection: Connection) -> None:
     snapshot.create_all(connection, checkfirst=False)
 
 
+def _index_order_numbers(connection: Connection) -> None:
+    """Version 4: orders found by their number (`reprocess N201`, the dashboard's search)
+    without reading the whole shop."""
+    connection.execute(
+        text("CREATE INDEX ix_ledger_orders_number ON ledger_orders (shop, number)")
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "orders, shop cursors and backfill progress, shop locks", _create_initial_schema),
     Migration(2, "lock generations (fencing) and claim times", _add_fencing_and_claim_times),
     Migration(3, "dashboard accounts and their shops", _create_dashboard_accounts),
+    Migration(4, "orders by number", _index_order_numbers),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -66,6 +66,7 @@ Index(
     orders.c.order_id,
 )
 Index("ix_ledger_orders_state_ids", orders.c.shop, orders.c.state, orders.c.order_id)
+Index("ix_ledger_orders_number", orders.c.shop, orders.c.number)
 # Lists across shops or states, newest first, without sorting the table for every page.
 Index("ix_ledger_orders_recent", orders.c.updated_at, orders.c.shop, orders.c.order_id)
 
