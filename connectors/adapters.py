@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .errors import ConfigurationError, TransientError
+from .errors import AuthenticationError, ConfigurationError, ConnectorError, TransientError
 from .secret import Secret
 
 
@@ -66,6 +66,18 @@ class CheckLine:
     ok: bool
     message: str
     warning: bool = False  # it works, but not as the manual asks (e.g. a key with write rights)
+
+
+def login_failed(
+    system: str, host: str, error: ConnectorError, refusal: Callable[[AuthenticationError], str]
+) -> CheckLine:
+    """The red dot of a log-in that failed: refused credentials in the system's own words
+    (`refusal`), a host that did not answer, or what the system said."""
+    if isinstance(error, AuthenticationError):
+        return CheckLine(system, False, f"{host}: {refusal(error)}")
+    if isinstance(error, TransientError) and error.status is None:
+        return CheckLine(system, False, f"cannot reach {host}: {error.message}")
+    return CheckLine(system, False, f"{host}: {error.message}")
 
 
 class Source(Protocol):

@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..adapters import CheckLine, secret_value, timeout
-from ..errors import AuthenticationError, ConnectorError, TransientError
+from ..adapters import CheckLine, login_failed, secret_value, timeout
+from ..errors import AuthenticationError, ConnectorError
 from ..retry import RetryPolicy
 from .client import MAX_PER_PAGE, WooCommerceClient
 
@@ -47,13 +47,8 @@ class WooCommerceSource:
         host = urlsplit(self.client.site).netloc
         try:
             self.client.count_orders()
-        except AuthenticationError as error:
-            return [CheckLine(TITLE, False, f"{host}: {_refusal(error)}")]
-        except TransientError as error:
-            where = f"cannot reach {host}" if error.status is None else host
-            return [CheckLine(TITLE, False, f"{where}: {error.message}")]
         except ConnectorError as error:
-            return [CheckLine(TITLE, False, f"{host}: {error.message}")]
+            return [login_failed(TITLE, host, error, _refusal)]
         lines = [CheckLine(TITLE, True, f"{host}: consumer key accepted, orders readable")]
         try:
             writes = self.client.write_access()
