@@ -145,26 +145,31 @@ class Expected:
     reason: str = ""
 
 
+def expected_outcome(pair: Pair, order_id: str, subject: str, document: Any) -> Expected:
+    """One order's rules applied offline, as the pipeline would apply them."""
+    try:
+        outcome = pair.map(document)
+    except MappingError as error:
+        return Expected(order_id, "reject", subject, str(error))
+    if isinstance(outcome, Payload):
+        return Expected(order_id, "send", str(outcome.body["Subject"]))
+    if isinstance(outcome, Rejection):
+        return Expected(order_id, "reject", subject, "; ".join(f.message for f in outcome.failures))
+    return Expected(order_id, "open", subject)
+
+
 def expected_outcomes(batch: OrderBatch) -> dict[str, Expected]:
     """The rules applied offline to every generated order, as the pipeline would apply them."""
     pair = Pair.load(MAPPING)
-    expected: dict[str, Expected] = {}
-    for record in batch:
-        order_id = str(record.order["id"])
-        subject = f"Bestelling {record.order['reference']}"
-        try:
-            outcome = pair.map(fetched_document(record))
-        except MappingError as error:
-            expected[order_id] = Expected(order_id, "reject", subject, str(error))
-            continue
-        if isinstance(outcome, Payload):
-            expected[order_id] = Expected(order_id, "send", str(outcome.body["Subject"]))
-        elif isinstance(outcome, Rejection):
-            reason = "; ".join(f.message for f in outcome.failures)
-            expected[order_id] = Expected(order_id, "reject", subject, reason)
-        else:
-            expected[order_id] = Expected(order_id, "open", subject)
-    return expected
+    return {
+        str(record.order["id"]): expected_outcome(
+            pair,
+            str(record.order["id"]),
+            f"Bestelling {record.order['reference']}",
+            fetched_document(record),
+        )
+        for record in batch
+    }
 
 
 # -- what did happen -------------------------------------------------------------------------------

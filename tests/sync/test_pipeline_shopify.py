@@ -11,14 +11,19 @@ import pytest
 from mapper.connectors.shopify.simulator import DEMO_TOKEN, ShopifySimulator
 from mapper.connectors.shopify.simulator_data import generated_shop
 from mapper.connectors.yuki.simulator import YukiSimulator
-from mapper.engine.errors import MappingError
 from mapper.engine.ledger import Ledger, OrderState
-from mapper.engine.mapping import Pair, Payload
-from mapper.engine.rules.compile import Rejection
+from mapper.engine.mapping import Pair
 from mapper.engine.sync.config import Config, parse_config
 from mapper.engine.sync.pipeline import ShopSync
 
-from sync.sync_helpers import SHOP, Expected, invoice_counts, ledger_records, verify
+from sync.sync_helpers import (
+    SHOP,
+    Expected,
+    expected_outcome,
+    invoice_counts,
+    ledger_records,
+    verify,
+)
 
 MAPPING = "shopify-yuki"
 
@@ -56,23 +61,10 @@ def config_for(folder: Path, shop: ShopifySimulator, books: YukiSimulator,
 def expected_outcomes(shop: ShopifySimulator) -> dict[str, Expected]:
     """The rules applied offline to every order, as the pipeline would apply them."""
     pair = Pair.load(MAPPING)
-    expected: dict[str, Expected] = {}
-    for order_id, order in shop.shop.orders.items():
-        subject = f"Bestelling {order['name'].removeprefix('#')}"
-        document = {"order": order}
-        try:
-            outcome = pair.map(document)
-        except MappingError as error:
-            expected[str(order_id)] = Expected(str(order_id), "reject", subject, str(error))
-            continue
-        if isinstance(outcome, Payload):
-            expected[str(order_id)] = Expected(str(order_id), "send", subject)
-        elif isinstance(outcome, Rejection):
-            reason = "; ".join(f.message for f in outcome.failures)
-            expected[str(order_id)] = Expected(str(order_id), "reject", subject, reason)
-        else:
-            expected[str(order_id)] = Expected(str(order_id), "open", subject)
-    return expected
+    return {
+        str(order_id): expected_outcome(pair, str(order_id), f"Bestelling {order['name'].removeprefix('#')}", {"order": order})
+        for order_id, order in shop.shop.orders.items()
+    }
 
 
 def test_every_paid_order_is_booked_once_and_a_later_payment_on_recheck(

@@ -12,14 +12,19 @@ from mapper.connectors.woocommerce import simulator as woo_sim
 from mapper.connectors.woocommerce.simulator import WooCommerceSimulator
 from mapper.connectors.woocommerce.simulator_data import generated_shop
 from mapper.connectors.yuki.simulator import YukiSimulator
-from mapper.engine.errors import MappingError
 from mapper.engine.ledger import Ledger, OrderState
-from mapper.engine.mapping import Pair, Payload
-from mapper.engine.rules.compile import Rejection
+from mapper.engine.mapping import Pair
 from mapper.engine.sync.config import Config, parse_config
 from mapper.engine.sync.pipeline import ShopSync
 
-from sync.sync_helpers import SHOP, Expected, invoice_counts, ledger_records, verify
+from sync.sync_helpers import (
+    SHOP,
+    Expected,
+    expected_outcome,
+    invoice_counts,
+    ledger_records,
+    verify,
+)
 
 MAPPING = "woocommerce-yuki"
 
@@ -57,23 +62,10 @@ def config_for(folder: Path, shop: WooCommerceSimulator, books: YukiSimulator,
 def expected_outcomes(shop: WooCommerceSimulator) -> dict[str, Expected]:
     """The rules applied offline to every order, as the pipeline would apply them."""
     pair = Pair.load(MAPPING)
-    expected: dict[str, Expected] = {}
-    for order_id, order in shop.shop.orders.items():
-        subject = f"Bestelling {order['number']}"
-        document = {"order": order, "tax_rates": []}
-        try:
-            outcome = pair.map(document)
-        except MappingError as error:
-            expected[str(order_id)] = Expected(str(order_id), "reject", subject, str(error))
-            continue
-        if isinstance(outcome, Payload):
-            expected[str(order_id)] = Expected(str(order_id), "send", subject)
-        elif isinstance(outcome, Rejection):
-            reason = "; ".join(f.message for f in outcome.failures)
-            expected[str(order_id)] = Expected(str(order_id), "reject", subject, reason)
-        else:
-            expected[str(order_id)] = Expected(str(order_id), "open", subject)
-    return expected
+    return {
+        str(order_id): expected_outcome(pair, str(order_id), f"Bestelling {order['number']}", {"order": order, "tax_rates": []})
+        for order_id, order in shop.shop.orders.items()
+    }
 
 
 def test_every_paid_order_is_booked_once_and_a_later_payment_on_recheck(
