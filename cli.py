@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from .engine.errors import MapperError, MappingError
+from .engine.errors import MapperError, MappingError, UsageError
 from .engine.lazy import Lazy
 
 if TYPE_CHECKING:
     from .commands.progress import PassDisplay
+    from .engine.notify.digest import ShopDelivery
     from .engine.sync.pipeline import PassReport
 
 # Imported on demand (engine/lazy.py): `mapper --help` loads no ledger, schema validator,
@@ -119,21 +120,30 @@ def main(verbose: int) -> None:
     type=click.Choice(["xml", "json"]),
     help="Payload format (default: the target's own).",
 )
-@click.option("--explain", is_flag=True, help="Show which rule (file:line) made each field.")
+@click.option(
+    "--explain",
+    "explain",
+    is_flag=False,
+    flag_value="*",
+    default=None,
+    metavar="[FIELD]",
+    help="Show the rules of both stages that made each field (or only FIELD, e.g. SalesPrice).",
+)
 @reports_errors
 def dry_run(
     file: Path,
     mapping_name: str,
     settings_file: Path | None,
     output_format: str | None,
-    explain: bool,
+    explain: str | None,
 ) -> None:
     """Map the order documents in FILE without sending anything; print the payloads."""
     # A section naming neither rule set of the pair would be read by nothing: refused.
     sections = split_pair_name(mapping_name)
     settings = load_settings_file(settings_file, sections) if settings_file else {}
     # lean: the shop's rules make only what the target reads (all of it for --explain)
-    pair = Pair.load(mapping_name, settings, str(settings_file or "settings"), lean=not explain)
+    lean = explain is None
+    pair = Pair.load(mapping_name, settings, str(settings_file or "settings"), lean=lean)
     writer = pair.writer(output_format)  # payloads are printed as they are made: streamed
     out = sys.stdout  # whole payloads at a time, buffered (no click.echo per payload)
     turned_away = bad_input = 0
@@ -162,9 +172,10 @@ def dry_run(
                     click.echo(f"  Resolution: {failure.resolution}", err=True)
             continue
         out.write(writer.write(outcome))
-        if explain:
+        if explain is not None:
             out.flush()
-            click.echo(explain_payload(pair, outcome), err=True)
+            field = "" if explain == "*" else explain
+            click.echo(explain_payload(pair, outcome, document, field), err=True)
     out.write(writer.end())
     out.flush()
     if bad_input:
@@ -177,17 +188,48 @@ def dry_run(
 @click.argument("rule_set")
 @reports_errors
 def validate(rule_set: str) -> None:
-    """Check RULE_SET's rule files against the schema and compile every expression.
+    """Check RULE_SET's rule files against the schema, compile every expression and find the
+    names nothing defines (each error with its source line and a caret under the place).
 
     RULE_SET is a shipped rule set's name (yuki, prestashop, …) or a folder written as a path
     (./my-rules, mappings/yuki).
     """
-    rules = load_rule_set(rule_set)
-    rules.bind()  # the default settings must satisfy the settings schema too
-    click.echo(
-        f"{rules.label}: {len(rules.files)} rule file(s) valid, "
-        f"{len(rules.explain)} expressions compiled"
-    )
+    from .engine.errors import RuleError
+    from .engine.rules.validate import validate_rule_set
+
+    try:
+        validation = validate_rule_set(load_rule_set(rule_set))
+    except RuleError as error:
+        click.echo(f"mapper: {error.report()}", err=True)
+        sys.exit(error.exit_code)
+    for warning in validation.warnings:
+        click.echo(f"mapper: warning: {warning}", err=True)
+    for problem in validation.problems:
+        click.echo(f"mapper: {problem.report()}", err=True)
+    if validation.problems:
+        click.echo(f"mapper: {len(validation.problems)} error(s) in {rule_set}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
+    click.echo(validation.summary())
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--check", is_flag=True, help="Only say what would change (exit 1 if anything).")
+@reports_errors
+def migrate(folder: Path, check: bool) -> None:
+    """Rewrite the rule files in FOLDER (a rule set, or a folder of them) written in an older
+    rule-file language version to the current one, keeping comments and layout."""
+    from .engine.rules.migrate import migrate_folder
+
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such folder of rule files")
+    migrations = migrate_folder(folder, write=not check)
+    for migration in migrations:
+        click.echo(migration.summary())
+        for change in migration.changes:
+            click.echo(f"  {change}")
+    if check and any(migration.changed for migration in migrations):
+        sys.exit(EXIT_REJECTED)
 
 
 @main.command()
@@ -331,8 +373,13 @@ def recheck(config_path: Path, shop: str | None) -> None:
 @click.option(
     "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="Rows per list."
 )
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON document: per shop its counts, and the lists."
+)
 @reports_errors
-def status(config_path: Path, shop: str | None, list_name: str | None, limit: int) -> None:
+def status(
+    config_path: Path, shop: str | None, list_name: str | None, limit: int, as_json: bool
+) -> None:
     """The Reporting / Errors / Open lists (newest first; each row's order number and id)."""
     from .commands.tables import print_lists
 
@@ -343,6 +390,11 @@ def status(config_path: Path, shop: str | None, list_name: str | None, limit: in
     # Read-only: a mistyped ledger path is an error, never a new empty ledger.
     with Ledger.open(config.ledger_url, create=False) as ledger:
         names = [list_name] if list_name else ["reporting", "errors", "open"]
+        if as_json:
+            from .commands.status_json import dumps, status_document
+
+            click.echo(dumps(status_document(ledger, shops, shop, names, limit, now)))
+            return
         print_lists(order_lists(ledger, shop, names, limit, next_checks))
 
 
@@ -414,18 +466,103 @@ def schedule(config_path: Path) -> None:
         click.echo("stopped")
 
 
+# -- the task queue (`queue:` in mapper.yaml): commands/workers.py imports Celery when run ------
 @main.command()
+@CONFIG_OPTION
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Jobs this worker runs at a time (one process each).",
+)
+@click.option(
+    "--health-port",
+    type=click.IntRange(min=0, max=65535),
+    help="Serve GET /healthz (liveness) on this port (0: any free one).",
+)
+@click.option("--health-host", default="127.0.0.1", show_default=True, help="Its address.")
+@click.option("--loglevel", default="INFO", show_default=True, help="The worker's log level.")
+@reports_errors
+def worker(
+    config_path: Path,
+    concurrency: int,
+    health_port: int | None,
+    health_host: str,
+    loglevel: str,
+) -> None:
+    """Run the queued jobs (needs `queue:` in the configuration): one pass of one shop each."""
+    from .commands.workers import run_worker
+
+    sys.exit(
+        run_worker(
+            config_path,
+            concurrency=concurrency,
+            health_host=health_host,
+            health_port=health_port,
+            loglevel=loglevel,
+            echo=click.echo,
+        )
+    )
+
+
+@main.command()
+@CONFIG_OPTION
+@click.option(
+    "--schedule-file",
+    type=click.Path(path_type=Path),
+    default=Path("mapper-beat-schedule"),
+    show_default=True,
+    help="Where beat remembers when each job last ran.",
+)
+@click.option("--loglevel", default="INFO", show_default=True, help="Beat's log level.")
+@reports_errors
+def beat(config_path: Path, schedule_file: Path, loglevel: str) -> None:
+    """Queue per shop a sync pass every hour and the nightly re-check (run one beat)."""
+    from .commands.workers import run_beat
+
+    try:
+        run_beat(config_path, schedule_file=schedule_file, loglevel=loglevel, echo=click.echo)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@main.command()
+@click.argument("job", type=click.Choice(["sync", "recheck", "backfill"]))
+@CONFIG_OPTION
+@SHOP_OPTION
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), help="backfill: the first day (required)."
+)
+@click.option("--window-days", default=7, show_default=True, help="backfill: days per step.")
+@reports_errors
+def enqueue(
+    job: str, config_path: Path, shop: str | None, since: datetime | None, window_days: int
+) -> None:
+    """Put JOB on the queue for the workers: one task per shop (or only --shop)."""
+    from .commands.workers import enqueue_jobs
+
+    if job == "backfill" and since is None:
+        raise click.UsageError("backfill needs --since (the first day)")
+    day = since.date() if since else None
+    for queued in enqueue_jobs(config_path, job, shop, since=day, window_days=window_days):
+        click.echo(f"{queued.shop}: {queued.job} queued (task {queued.task_id})")
+
+
+@main.command()
+@click.option("--shop", default="prestashop", show_default=True, help="The shop simulator.")
+@click.option("--target", default="yuki", show_default=True, help="The accounting simulator.")
 @click.option("--serve", "then_serve", is_flag=True, help="Then serve the demo's dashboard.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="With --serve: address.")
 @click.option("--port", default=8080, show_default=True, help="With --serve: port.")
 @reports_errors
-def demo(then_serve: bool, host: str, port: int) -> None:
-    """Run mapper end to end on the built-in samples and simulators (--serve: then show the
-    dashboard on the demo's ledger, with a login printed)."""
+def demo(shop: str, target: str, then_serve: bool, host: str, port: int) -> None:
+    """Run mapper end to end on the built-in simulators, from --shop to --target (--serve: then
+    show the dashboard on the demo's ledger, with a login printed)."""
     from .commands.demo import run_demo, serve_demo
 
     if not then_serve:
-        run_demo(click.echo)
+        run_demo(click.echo, shop=shop, target=target)
         return
     try:
         run_demo(
@@ -433,6 +570,8 @@ def demo(then_serve: bool, host: str, port: int) -> None:
             serve=lambda config, ledger, folder: serve_demo(
                 config, ledger, folder, host=host, port=port, echo=click.echo
             ),
+            shop=shop,
+            target=target,
         )
     except KeyboardInterrupt:
         click.echo("stopped")
@@ -490,3 +629,47 @@ def users_add(email: str, config_path: Path, shops: tuple[str, ...], admin: bool
         account = add_user(ledger, email, password, shops, admin, config)
     seen = "every shop" if account.admin else ", ".join(account.shops)
     click.echo(f"user {account.email} may log in to the dashboard; sees {seen}")
+
+
+@main.group()
+def notify() -> None:
+    """Notifications (`notify:` per shop): the daily digest, a test message."""
+
+
+def _print_deliveries(results: list[ShopDelivery]) -> None:
+    """One line per shop and channel; exit 3 when a channel did not take the message."""
+    failed = False
+    for result in results:
+        for delivered in result.delivered:
+            if delivered.ok:
+                click.echo(f"{result.shop}: {delivered.channel}: sent")
+            else:
+                failed = True
+                click.echo(
+                    f"mapper: shop {result.shop}: {delivered.channel}: {delivered.problem}",
+                    err=True,
+                )
+    if failed:
+        sys.exit(EXIT_SYSTEM)
+
+
+@notify.command("digest")
+@CONFIG_OPTION
+@click.option("--shop", help="Only this shop (default: every shop with digest: true).")
+@reports_errors
+def notify_digest(config_path: Path, shop: str | None) -> None:
+    """Send the daily digest: each list's count and the Errors list (run it once a day)."""
+    from .engine.notify.digest import send_digests
+
+    _print_deliveries(send_digests(load_config(config_path), shop))
+
+
+@notify.command("test")
+@CONFIG_OPTION
+@click.option("--shop", required=True, help="The shop whose channels to try.")
+@reports_errors
+def notify_test(config_path: Path, shop: str) -> None:
+    """Send a test message through the shop's e-mail and webhook."""
+    from .engine.notify.digest import send_test
+
+    _print_deliveries([send_test(load_config(config_path), shop)])

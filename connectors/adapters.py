@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from .errors import AuthenticationError, ConfigurationError, ConnectorError, TransientError
 from .secret import Secret
@@ -84,6 +84,40 @@ class Source(Protocol):
     def changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]: ...
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]: ...
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class CreditSource(Protocol):
+    """A Source that also gives credit documents (refunds); a Source without these methods
+    simply has no credits (the pipeline asks `isinstance(source, CreditSource)`).
+
+    The contract every shop's refunds follow (PrestaShop's credit slips first; Lightspeed
+    credit invoices, WooCommerce and Shopify refunds in the same way):
+    - a credit document is the shop's order document plus the credit resource verbatim, under
+      the API's own name (PrestaShop: `"order_slip"`, GET /api/order_slip/{id} with its
+      associations.order_slip_details); the shop's rule set tells the two kinds apart and maps
+      a credit to a canonical order of `kind: credit`, with `credits` (the original order's
+      id), `credits_invoice`, negative lines at the original lines' rates, and `tax_date` the
+      original order's day (schemas/canonical-order.schema.json);
+    - its id (the rule set's `order_id`, and the canonical `id`) is namespaced
+      `<what>-<the shop's id of it>` (`slip-12`, `cancel-1042`, `refund-726`): the ledger keys
+      it on (shop, that id), next to the orders (whose ids are numbers) and never on the order;
+    - `credits_changed(since, until)`: credit documents whose credit changed in the window,
+      with the same cursor as the orders; `credits_by_ids(ids)`: credit documents by those
+      namespaced ids (re-check, reprocess, recovery after a crash), ids it does not have
+      skipped;
+    - the sync adds `"booked"` to a credit document before mapping it: what its ledger knows
+      of the original order, `{"state": "sent", "reference": <the target's reference>}`, so the
+      rules can refuse a credit of an order never invoiced and refer to the invoice.
+    """
+
+    def credits_changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]: ...
+    def credits_by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]: ...
+
+
+def is_credit_id(ledger_id: str) -> bool:
+    """Whether a ledger id is a credit's (`slip-12`) rather than an order's (`1042`)."""
+    return "-" in ledger_id
 
 
 class Target(Protocol):

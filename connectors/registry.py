@@ -11,9 +11,11 @@ from __future__ import annotations
 import importlib
 import importlib.resources
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any, Literal
 
 GROUP = "mapper.connectors"
@@ -28,12 +30,22 @@ class Connector:
     role: Literal["shop", "accounting"]
     adapter: str  # "module:Class": the Source or Target built from a configuration section
     simulator: str  # "module:function": a seeded local simulator (`mapper simulate NAME`)
+    # "module:function" taking the demo's temporary folder and returning a started, seeded
+    # `DemoSystem` (`mapper demo --shop/--target`); "" when the system has no demo.
+    demo: str = ""
 
     def adapter_class(self) -> Any:
         return load_reference(self.adapter)
 
     def simulator_factory(self) -> Any:
         return load_reference(self.simulator)
+
+    def start_demo(self, folder: Path) -> DemoSystem:
+        """This system's demo, running (the caller stops it); `LookupError` without one."""
+        if not self.demo:
+            raise LookupError(f"{self.title} has no demo")
+        system: DemoSystem = load_reference(self.demo)(folder)
+        return system
 
     def section_schema(self) -> dict[str, Any]:
         """The JSON Schema of this system's `source:`/`target:` section in mapper.yaml: the
@@ -43,6 +55,27 @@ class Connector:
         text = importlib.resources.files(package).joinpath("section.schema.json").read_text("utf-8")
         schema: dict[str, Any] = json.loads(text)
         return schema
+
+
+def _nothing() -> None:
+    """Nothing to stop."""
+
+
+@dataclass
+class DemoSystem:
+    """What a connector's `demo` function returns: its simulator started and seeded with demo
+    data (a shop: paid, unpaid and failing orders; a target: an account that takes them), and
+    how `mapper demo` configures and reports on it. Credentials are never in `section`: it
+    names them as `{"env": NAME}` and `environ` holds their values."""
+
+    where: str  # what the demo's first line shows: "PrestaShop simulator http://127.0.0.1:…"
+    section: dict[str, Any]  # the `source:` or `target:` section of mapper.yaml
+    environ: dict[str, str]  # the values of the section's `{env: …}` references
+    report: Callable[[], str]  # the closing count: "Yuki received 28 invoices in 40 requests"
+    stop: Callable[[], None] = _nothing
+    start: str = "2024-01-01"  # a shop: the first day whose orders the demo syncs
+    # a shop: the shop owner marks an open order (by its ledger id) paid, for the re-check
+    mark_paid: Callable[[str], object] | None = None
 
 
 def load_reference(reference: str) -> Any:

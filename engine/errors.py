@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+MAX_SOURCE_BYTES = 1_000_000  # a rule file larger than this is not read again for a caret
 
 
 class MapperError(Exception):
@@ -39,6 +42,36 @@ class RuleError(MapperError):
         prefix = f"{place}: " if place else ""
         where = f"{rule_path}: " if rule_path else ""
         super().__init__(f"{prefix}{where}{message}")
+
+    def report(self) -> str:
+        """The message as a compiler shows it: the line, then the rule file's source line
+        and a caret under the place (the message alone when the line cannot be read)."""
+        shown = caret_lines(self.place)
+        return "\n".join([str(self), *shown])
+
+
+def caret_lines(place: Place | None) -> list[str]:
+    """`  <source line>` and `  ^` under the place's column, read from the place's file; no
+    lines when there is no such file or line. Tabs before the column are kept so the caret
+    stands under the place however wide a terminal shows them.
+
+    Only rule files carry places in RuleErrors: a settings or secrets file is never shown.
+    """
+    if place is None or place.line < 1:
+        return []
+    path = Path(place.file)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_SOURCE_BYTES:
+            return []
+        lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    if place.line > len(lines):
+        return []
+    source = lines[place.line - 1].rstrip()
+    column = min(max(place.column, 1), len(source) + 1)
+    pad = "".join("\t" if char == "\t" else " " for char in source[: column - 1])
+    return [f"  {source}", f"  {pad}^"]
 
 
 class MappingError(MapperError):

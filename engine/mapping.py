@@ -16,7 +16,7 @@ from .errors import MappingError, UsageError
 from .paths import mappings_dir, written_as_path
 from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
 from .rules.expressions import to_text
-from .rules.render import XmlDocumentWriter, json_text, without_empty
+from .rules.render import XmlDocumentWriter, json_text, without_empty, xml_document
 
 
 @dataclass(frozen=True)
@@ -197,6 +197,8 @@ def payload_writer(target: RuleSet, output_format: str | None = None) -> Payload
     if chosen == "xml":
         if fmt.get("type") != "xml":
             raise UsageError(f"{target.name} payloads are JSON; use --format json")
+        if "root" not in fmt:  # each payload is a document of its own (UBL)
+            return XmlDocumentsWriter()
         return XmlPayloadWriter(
             XmlDocumentWriter(fmt["root"], fmt.get("namespace", ""), fmt["item"])
         )
@@ -223,6 +225,13 @@ class XmlPayloadWriter(PayloadWriter):
 
     def end(self) -> str:
         return self.document.end()
+
+
+class XmlDocumentsWriter(PayloadWriter):
+    """One whole XML document per payload (a format without `root`: UBL's Invoice)."""
+
+    def write(self, payload: Payload) -> str:
+        return xml_document(payload.body, f"order {payload.order_id} by mapper: {payload.rules}")
 
 
 class JsonLinesWriter(PayloadWriter):

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
+from support.no_secrets import found_in, watched_processes
 from support.postgres import PostgresServer, postgres_server
 
 _DATABASE_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
@@ -45,6 +46,36 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{n} {outcome}" for (name, outcome), n in sorted(outcomes.items()) if name == database
         )
         terminalreporter.write_line(f"{database}: {counted or 'none'}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Keep what the processes a test runs print, for the secrets check below."""
+    with watched_processes() as outputs:
+        yield
+    item.stash[_PROCESS_OUTPUTS] = outputs
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Fail a test whose output — printed, logged, or of a process it ran — holds a secret."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when != "call" or report.failed:
+        return
+    texts = [
+        ("its captured stdout", report.capstdout),
+        ("its captured stderr", report.capstderr),
+        ("its captured log", report.caplog),
+        *item.stash.get(_PROCESS_OUTPUTS, []),
+    ]
+    places = found_in(texts)
+    if places:
+        report.outcome = "failed"
+        report.longrepr = f"a secret showed in the output of this test: {'; '.join(places)}"
+
+
+_PROCESS_OUTPUTS = pytest.StashKey[list[tuple[str, str]]]()
 
 
 @pytest.fixture(scope="session")

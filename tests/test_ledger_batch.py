@@ -171,17 +171,17 @@ def test_claim_many_stores_times_as_utc(ledger: Ledger) -> None:
 
 
 def test_claim_many_is_all_or_nothing(ledger: Ledger, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_claim = order_statements.claim
+    before = in_state(ledger, "51", OrderState.OPEN)
 
-    def failing_on_the_second(*args: object, **kwargs: object) -> object:
-        if args[3] == "51":
-            raise RuntimeError("the database went away")
-        return real_claim(*args, **kwargs)  # type: ignore[arg-type]
+    def failing(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(order_statements, "claim", failing_on_the_second)
+    # "50" is inserted first; building the UPDATE that claims the recorded "51" then fails.
+    monkeypatch.setattr(order_statements, "_by_id", failing)
     with pytest.raises(RuntimeError):
         ledger.claim_many(SHOP, [item("50"), item("51")], VERSION)
     assert state_of(ledger, "50") is None
+    assert ledger.get_order(SHOP, "51") == before
 
 
 # mark_sent_many ------------------------------------------------------------------------------

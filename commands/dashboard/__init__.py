@@ -1,4 +1,5 @@
-"""`mapper serve`: the shop owner's dashboard (Reporting, Errors, Open, Connections per shop).
+"""`mapper serve`: the shop owner's dashboard (Reporting, Errors, Open, Connections, Configuration
+per shop).
 
 Server-rendered with Starlette and Jinja2 on the sync's own ledger; the little script it has
 is shipped in `static/` (no CDN). `create_app` builds the application, `serve` runs it.

@@ -1,7 +1,8 @@
 """What the dashboard's buttons do, each turned into the one message a person reads.
 
 `process_order` is the Process button (the order sent again, as `mapper reprocess` does);
-`report_problem` is Report problem (until notifications exist: one JSON line per report in
+`report_problem` is Report problem (sent through the shop's `notify:` channels when it has
+them, engine/notify; else, or when no channel took it, one JSON line per report in
 `problem-reports.jsonl` in the ledger's folder); `connection_dots` runs the connection check
 and groups its lines into one dot per system. Errors of the engine end here as messages.
 """
@@ -17,6 +18,9 @@ from pathlib import Path
 from ...engine.errors import MapperError
 from ...engine.ledger import Ledger, OrderRecord, OrderState
 from ...engine.ledger.timestamps import utc_now
+from ...engine.notify.messages import problem_message
+from ...engine.notify.send import deliver
+from ...engine.notify.watch import secrets_of
 from ...engine.sync.check import ShopCheck, check_shops
 from ...engine.sync.config import Config, ShopConfig
 from ...engine.sync.jobs import run_job
@@ -63,8 +67,24 @@ def process_order(
 _REPORT_LOCK = threading.Lock()
 
 
-def report_problem(folder: Path, record: OrderRecord, reporter: str) -> str:
-    """Write the order's number, error and rule version for support; the message says where."""
+def report_problem(
+    folder: Path, record: OrderRecord, reporter: str, shop: ShopConfig | None = None
+) -> str:
+    """Send the order's number, error and rule version to support through the shop's notify
+    channels (when `shop` has them), else write them to the reports file; the message says
+    where. A report no channel accepted is written to the file all the same."""
+    if shop is None or shop.notify is None:
+        return _save_report(folder, record, reporter)
+    message = problem_message(record, reporter, utc_now())
+    delivered = deliver(shop.notify, message, secrets=secrets_of(shop))
+    if any(d.ok for d in delivered):
+        return f"The problem with order {record.number} was reported to support."
+    problems = "; ".join(f"{d.channel}: {d.problem}" for d in delivered)
+    saved = _save_report(folder, record, reporter)
+    return f"The problem with order {record.number} could not be sent ({problems}). {saved}"
+
+
+def _save_report(folder: Path, record: OrderRecord, reporter: str) -> str:
     entry = {
         "reported_at": utc_now().isoformat(),
         "reported_by": reporter,

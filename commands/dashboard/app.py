@@ -16,11 +16,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ...engine.errors import MapperError
 from ...engine.ledger import Ledger
 from ...engine.ledger.accounts import Accounts
+from ...engine.mapping import load_rule_set, split_pair_name
 from ...engine.sync.config import Config
 from ...engine.sync.lists import when
 from .actions import Checker, Processor, default_checker, reprocess
+from .charts import ReasonCharts
+from .choices import CachedChoices
 from .sessions import Sessions
 from .throttle import LoginThrottle
 
@@ -41,7 +45,8 @@ SECURITY_HEADERS = {
 @dataclass
 class Dashboard:
     """What the pages work on: the configuration, the open ledger and its accounts, where
-    problem reports go, and the two actions that reach outside (replaceable in tests)."""
+    problem reports go, and what reaches outside (Process, the connection check, the
+    accounting system's lists for the Configuration form), replaceable in tests."""
 
     config: Config
     ledger: Ledger
@@ -50,6 +55,8 @@ class Dashboard:
     processor: Processor = reprocess
     checker: Checker = default_checker
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    choices: CachedChoices = field(default_factory=CachedChoices)
+    reasons: ReasonCharts = field(default_factory=ReasonCharts)
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self.ledger)
@@ -59,6 +66,17 @@ class Dashboard:
             autoescape=select_autoescape(default=True),
         )
         self.templates.filters["when"] = when
+
+    def preload(self) -> None:
+        """Compile every shop's rule sets now (once per process), so the first Configuration
+        page or More info does not wait seconds for them. A rule set that does not load is
+        left to the page that needs it, which says why."""
+        for shop in self.config.shops:
+            try:
+                for name in split_pair_name(shop.mapping):
+                    load_rule_set(name)
+            except MapperError:
+                continue
 
     def shop_names(self) -> list[str]:
         return [shop.name for shop in self.config.shops]
@@ -107,6 +125,9 @@ def create_app(dashboard: Dashboard) -> Starlette:
             Route("/login", routes.login, methods=["POST"]),
             Route("/logout", routes.logout, methods=["POST"]),
             Route("/shops/{shop}/{tab}", routes.tab, methods=["GET"]),
+            Route("/shops/{shop}/configuration", routes.save_configuration, methods=["POST"]),
+            Route("/shops/{shop}/configuration/reset-vat", routes.reset_vat, methods=["POST"]),
+            Route("/shops/{shop}/connections/keys", routes.save_keys, methods=["POST"]),
             Route("/shops/{shop}/orders/{order_id}/process", routes.process, methods=["POST"]),
             Route("/shops/{shop}/orders/{order_id}/report", routes.report, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -115,4 +136,5 @@ def create_app(dashboard: Dashboard) -> Starlette:
         exception_handlers={404: not_found},
     )
     app.state.dashboard = dashboard
+    dashboard.preload()
     return app

@@ -4,9 +4,11 @@ that does not exist. Every POST carries the session's CSRF token (403 without)."
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,13 +17,18 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from ...engine.errors import MapperError
 from ...engine.ledger import OrderRecord, OrderState
 from ...engine.ledger.accounts import Account
-from ...engine.sync.config import ShopConfig
+from ...engine.ledger.tenant_settings import SettingsVersions
+from ...engine.sync.config import ShopConfig, with_stored
 from ...engine.sync.lists import when
 from ...engine.sync.schedule import next_recheck
+from . import configuration
 from .actions import connection_dots, process_order, report_problem
 from .app import Dashboard
-from .pages import read_page
+from .charts import day_chart, invoices_per_day, reason_chart
+from .keys import key_fields, store_keys
+from .pages import parse_day, read_page
 from .sessions import new_token, same_token
+from .settings_form import refill
 
 TABS = ("reporting", "errors", "open", "connections", "configuration")
 TAB_TITLES = {
@@ -176,6 +183,112 @@ def _shop_for(request: Request, user: Account) -> ShopConfig | None:
     return dashboard.config.shop(name)
 
 
+def _context(request: Request, user: Account, shop: ShopConfig, name: str) -> dict[str, Any]:
+    session = _session(request)
+    return {
+        "user": user,
+        "shop": shop.name,
+        "shops": _shops_of(_dashboard(request), user),
+        "tab": name,
+        "tabs": TAB_TITLES,
+        "csrf": _csrf(request, session),
+        "flash": session.pop("flash", ""),
+    }
+
+
+def _list_context(request: Request, shop: ShopConfig, name: str) -> dict[str, Any]:
+    dashboard = _dashboard(request)
+    params = request.query_params
+    search = params.get("q", "")
+    since, until = parse_day(params.get("from", "")), parse_day(params.get("to", ""))
+    page = read_page(
+        dashboard.ledger,
+        shop.name,
+        name,
+        after=params.get("after", ""),
+        search=search,
+        since=since,
+        until=until,
+    )
+    filters = {
+        key: value
+        for key, value in (
+            ("q", search),
+            ("from", since.isoformat() if since else ""),
+            ("to", until.isoformat() if until else ""),
+        )
+        if value
+    }
+    context: dict[str, Any] = {
+        "page": page,
+        "search": search,
+        "since": filters.get("from", ""),
+        "until": filters.get("to", ""),
+        "filters": urlencode(filters),
+        "first": not params.get("after"),
+    }
+    if name == "reporting":
+        counts = invoices_per_day(dashboard.ledger, shop.name, datetime.now(UTC).date())
+        context["chart"] = day_chart(counts)
+    elif name == "errors":
+        context["chart"] = reason_chart(dashboard.reasons(dashboard.ledger, shop.name))
+    elif name == "open":
+        context["next_check"] = when(next_recheck(datetime.now(UTC), shop.recheck_at))
+    return context
+
+
+def _configuration_context(
+    request: Request, shop: ShopConfig, form: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The Configuration tab: the form (or the one just refused, its problems shown), the
+    versions, and the difference of the one asked for (`?version=N`, else the newest)."""
+    dashboard = _dashboard(request)
+    versions = SettingsVersions(dashboard.ledger)
+    newest = versions.newest(shop.name)
+    choices, note = dashboard.choices(shop, dashboard.ledger)
+    shown = newest
+    asked = request.query_params.get("version", "")
+    if asked.isdigit():
+        shown = versions.get(shop.name, int(asked)) or newest
+    return {
+        "mapping": shop.mapping,
+        "source": shop.source["type"],
+        "target": shop.target["type"],
+        "sections": configuration.sections(shop, newest, choices),
+        "choices_note": note,
+        "newest": newest,
+        "history": versions.history(shop.name),
+        "shown": shown,
+        "changes": configuration.difference(shop, dashboard.ledger, shown) if shown else [],
+        "based_on": newest.version if newest else 0,
+    }
+
+
+def _connections_context(request: Request, shop: ShopConfig) -> dict[str, Any]:
+    dashboard = _dashboard(request)
+    effective = dataclasses.replace(
+        dashboard.config,
+        shops=[
+            with_stored(entry, dashboard.ledger) if entry.name == shop.name else entry
+            for entry in dashboard.config.shops
+        ],
+    )
+    dots, problem = connection_dots(dashboard.checker, effective, shop.name)
+    return {"dots": dots, "problem": problem, "keys": key_fields(shop, dashboard.ledger)}
+
+
+def _tab_context(request: Request, shop: ShopConfig, name: str) -> dict[str, Any]:
+    """What the tab `name` shows; a MapperError (the ledger, a bad secret key) ends as a line."""
+    try:
+        if name in ("reporting", "errors", "open"):
+            return _list_context(request, shop, name)
+        if name == "connections":
+            return _connections_context(request, shop)
+        return _configuration_context(request, shop)
+    except MapperError as error:
+        return {"problem": str(error), "broken": True}
+
+
 async def tab(request: Request) -> Response:
     dashboard = _dashboard(request)
     user = _user(request)
@@ -185,38 +298,97 @@ async def tab(request: Request) -> Response:
     name = request.path_params["tab"]
     if shop is None or name not in TABS:
         return error_page(request, 404)
-    session = _session(request)
-    context: dict[str, Any] = {
-        "user": user,
-        "shop": shop.name,
-        "shops": _shops_of(dashboard, user),
-        "tab": name,
-        "tabs": TAB_TITLES,
-        "csrf": _csrf(request, session),
-        "flash": session.pop("flash", ""),
-    }
-    if name in ("reporting", "errors", "open"):
-        search = request.query_params.get("q", "")
-        page = await run_in_threadpool(
-            read_page,
-            dashboard.ledger,
-            shop.name,
-            name,
-            after=request.query_params.get("after", ""),
-            search=search,
+    context = _context(request, user, shop, name)
+    context.update(await run_in_threadpool(_tab_context, request, shop, name))
+    template = "broken.html" if context.get("broken") else f"{name}.html"
+    response = dashboard.render(template, **context)
+    return _finish(request, response, _session(request))
+
+
+async def _shop_form(request: Request) -> tuple[ShopConfig, Account, dict[str, str]] | Response:
+    """The checks every shop form makes, in order: CSRF (403), logged in and given the shop
+    (404). Every person given a shop may change its settings and keys, as the manual has the
+    shop owner do; administrators may for every shop."""
+    fields, refused = await _form_checked(request)
+    if refused is not None:
+        return refused
+    user = _user(request)
+    shop = _shop_for(request, user) if user is not None else None
+    if user is None or shop is None:
+        return error_page(request, 404)
+    return shop, user, fields
+
+
+async def save_configuration(request: Request) -> Response:
+    """Save the Configuration form as a new settings version; refused: the form again, each
+    problem at its field (400)."""
+    found = await _shop_form(request)
+    if isinstance(found, Response):
+        return found
+    shop, user, fields = found
+    dashboard = _dashboard(request)
+    based_on = int(fields["based_on"]) if fields.get("based_on", "").isdigit() else 0
+    try:
+        outcome = await run_in_threadpool(
+            configuration.save, shop, dashboard.ledger, fields, user.email, based_on
         )
-        context.update(page=page, search=search, first=not request.query_params.get("after"))
-        if name == "open":
-            context["next_check"] = when(next_recheck(datetime.now(UTC), shop.recheck_at))
-    elif name == "connections":
-        dots, problem = await run_in_threadpool(
-            connection_dots, dashboard.checker, dashboard.config, shop.name
+    except MapperError as error:  # someone saved meanwhile; the ledger unavailable
+        return _back(request, shop.name, f"Not saved: {error}.", "configuration")
+    if outcome.version is not None:
+        return _back(request, shop.name, outcome.message, "configuration")
+    context = _context(request, user, shop, "configuration")
+    context.update(await run_in_threadpool(_configuration_context, request, shop))
+    refill(context["sections"], fields, outcome.problems)
+    context.update(flash=outcome.message, problems=outcome.problems, general=outcome.general)
+    response = dashboard.render("configuration.html", 400, **context)
+    return _finish(request, response, _session(request))
+
+
+async def reset_vat(request: Request) -> Response:
+    """Reset VAT settings: a new version without them; the file's VAT settings apply again."""
+    found = await _shop_form(request)
+    if isinstance(found, Response):
+        return found
+    shop, user, fields = found
+    based_on = int(fields["based_on"]) if fields.get("based_on", "").isdigit() else 0
+    try:
+        message = await run_in_threadpool(
+            configuration.reset_vat, shop, _dashboard(request).ledger, user.email, based_on
         )
-        context.update(dots=dots, problem=problem)
-    else:
-        context.update(mapping=shop.mapping, source=shop.source["type"], target=shop.target["type"])
-    response = dashboard.render(f"{name}.html", **context)
-    return _finish(request, response, session)
+    except MapperError as error:
+        message = f"Not reset: {error}."
+    return _back(request, shop.name, message, "configuration")
+
+
+async def save_keys(request: Request) -> Response:
+    """Store the keys typed in the Connections form, encrypted; never shown back."""
+    found = await _shop_form(request)
+    if isinstance(found, Response):
+        return found
+    shop, user, fields = found
+    dashboard = _dashboard(request)
+    try:
+        stored, problems = await run_in_threadpool(
+            store_keys, shop, dashboard.ledger, fields, user.email
+        )
+    except MapperError as error:  # no MAPPER_SECRET_KEY, the ledger unavailable
+        return _back(request, shop.name, f"Not stored: {error}.", "connections")
+    if problems:
+        context = _context(request, user, shop, "connections")
+        context.update(await run_in_threadpool(_connections_context, request, shop))
+        count = len(problems)
+        context.update(
+            flash=f"Not stored: {count} problem{'s' * (count > 1)}.", key_problems=problems
+        )
+        response = dashboard.render("connections.html", 400, **context)
+        return _finish(request, response, _session(request))
+    dashboard.choices.forget(shop.name)
+    message = (
+        f"Stored: {', '.join(stored)}. The next pass uses {'them' if len(stored) > 1 else 'it'}."
+        if stored
+        else "No key was typed: nothing stored."
+    )
+    return _back(request, shop.name, message, "connections")
 
 
 async def _order_action(request: Request) -> tuple[ShopConfig, OrderRecord, Account] | Response:
@@ -266,7 +438,7 @@ async def report(request: Request) -> Response:
     dashboard = _dashboard(request)
     try:
         message = await run_in_threadpool(
-            report_problem, dashboard.reports_folder, record, user.email
+            report_problem, dashboard.reports_folder, record, user.email, shop
         )
     except MapperError as error:
         message = f"The problem could not be reported: {error}"

@@ -8,4 +8,5 @@ CONNECTOR = Connector(
     role="accounting",
     adapter="mapper.connectors.factuursturen.adapter:FactuursturenTarget",
     simulator="mapper.connectors.factuursturen.simulator:cli_simulator",
+    demo="mapper.connectors.factuursturen.demo:start_demo",
 )

@@ -8,4 +8,5 @@ CONNECTOR = Connector(
     role="shop",
     adapter="mapper.connectors.lightspeed.adapter:LightspeedSource",
     simulator="mapper.connectors.lightspeed.simulator:cli_simulator",
+    demo="mapper.connectors.lightspeed.demo:start_demo",
 )

@@ -1,4 +1,5 @@
-"""Lightspeed eCom as the sync pipeline's Source: order documents changed in a window, or by id."""
+"""Lightspeed eCom as the sync pipeline's Source: order documents changed in a window, or by id;
+and, as a CreditSource, the credit documents of its credit invoices (ledger id `credit-<id>`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from ..adapters import CheckLine, secret_value, timeout
 from ..errors import AuthenticationError, ConnectorError, TransientError
 from ..retry import RetryPolicy
 from .client import LightspeedClient
+
+# Ledger ids of Lightspeed credit invoices (the lightspeed rule set writes them).
+CREDIT = "credit-"
 
 
 class LightspeedSource:
@@ -30,6 +34,16 @@ class LightspeedSource:
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         return iter(self.client.fetch_orders(ids))
+
+    # -- CreditSource (connectors/adapters.py) ----------------------------------------------
+    def credits_changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Credit documents of the credit invoices changed in [since, until]."""
+        return self.client.iter_credit_invoices_changed(since, until, limit=self.page_size)
+
+    def credits_by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Credit documents by ledger id: `credit-7900001` is credit invoice 7900001."""
+        wanted = [i.removeprefix(CREDIT) for i in ids if i.startswith(CREDIT)]
+        return self.client.fetch_credit_invoices([i for i in wanted if i.isdigit()])
 
     def check(self) -> list[CheckLine]:
         """The connection step: the key and secret are accepted (a count of the orders is the

@@ -4,6 +4,10 @@
 order document* per order: `{"order": {...}, "products": [...], "customer": {...}}`, the API's own
 objects verbatim (JSON floats become `Decimal`, `false` stays `False`). It only ever sends GETs.
 
+Credit invoices (invoices with `isCreditNote: true`) become *credit documents* (DESIGN.md,
+"Credit documents"): the credited order's document plus `"invoice"` (GET invoices/{id}.json's
+"invoice") and `"invoiceItems"` (GET invoices/{id}/items.json's "invoiceItems"), verbatim.
+
 It keeps to the shop's rate limits: the `X-RateLimit-Remaining/Reset` headers ("5min/hour/day")
 tell it to wait for the window to reset before the next call once a budget is spent, and a 429
 makes it wait (Retry-After, else the reset header) and go on. 5xx answers, timeouts and broken
@@ -147,6 +151,71 @@ class LightspeedClient(HttpClient):
             order = _unwrap(self._get(f"orders/{int(order_id)}"), "order")
             yield self._document(_without_embedded(order), customers)
 
+    # -- credit invoices ----------------------------------------------------------------
+    def iter_credit_invoices_changed(
+        self,
+        updated_min: datetime | str | None,
+        updated_max: datetime | str | None = None,
+        *,
+        limit: int = MAX_PAGE_SIZE,
+    ) -> Iterator[FetchedOrder]:
+        """Credit documents of the credit invoices changed in the window: `invoices.json`
+        takes the same `updated_at_min/max` filters as orders; the list holds every invoice,
+        so the credit notes (`isCreditNote`) are picked out here."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
+        customers: dict[int, dict[str, Any] | None] = {}
+        params = _window(updated_min, updated_max)
+        page = 1
+        while True:
+            document = self._get("invoices", {**params, "page": page, "limit": limit})
+            invoices = _unwrap(document, "invoices")
+            if not isinstance(invoices, list):
+                raise ProtocolError(SYSTEM, "invoices: 'invoices' is not a list")
+            for invoice in invoices:
+                if _is_credit_note(invoice):
+                    credit = self._credit_document(invoice, customers)
+                    if credit is not None:
+                        yield credit
+            if len(invoices) < limit:
+                return
+            page += 1
+
+    def fetch_credit_invoices(self, ids: Iterable[int | str]) -> Iterator[FetchedOrder]:
+        """Credit documents of the given credit invoice ids (`invoices/{id}.json` each); an
+        id the shop does not have, or that is no credit note, is skipped."""
+        customers: dict[int, dict[str, Any] | None] = {}
+        for invoice_id in dict.fromkeys(int(i) for i in ids):
+            try:
+                invoice = _unwrap(self._get(f"invoices/{invoice_id}"), "invoice")
+            except NotFoundError:
+                log.warning("lightspeed: credit invoice %s not found; skipped", invoice_id)
+                continue
+            if not _is_credit_note(invoice):
+                log.warning("lightspeed: invoice %s is not a credit note; skipped", invoice_id)
+                continue
+            credit = self._credit_document(_without_embedded(invoice), customers)
+            if credit is not None:
+                yield credit
+
+    def _credit_document(
+        self, invoice: dict[str, Any], customers: dict[int, dict[str, Any] | None]
+    ) -> FetchedOrder | None:
+        """The credited order's document plus the credit invoice and its items; None (with a
+        warning) when the order is gone from the shop."""
+        order_id = _resource_id(invoice.get("order"))
+        if order_id is None:
+            raise ProtocolError(SYSTEM, f"credit invoice {invoice.get('id')}: no order link")
+        try:
+            order = _unwrap(self._get(f"orders/{order_id}"), "order")
+        except NotFoundError:
+            log.warning("lightspeed: credit invoice %s: its order is not in the shop; skipped",
+                        invoice.get("id"))
+            return None
+        document = self._document(_without_embedded(order), customers)
+        items = self._paged_list(f"invoices/{invoice['id']}/items", "invoiceItems")
+        return {**document, "invoice": invoice, "invoiceItems": items}
+
     # -- documents ----------------------------------------------------------------------
     def _document(
         self, order: Any, customers: dict[int, dict[str, Any] | None]
@@ -172,6 +241,19 @@ class LightspeedClient(HttpClient):
             products.extend(batch)
             if len(batch) < MAX_PAGE_SIZE:
                 return products
+            page += 1
+
+    def _paged_list(self, resource: str, key: str) -> list[dict[str, Any]]:
+        """Every object of a list resource wrapped in `key`, page by page."""
+        objects: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            batch = _unwrap(self._get(resource, {"page": page, "limit": MAX_PAGE_SIZE}), key)
+            if not isinstance(batch, list):
+                raise ProtocolError(SYSTEM, f"{resource}: not a list")
+            objects.extend(batch)
+            if len(batch) < MAX_PAGE_SIZE:
+                return objects
             page += 1
 
     def _customer(self, customer_id: int) -> dict[str, Any] | None:
@@ -335,6 +417,10 @@ def _resource_id(link: Any) -> int | None:
         return None
     value = link["resource"].get("id")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _is_credit_note(invoice: Any) -> bool:
+    return isinstance(invoice, dict) and invoice.get("isCreditNote") is True and "id" in invoice
 
 
 def _without_embedded(order: dict[str, Any]) -> dict[str, Any]:

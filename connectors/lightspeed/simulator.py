@@ -1,8 +1,11 @@
 """A local Lightspeed eCom (C-Series, formerly SEOshop) API: the order resources a sync reads.
 
 Serves `/{lang}/orders.json`, `/{lang}/orders/count.json`, `/{lang}/orders/{id}.json`,
-`/{lang}/orders/{id}/products.json`, `/{lang}/customers/{id}.json` and
-`/{lang}/account/ratelimit.json` with HTTP basic auth (key:secret), responses wrapped in one key
+`/{lang}/orders/{id}/products.json`, `/{lang}/customers/{id}.json`, the invoices (`invoices.json`
+with the same window filters and `order=`, `invoices/count.json`, `invoices/{id}.json`,
+`invoices/{id}/items.json`: an invoice per paid order, and the credit invoices —
+`isCreditNote: true`, `invoice` linking the invoice it credits — that `add_credit_note` makes)
+and `/{lang}/account/ratelimit.json` with HTTP basic auth (key:secret), responses wrapped in one key
 as the real API does, `{"error": {"message", "code"}}` bodies on failure, and the rate-limit
 headers `X-RateLimit-Limit|Remaining|Reset` as "5min/hour/day" triples. When the 5-minute budget
 is spent it answers 429 until the window resets. Time comes from an injectable clock so tests can
@@ -24,13 +27,18 @@ from typing import Any
 
 from ..simulation import Faults, Reply, Request, Simulator
 from .simulator_data import (
+    FIRST_CREDIT_ID,
     LANGUAGES,
     SHOP_TIMEZONE,
+    CreditNote,
     OrderLine,
     ShopData,
+    build_credit_note,
     country_object,
     demo_shop,
     generated_shop,
+    invoice_id_of,
+    invoice_items,
     timestamp,
 )
 
@@ -174,6 +182,32 @@ class LightspeedSimulator(Simulator):
                 fields["shipmentStatus"] = shipment_status
             fields["updatedAt"] = timestamp(at or datetime.now(UTC))
 
+    def add_credit_note(
+        self,
+        order_id: int,
+        quantities: dict[int, int],
+        *,
+        shipping: bool = False,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Credit the order as the shop owner does (Orders > order > Credit): `quantities` of
+        its lines (order product id → quantity) and, with `shipping`, its shipment; the order's
+        `updatedAt` moves too. Returns the credit invoice as `invoices/{id}.json` gives it."""
+        with self._lock:
+            order = self.shop.orders[order_id]
+            credit_id = max(self.shop.credit_notes, default=FIRST_CREDIT_ID - 1) + 1
+            number = f"INV9{credit_id - FIRST_CREDIT_ID + 1:04d}"
+            credit = build_credit_note(
+                order, credit_id, number, quantities, shipping=shipping,
+                at=at or datetime.now(UTC),
+            )
+            self.shop.credit_notes[credit_id] = credit
+            line_fields = {int(line.fields["id"]): line.fields for line in order.lines}
+            for line_id, quantity in quantities.items():
+                line_fields[line_id]["quantityRefunded"] += quantity
+            order.fields["updatedAt"] = credit.fields["updatedAt"]
+            return self._credit_invoice(credit, "nl")
+
     # -- serving ------------------------------------------------------------------------
     def fault_reply(self, kind: str) -> Reply:
         headers = {"Content-Type": "application/json", **self.rate.headers()}
@@ -221,6 +255,8 @@ class LightspeedSimulator(Simulator):
             if parts[2] == "products":
                 lines = _paged(list(order.lines), query)
                 return {"orderProducts": [self._line(order.id, line, lang) for line in lines]}
+        if parts[0] == "invoices":
+            return self._route_invoices(lang, parts[1:], query)
         if len(parts) == 2 and parts[0] == "customers" and parts[1].isdigit():
             customer = self.shop.customers.get(int(parts[1]))
             if customer is None:
@@ -228,31 +264,47 @@ class LightspeedSimulator(Simulator):
             return {"customer": self._customer(customer, lang)}
         raise _ApiError(404, "Not found")
 
+    def _route_invoices(
+        self, lang: str, parts: list[str], query: dict[str, str]
+    ) -> dict[str, Any]:
+        invoices = self._all_invoices(lang)
+        if not parts:
+            return {"invoices": _paged(_within(invoices, query), query)}
+        if parts == ["count"]:
+            return {"count": len(_within(invoices, query))}
+        if parts[0].isdigit() and len(parts) <= 2:
+            found = [i for i in invoices if i["id"] == int(parts[0])]
+            if not found:
+                raise _ApiError(404, f"Invoice {parts[0]} not found")
+            if len(parts) == 1:
+                return {"invoice": found[0]}
+            if parts[1] == "items":
+                return {"invoiceItems": _paged(self._items(int(parts[0])), query)}
+        raise _ApiError(404, "Not found")
+
+    def _all_invoices(self, lang: str) -> list[dict[str, Any]]:
+        """Every invoice of the shop, oldest id first: the paid orders' and the credits."""
+        invoices = [
+            invoice for order_id in sorted(self.shop.orders)
+            for invoice in self._order_invoices(order_id, lang)
+        ]
+        invoices += [
+            self._credit_invoice(self.shop.credit_notes[i], lang)
+            for i in sorted(self.shop.credit_notes)
+        ]
+        return invoices
+
+    def _items(self, invoice_id: int) -> list[dict[str, Any]]:
+        credit = self.shop.credit_notes.get(invoice_id)
+        if credit is not None:
+            return credit.items
+        order_id = invoice_id - invoice_id_of(0)
+        return invoice_items(self.shop.orders[order_id], invoice_id, None, shipping=True)
+
     # -- queries ------------------------------------------------------------------------
     def _filtered(self, query: dict[str, str]) -> list[int]:
-        bounds = {
-            key: _parse_moment(query[key])
-            for key in ("updated_at_min", "updated_at_max", "created_at_min", "created_at_max")
-            if query.get(key)
-        }
-        since_id = int(query["since_id"]) if query.get("since_id", "").isdigit() else 0
-        ids = []
-        for order_id in sorted(self.shop.orders):
-            fields = self.shop.orders[order_id].fields
-            updated = datetime.fromisoformat(fields["updatedAt"])
-            created = datetime.fromisoformat(fields["createdAt"])
-            if order_id <= since_id:
-                continue
-            if "updated_at_min" in bounds and updated < bounds["updated_at_min"]:
-                continue
-            if "updated_at_max" in bounds and updated > bounds["updated_at_max"]:
-                continue
-            if "created_at_min" in bounds and created < bounds["created_at_min"]:
-                continue
-            if "created_at_max" in bounds and created > bounds["created_at_max"]:
-                continue
-            ids.append(order_id)
-        return ids
+        found = _within([self.shop.orders[i].fields for i in sorted(self.shop.orders)], query)
+        return [int(fields["id"]) for fields in found]
 
     def _page(self, query: dict[str, str]) -> list[int]:
         return _paged(self._filtered(query), query)
@@ -295,10 +347,31 @@ class LightspeedSimulator(Simulator):
         return document
 
     def _invoices(self, order_id: int, lang: str) -> list[dict[str, Any]]:
+        """The order's invoices as its `invoices` link embeds them: its own and its credits."""
+        credits = [
+            self._credit_invoice(credit, lang)
+            for _, credit in sorted(self.shop.credit_notes.items()) if credit.order_id == order_id
+        ]
+        return self._order_invoices(order_id, lang) + credits
+
+    def _credit_invoice(self, credit: CreditNote, lang: str) -> dict[str, Any]:
+        document = dict(credit.fields)
+        document.update({
+            "invoice": self._link(lang, f"invoices/{credit.original_invoice_id}",
+                                  credit.original_invoice_id),
+            "order": self._link(lang, f"orders/{credit.order_id}", credit.order_id),
+            "customer": self._link(lang, f"customers/{credit.customer_id}", credit.customer_id),
+            "items": self._link(lang, f"invoices/{credit.id}/items"),
+            "metafields": self._link(lang, f"invoices/{credit.id}/metafields"),
+            "events": self._link(lang, f"orders/events?invoice={credit.id}"),
+        })
+        return document
+
+    def _order_invoices(self, order_id: int, lang: str) -> list[dict[str, Any]]:
         fields = self.shop.orders[order_id].fields
         if fields["paymentStatus"] != "paid":
             return []
-        invoice_id = order_id + 7000000
+        invoice_id = invoice_id_of(order_id)
         return [{
             "id": invoice_id,
             "createdAt": fields["createdAt"],
@@ -364,6 +437,42 @@ class LightspeedSimulator(Simulator):
             f"rate limit {'/'.join(map(str, self.rate.limits))} per 5min/hour/day",
             f"try: curl -u {DEMO_KEY}:{DEMO_SECRET} '{self.url}/nl/orders.json?limit=2'",
         ]
+
+
+def _within(objects: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """The objects (orders or invoices) the list filters keep: the `updated_at_*` and
+    `created_at_*` windows (inclusive), `since_id`, and for invoices `order`."""
+    bounds = {
+        key: _parse_moment(query[key])
+        for key in ("updated_at_min", "updated_at_max", "created_at_min", "created_at_max")
+        if query.get(key)
+    }
+    since_id = int(query["since_id"]) if query.get("since_id", "").isdigit() else 0
+    order = int(query["order"]) if query.get("order", "").isdigit() else None
+    kept = []
+    for fields in objects:
+        updated = datetime.fromisoformat(fields["updatedAt"])
+        created = datetime.fromisoformat(fields["createdAt"])
+        if int(fields["id"]) <= since_id:
+            continue
+        if order is not None and _resource_id(fields.get("order")) != order:
+            continue
+        if "updated_at_min" in bounds and updated < bounds["updated_at_min"]:
+            continue
+        if "updated_at_max" in bounds and updated > bounds["updated_at_max"]:
+            continue
+        if "created_at_min" in bounds and created < bounds["created_at_min"]:
+            continue
+        if "created_at_max" in bounds and created > bounds["created_at_max"]:
+            continue
+        kept.append(fields)
+    return kept
+
+
+def _resource_id(link: Any) -> int | None:
+    resource = link.get("resource") if isinstance(link, dict) else None
+    value = resource.get("id") if isinstance(resource, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _paged(items: list[Any], query: dict[str, str]) -> list[Any]:

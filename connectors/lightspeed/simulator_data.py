@@ -114,9 +114,26 @@ class ShopOrder:
 
 
 @dataclass
+class CreditNote:
+    """A credit invoice (`invoices/{id}.json` with `isCreditNote: true`, without its resource
+    links), the order and invoice it credits, and its `invoices/{id}/items.json` items."""
+
+    fields: dict[str, Any]
+    order_id: int
+    customer_id: int
+    original_invoice_id: int
+    items: list[dict[str, Any]]
+
+    @property
+    def id(self) -> int:
+        return int(self.fields["id"])
+
+
+@dataclass
 class ShopData:
     orders: dict[int, ShopOrder] = field(default_factory=dict)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
+    credit_notes: dict[int, CreditNote] = field(default_factory=dict)
 
     def add(self, order: ShopOrder) -> None:
         self.orders[order.id] = order
@@ -124,6 +141,7 @@ class ShopData:
     def merge(self, other: ShopData) -> ShopData:
         self.orders.update(other.orders)
         self.customers.update(other.customers)
+        self.credit_notes.update(other.credit_notes)
         return self
 
 
@@ -563,3 +581,121 @@ def generated_shop(
             discount_pct=Decimal(rng.choice((0, 0, 0, 5, 10))), vat_shifted=shifted,
         ))
     return build_shop(specs, people)
+
+
+# -- invoices and credit invoices ----------------------------------------------------------
+INVOICE_ID_OFFSET = 7000000  # an order's invoice id is its order id plus this
+FIRST_CREDIT_ID = 7900001
+
+
+def invoice_id_of(order_id: int) -> int:
+    return order_id + INVOICE_ID_OFFSET
+
+
+def _item(item_id: int, kind: str, title: str, variant: str, rate: Decimal,
+          amounts: tuple[Decimal, Decimal, Decimal, Decimal], quantity: int,
+          *, order_product_id: int | None = None, codes: tuple[str, str, str] = ("", "", ""),
+          discount: tuple[Decimal, Decimal] = (Decimal(0), Decimal(0))) -> dict[str, Any]:
+    base_excl, base_incl, price_excl, price_incl = amounts
+    article_code, ean, sku = codes
+    return {
+        "id": item_id,
+        "type": kind,
+        "title": title,
+        "variant": variant,
+        "orderProductId": order_product_id,
+        "articleCode": article_code,
+        "ean": ean,
+        "sku": sku,
+        "taxRate": rate,
+        "basePriceExcl": base_excl,
+        "basePriceIncl": base_incl,
+        "priceExcl": price_excl,
+        "priceIncl": price_incl,
+        "discountExcl": discount[0],
+        "discountIncl": discount[1],
+        "quantity": quantity,
+    }
+
+
+def invoice_items(
+    order: ShopOrder, invoice_id: int, quantities: dict[int, int] | None, *, shipping: bool
+) -> list[dict[str, Any]]:
+    """`invoices/{id}/items.json` items: product items for `quantities` (order product id →
+    quantity; None: every line in full), the shipment when `shipping`, and the payment fee
+    (an item even when it is 0, as in the real example)."""
+    fields = order.fields
+    items: list[dict[str, Any]] = []
+    number = 0
+
+    def next_id() -> int:
+        nonlocal number
+        number += 1
+        return invoice_id * 10 + number
+
+    for line in order.lines:
+        line_fields = line.fields
+        ordered = int(line_fields["quantityOrdered"])
+        quantity = ordered if quantities is None else quantities.get(int(line_fields["id"]), 0)
+        if quantity <= 0:
+            continue
+
+        def part(key: str, quantity: int = quantity, line_fields: dict[str, Any] = line_fields,
+                 ordered: int = ordered) -> Decimal:
+            return money(Decimal(line_fields[key]) * quantity / ordered)
+
+        items.append(_item(
+            next_id(), "product", line_fields["productTitle"], line_fields["variantTitle"],
+            line_fields["taxRate"],
+            (line_fields["basePriceExcl"], line_fields["basePriceIncl"],
+             part("priceExcl"), part("priceIncl")),
+            quantity, order_product_id=int(line_fields["id"]),
+            codes=(line_fields["articleCode"], line_fields["ean"], line_fields["sku"]),
+            discount=(part("discountExcl"), part("discountIncl")),
+        ))
+    if shipping and Decimal(fields["shipmentPriceIncl"]) != 0:
+        items.append(_item(
+            next_id(), "shipment", "_shipmentcosts_", fields["shipmentTitle"],
+            fields["shipmentTaxRate"],
+            (fields["shipmentBasePriceExcl"], fields["shipmentBasePriceIncl"],
+             fields["shipmentPriceExcl"], fields["shipmentPriceIncl"]), 1,
+        ))
+    fee = quantities is None and Decimal(fields["paymentPriceIncl"]) != 0
+    items.append(_item(
+        next_id(), "payment", "_paymentcosts_", fields["paymentTitle"],
+        fields["paymentTaxRate"] if fee else Decimal(0),
+        (fields["paymentBasePriceExcl"], fields["paymentBasePriceIncl"],
+         fields["paymentPriceExcl"], fields["paymentPriceIncl"]) if fee
+        else (Decimal(0), Decimal(0), Decimal(0), Decimal(0)), 1,
+    ))
+    return items
+
+
+def build_credit_note(
+    order: ShopOrder,
+    credit_id: int,
+    number: str,
+    quantities: dict[int, int],
+    *,
+    shipping: bool,
+    at: datetime,
+) -> CreditNote:
+    """A credit invoice of `order` for `quantities` of its lines (and its shipment), made at
+    `at`: amounts positive, as the real credit note's `priceExcl`/`priceIncl` are."""
+    items = invoice_items(order, credit_id, quantities, shipping=shipping)
+    moment = timestamp(at)
+    fields: dict[str, Any] = {
+        "id": credit_id,
+        "createdAt": moment,
+        "updatedAt": moment,
+        "number": number,
+        "status": "not_paid",
+        "isVatShifted": bool(order.fields["taxRates"]) and order.fields["taxRates"][0]["rate"] == 0,
+        "priceExcl": sum((Decimal(i["priceExcl"]) for i in items), Decimal(0)),
+        "priceIncl": sum((Decimal(i["priceIncl"]) for i in items), Decimal(0)),
+        "doNotifyNew": False,
+        "doNotifyPaid": False,
+        "isCreditNote": True,
+        "creditNote": False,
+    }
+    return CreditNote(fields, order.id, order.customer_id, invoice_id_of(order.id), items)

@@ -8,4 +8,5 @@ CONNECTOR = Connector(
     role="accounting",
     adapter="mapper.connectors.moneybird.adapter:MoneybirdTarget",
     simulator="mapper.connectors.moneybird.simulator:cli_simulator",
+    demo="mapper.connectors.moneybird.demo:start_demo",
 )

@@ -8,4 +8,5 @@ CONNECTOR = Connector(
     role="shop",
     adapter="mapper.connectors.prestashop.adapter:PrestaShopSource",
     simulator="mapper.connectors.prestashop.simulator.webservice:cli_simulator",
+    demo="mapper.connectors.prestashop.demo:start_demo",
 )

@@ -15,6 +15,10 @@ from ..retry import RetryPolicy
 from .client import SYSTEM, ConnectionInfo, PrestaShopClient, WebserviceDisabledError
 
 WEBSERVICE_PAGE = "Advanced parameters > Webservice"
+# Ledger ids of PrestaShop credits (the prestashop rule set writes them): a credit slip, and the
+# full credit of an order cancelled after it was invoiced.
+SLIP = "slip-"
+CANCEL = "cancel-"
 
 
 class PrestaShopSource:
@@ -33,6 +37,28 @@ class PrestaShopSource:
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         return iter(self.client.fetch_orders([int(i) for i in ids], batch_size=self.page_size))
+
+    # -- CreditSource (connectors/adapters.py) ----------------------------------------------
+    def credits_changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Credit documents of the slips changed in [since, until] (order document plus
+        `order_slip`)."""
+        return self.client.iter_slips_changed(since, until, page_size=self.page_size)
+
+    def credits_by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Credit documents by ledger id: `slip-12` is order_slip 12; `cancel-1042` is the
+        order document of cancelled order 1042 (the rule set makes its full credit)."""
+        slips = [int(i.removeprefix(SLIP)) for i in ids if i.startswith(SLIP)]
+        cancelled = [int(i.removeprefix(CANCEL)) for i in ids if i.startswith(CANCEL)]
+        yield from self.client.fetch_slips(slips, batch_size=self.page_size)
+        if cancelled:
+            yield from self.client.fetch_orders(cancelled, batch_size=self.page_size)
+
+    def credit_ids_of(self, order_id: str) -> list[str]:
+        """The ledger ids of the credits the shop holds or may make for order `order_id`: each
+        of its credit slips (`slip-12`, asked of the shop now) and its cancellation's full
+        credit (`cancel-1042`), so the sync can tell the rules what else credits the order."""
+        slips = self.client.slip_ids_of(int(order_id))
+        return [f"{SLIP}{slip}" for slip in slips] + [f"{CANCEL}{int(order_id)}"]
 
     def check(self) -> list[CheckLine]:
         """The shop's green or red dot: one line for logging in (with the version), one for

@@ -306,6 +306,77 @@ class PrestaShopClient(HttpClient):
 
         return OrderFetch(documents(), missing)
 
+    # -- credit slips ---------------------------------------------------------------------
+    def iter_slips_changed(
+        self, since: datetime, until: datetime, *, page_size: int = 100
+    ) -> Iterator[JsonObject]:
+        """Credit documents (DESIGN.md, "Credit documents") of the credit slips whose
+        `date_upd` is in [since, until]: each slip's order document plus `order_slip`, the
+        slip as GET order_slip gives it (display=full: with its order_slip_details). Paged by
+        offset, oldest change first: a slip is written once when the refund is made, so the
+        re-reading that `iter_orders_changed` needs for orders changing while paging is not."""
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        low, high = self._shop_time(since), self._shop_time(until)
+        offset = 0
+        while True:
+            slips = self._list(
+                "order_slip",
+                {
+                    "filter[date_upd]": f"[{low},{high}]",
+                    "date": "1",
+                    "sort": "[date_upd_ASC,id_ASC]",
+                    "limit": f"{offset},{page_size}",
+                    "display": "full",
+                },
+                key="order_slips",
+            )
+            yield from self._credit_documents(slips, page_size)
+            if len(slips) < page_size:
+                return
+            offset += page_size
+
+    def fetch_slips(self, ids: Iterable[int], *, batch_size: int = 100) -> Iterator[JsonObject]:
+        """Credit documents for the slips `ids` (duplicates dropped; ids the shop does not
+        have are skipped), `batch_size` at a time with filter[id]=[1|2|3]."""
+        wanted = list(dict.fromkeys(int(i) for i in ids))
+        for start in range(0, len(wanted), batch_size):
+            batch = wanted[start : start + batch_size]
+            slips = self._list(
+                "order_slip",
+                {"filter[id]": _any_of(batch), "display": "full", "sort": "[id_ASC]"},
+                key="order_slips",
+            )
+            yield from self._credit_documents(slips, batch_size)
+
+    def slip_ids_of(self, order_id: int) -> list[int]:
+        """The ids of the credit slips the shop made for order `order_id`, oldest first."""
+        slips = self._list(
+            "order_slip",
+            {"filter[id_order]": f"[{int(order_id)}]", "display": "[id]", "sort": "[id_ASC]"},
+            key="order_slips",
+        )
+        return [_id(slip["id"]) for slip in slips]
+
+    def _credit_documents(
+        self, slips: Sequence[JsonObject], batch_size: int
+    ) -> Iterator[JsonObject]:
+        """Each slip with its order's document; a slip whose order is gone is skipped."""
+        if not slips:
+            return
+        orders = {
+            _id(document["order"]["id"]): document
+            for document in self.fetch_orders(
+                [_id(s.get("id_order"), default=0) for s in slips], batch_size=batch_size
+            )
+        }
+        for slip in slips:
+            document = orders.get(_id(slip.get("id_order"), default=0))
+            if document is None:
+                log.warning("credit slip %s: its order is not in the shop; skipped", slip["id"])
+                continue
+            yield {**document, "order_slip": slip}
+
     # -- assembling documents -------------------------------------------------------------
     def _changed_page(self, low: str, high: str, offset: int, count: int) -> list[JsonObject]:
         rows = self._list(
@@ -405,16 +476,20 @@ class PrestaShopClient(HttpClient):
         return found
 
     # -- HTTP -----------------------------------------------------------------------------
-    def _list(self, resource: str, params: dict[str, str]) -> list[JsonObject]:
-        """A list resource's objects; PrestaShop answers `[]` when nothing matched."""
+    def _list(
+        self, resource: str, params: dict[str, str], *, key: str | None = None
+    ) -> list[JsonObject]:
+        """A list resource's objects; PrestaShop answers `[]` when nothing matched. `key`:
+        the list's node name where it is not the resource's (order_slip → order_slips)."""
         described = _describe(params)
         what = f"{resource} ({described})" if described else resource
+        key = key or resource
         body, _ = self._get(resource, params, what=what)
         if body == []:
             return []
-        if not isinstance(body, dict) or not isinstance(body.get(resource), list):
-            raise self._protocol(what, f'{{"{resource}": [...]}} or []', body)
-        rows: list[JsonObject] = body[resource]
+        if not isinstance(body, dict) or not isinstance(body.get(key), list):
+            raise self._protocol(what, f'{{"{key}": [...]}} or []', body)
+        rows: list[JsonObject] = body[key]
         for row in rows:
             if not isinstance(row, dict) or _id(row.get("id"), default=-1) < 1:
                 raise self._protocol(what, f"{resource} objects with an integer id", row)

@@ -9,4 +9,5 @@ CONNECTOR = Connector(
     role="shop",
     adapter="mapper.connectors.shopify.adapter:ShopifySource",
     simulator="mapper.connectors.shopify.simulator:cli_simulator",
+    demo="mapper.connectors.shopify.demo:start_demo",
 )

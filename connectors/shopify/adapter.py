@@ -1,4 +1,6 @@
-"""Shopify as the sync pipeline's Source: order documents updated in a window, or by id.
+"""Shopify as the sync pipeline's Source: order documents updated in a window, or by id; and,
+as a CreditSource, the credit documents of its refunds (ledger id
+`refund-<order id>-<refund id>`: the API addresses a refund only under its order).
 
 The source section of mapper.yaml: `url` (`https://{name}.myshopify.com`), `access_token`
 (the custom app's Admin API token `shpat_…`, as `{env: …}` or `{secret: …}`), optionally
@@ -18,6 +20,7 @@ from ..retry import RetryPolicy
 from .client import API_VERSION, MAX_LIMIT, ShopifyClient
 
 TITLE = "Shopify"
+REFUND = "refund-"  # ledger ids of refunds (the shopify rule set writes them)
 APP_PAGE = "Shopify admin → Settings → Apps and sales channels → Develop apps"
 
 
@@ -37,6 +40,21 @@ class ShopifySource:
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         return iter(self.client.fetch_orders(ids))
+
+    # -- CreditSource (connectors/adapters.py) ----------------------------------------------
+    def credits_changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Credit documents of the refunds made in [since, until]."""
+        return self.client.iter_refunds_changed(since, until, limit=self.page_size)
+
+    def credits_by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Credit documents by ledger id: `refund-5801001-912000001` is refund 912000001 of
+        order 5801001; ids of another form are skipped."""
+        return self.client.fetch_refunds(p for p in map(refund_pair, ids) if p is not None)
+
+    @staticmethod
+    def is_credit_id(ledger_id: str) -> bool:
+        """Whether a ledger id is one of this shop's refunds (`refund-<order>-<refund>`)."""
+        return refund_pair(ledger_id) is not None
 
     def check(self) -> list[CheckLine]:
         """The connection step: the token is accepted and may read orders (one line), and it
@@ -69,6 +87,14 @@ class ShopifySource:
 
     def close(self) -> None:
         self.client.close()
+
+
+def refund_pair(ledger_id: str) -> tuple[int, int] | None:
+    """(order id, refund id) of a refund's ledger id, else None."""
+    order_id, _, refund_id = ledger_id.removeprefix(REFUND).partition("-")
+    if ledger_id.startswith(REFUND) and order_id.isdigit() and refund_id.isdigit():
+        return int(order_id), int(refund_id)
+    return None
 
 
 def _refusal(error: AuthenticationError) -> str:

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -149,6 +149,57 @@ class ShopifyClient(HttpClient):
             params = {"ids": ",".join(map(str, batch)), "status": "any", "limit": len(batch)}
             yield from self._documents(self._pages(params))
 
+    def refunds(self, order_id: int | str) -> list[dict[str, Any]]:
+        """`GET orders/{id}/refunds.json`: the order's refunds (at most 250, oldest first)."""
+        resource = f"orders/{int(order_id)}/refunds"
+        body = _decode(self._get(self._api(f"{resource}.json"), {"limit": MAX_LIMIT}), resource)
+        refunds = body.get("refunds") if isinstance(body, dict) else None
+        if not isinstance(refunds, list):
+            raise ProtocolError(SYSTEM, f"{resource}: expected {{\"refunds\": [...]}}")
+        return [r for r in refunds if isinstance(r, dict)]
+
+    def iter_refunds_changed(
+        self, after: datetime, before: datetime, *, limit: int = MAX_LIMIT
+    ) -> Iterator[FetchedOrder]:
+        """Credit documents of the refunds created in [after, before], found through the
+        orders updated since `after` (see the module's docstring), oldest refund of an order
+        first."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        low = _aware(after).replace(microsecond=0) - timedelta(seconds=1)
+        high = _aware(before).replace(microsecond=0) + timedelta(seconds=2)
+        params: dict[str, Any] = {"status": "any", "limit": limit, "updated_at_min": _iso(low)}
+        for document in self._documents(self._pages(params)):
+            refunds = document["order"].get("refunds")
+            if not isinstance(refunds, list):
+                continue
+            made = [(_created(r), r) for r in refunds if isinstance(r, dict) and "id" in r]
+            for created, refund in sorted(made, key=lambda pair: (pair[0], pair[1]["id"])):
+                if low <= created < high:
+                    yield {**document, "refund": refund}
+
+    def fetch_refunds(self, ids: Iterable[tuple[int, int]]) -> Iterator[FetchedOrder]:
+        """Credit documents of the given (order id, refund id) pairs; a pair the shop does not
+        have (order deleted, or no such refund of it) is skipped."""
+        pairs = list(dict.fromkeys((int(o), int(r)) for o, r in ids))
+        documents = {int(d["order"]["id"]): d for d in self.fetch_orders(o for o, _ in pairs)}
+        for order_id, refund_id in pairs:
+            document = documents.get(order_id)
+            if document is None:
+                log.warning("shopify: refund %s: order %s not found; skipped", refund_id, order_id)
+                continue
+            resource = f"orders/{order_id}/refunds/{refund_id}"
+            try:
+                body = _decode(self._get(self._api(f"{resource}.json")), resource)
+            except NotFoundError:
+                log.warning("shopify: refund %s of order %s not found; skipped",
+                            refund_id, order_id)
+                continue
+            refund = body.get("refund") if isinstance(body, dict) else None
+            if not isinstance(refund, dict) or "id" not in refund:
+                raise ProtocolError(SYSTEM, f"{resource}: expected {{\"refund\": {{...}}}}")
+            yield {**document, "refund": refund}
+
     # -- documents and pages ------------------------------------------------------------
     def _documents(self, orders: Iterable[Any]) -> Iterator[FetchedOrder]:
         for order in orders:
@@ -228,11 +279,24 @@ class ShopifyClient(HttpClient):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _aware(moment: datetime) -> datetime:
+    """A naive datetime taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _iso(moment: datetime) -> str:
     """A filter value: ISO 8601 with offset, whole seconds."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.replace(microsecond=0).isoformat()
+    return _aware(moment).replace(microsecond=0).isoformat()
+
+
+def _created(refund: dict[str, Any]) -> datetime:
+    """A refund's `created_at` (ISO 8601 with the shop's offset)."""
+    text = str(refund.get("created_at") or "")
+    try:
+        return _aware(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        raise ProtocolError(SYSTEM, f"refund {refund.get('id')}: created_at {text!r} is not "
+                            "a date") from None
 
 
 def _next_page_info(link: str) -> str | None:

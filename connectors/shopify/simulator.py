@@ -3,7 +3,10 @@
 Serves `GET /admin/api/{version}/orders.json` (filters `status` — default `open` —,
 `updated_at_min|max`, `created_at_min|max`, `ids`, `since_id`, `fields`, `limit` 1–250,
 cursor paging with `page_info` and the lower-case `link` header, absent on the only page),
-`orders/{id}.json`, `orders/count.json` and `GET /admin/oauth/access_scopes.json`.
+`orders/{id}.json`, `orders/count.json`, an order's refunds (`orders/{id}/refunds.json`,
+`orders/{id}/refunds/{refund_id}.json`; every order also carries them in `refunds[]`) and
+`GET /admin/oauth/access_scopes.json`. `refund()` refunds as the shop's admin does: lines,
+shipping or an amount (simulator_data.build_refund); the order's `updated_at` moves.
 
 Authentication: the `X-Shopify-Access-Token` header; an unknown token is 401, a token
 without `read_orders` is 403. Errors are `{"errors": "…"}` (or `{"errors": {field: […]}}`).
@@ -30,7 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ..simulation import Faults, Reply, Request, Simulator
-from .simulator_data import ShopData, demo_shop, generated_shop, stamp
+from .simulator_data import ShopData, build_refund, demo_shop, generated_shop, stamp
 
 DEMO_TOKEN = "shpat_demo0read000000000000000000000"
 DEMO_WRITE_TOKEN = "shpat_demo0write00000000000000000000"
@@ -42,6 +45,7 @@ LEAK_PER_SECOND = 2.0
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 THROTTLED = ("Exceeded 2 calls per second for api client. Reduce request rates to resume "
              "uninterrupted service.")
+FIRST_REFUND_ID = 912000001
 PAGE_INFO_KEEPS = frozenset({"limit", "fields", "page_info"})
 
 
@@ -143,6 +147,33 @@ class ShopifySimulator(Simulator):
             if status in ("paid", "partially_refunded"):
                 order["total_outstanding"] = "0.00"
 
+    def refund(
+        self,
+        order_id: int,
+        quantities: dict[int, int] | None = None,
+        *,
+        shipping: bool = False,
+        amount: Decimal | None = None,
+        note: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Refund as the shop's admin does (Orders > the order > Refund): `quantities` of its
+        lines (line item id → quantity), its shipping with `shipping`, and/or an `amount`
+        beyond them. Returns the refund as `GET orders/{id}/refunds/{rid}.json` gives it;
+        the order's `updated_at` becomes `at` (default now)."""
+        moment = at or datetime.now(UTC).replace(microsecond=0)
+        with self._lock:
+            order = self.shop.orders[order_id]
+            if order["financial_status"] not in ("paid", "partially_refunded"):
+                raise ValueError(f"order {order_id} is {order['financial_status']}: only a paid "
+                                 "order can be refunded")
+            taken = [int(r["id"]) for o in self.shop.orders.values() for r in o["refunds"]]
+            refund = build_refund(order, max([*taken, FIRST_REFUND_ID - 1]) + 1, moment,
+                                  quantities or {}, shipping=shipping, amount=amount, note=note)
+            self.shop.add_refund(order_id, refund, moment)
+            wire: dict[str, Any] = json.loads(_encode(refund), parse_float=Decimal)
+            return wire
+
     # -- serving ------------------------------------------------------------------------
     def fault_reply(self, kind: str) -> Reply:
         if kind == "429":
@@ -190,9 +221,18 @@ class ShopifySimulator(Simulator):
             return self._list(request, parts[2])
         if resource == "orders/count.json":
             return _json(200, {"count": len(self._filtered(request.query))})
-        number = resource.removeprefix("orders/").removesuffix(".json")
-        if number.isdigit() and int(number) in self.shop.orders:
-            return _json(200, {"order": self.shop.orders[int(number)]})
+        path = resource.removeprefix("orders/").removesuffix(".json").split("/")
+        if not path[0].isdigit() or int(path[0]) not in self.shop.orders:
+            raise _ApiError(404, "Not Found")
+        order = self.shop.orders[int(path[0])]
+        if len(path) == 1:
+            return _json(200, {"order": order})
+        if path == [path[0], "refunds"]:
+            return _json(200, {"refunds": order["refunds"]})
+        if len(path) == 3 and path[1] == "refunds" and path[2].isdigit():
+            for refund in order["refunds"]:
+                if refund["id"] == int(path[2]):
+                    return _json(200, {"refund": refund})
         raise _ApiError(404, "Not Found")
 
     # -- listing ------------------------------------------------------------------------

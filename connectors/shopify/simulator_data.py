@@ -293,6 +293,123 @@ def build_order(spec: OrderSpec) -> dict[str, Any]:  # noqa: C901 — one order,
     return order
 
 
+def _bag(amount: Decimal, order: dict[str, Any]) -> dict[str, Any]:
+    """A money bag of an existing order: shop money, and presentment money at its rate."""
+    other = str(order["presentment_currency"])
+    return {"shop_money": {"amount": cents(amount), "currency_code": order["currency"]},
+            "presentment_money": {"amount": cents(amount * EXCHANGE[other]),
+                                  "currency_code": other}}
+
+
+def _shop(bag: dict[str, Any]) -> Decimal:
+    return Decimal(bag["shop_money"]["amount"])
+
+
+def _presented(bag: dict[str, Any]) -> Decimal:
+    return Decimal(bag["presentment_money"]["amount"])
+
+
+def _adjustment(
+    kind: str, reason: str, amount: Decimal, tax: Decimal, order: dict[str, Any],
+    refund_id: int, number: int,
+) -> dict[str, Any]:
+    return {"id": refund_id * 10 + number, "order_id": order["id"], "refund_id": refund_id,
+            "amount": cents(amount), "tax_amount": cents(tax), "kind": kind, "reason": reason,
+            "amount_set": _bag(amount, order), "tax_amount_set": _bag(tax, order)}
+
+
+def build_refund(  # noqa: C901 — one refund, part by part
+    order: dict[str, Any],
+    refund_id: int,
+    moment: datetime,
+    quantities: dict[int, int],
+    *,
+    shipping: bool = False,
+    amount: Decimal | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The `GET orders/{id}/refunds/{refund_id}.json` `refund` of refunding `quantities` of
+    the order's lines (line item id → quantity), its shipping, and/or an `amount` (a
+    `refund_discrepancy`), as Shopify's admin does it:
+    - a refund line's `subtotal` is what the line was paid after its discount allocations, in
+      the sense of `price` (gross when `taxes_included`), for the quantity refunded; its
+      `total_tax` the line's tax for that quantity (both JSON numbers, their `*_set` strings);
+    - the shipping refund is an order adjustment `shipping_refund`, its `amount` excl. tax and
+      its `tax_amount`, both negative; an amount refunded beyond the rows one of kind
+      `refund_discrepancy` (negative, no tax);
+    - the refund transaction is in the presentment currency: what the customer gets back."""
+    rows: list[dict[str, Any]] = []
+    presented = Decimal(0)
+    included = bool(order["taxes_included"])
+    lines = {int(line["id"]): line for line in order["line_items"]}
+    for line_id, quantity in quantities.items():
+        line = lines[line_id]
+        ordered = int(line["quantity"])
+        after = Decimal(line["price"]) * ordered - sum(
+            (Decimal(a["amount"]) for a in line["discount_allocations"]), Decimal(0))
+        tax = sum((Decimal(t["price"]) for t in line["tax_lines"]), Decimal(0))
+        subtotal, part_tax = money(after * quantity / ordered), money(tax * quantity / ordered)
+        subtotal_set, tax_set = _bag(subtotal, order), _bag(part_tax, order)
+        presented += _presented(subtotal_set) + (Decimal(0) if included else _presented(tax_set))
+        rows.append({
+            "id": refund_id * 100 + len(rows) + 1, "quantity": quantity, "line_item_id": line_id,
+            "location_id": 70110001, "restock_type": "return",
+            "subtotal": subtotal, "total_tax": part_tax,
+            "subtotal_set": subtotal_set, "total_tax_set": tax_set,
+            "line_item": copy.deepcopy(line),
+        })
+    adjustments: list[dict[str, Any]] = []
+    if shipping:
+        for line in order["shipping_lines"]:
+            tax = sum((Decimal(t["price"]) for t in line["tax_lines"]), Decimal(0))
+            charged = Decimal(line["price"])
+            excl = charged - tax if included else charged
+            if excl or tax:
+                adjustment = _adjustment("shipping_refund", "Shipping refund", -excl, -tax,
+                                         order, refund_id, len(adjustments) + 1)
+                presented -= _presented(adjustment["amount_set"])
+                presented -= _presented(adjustment["tax_amount_set"])
+                adjustments.append(adjustment)
+    if amount:
+        adjustment = _adjustment("refund_discrepancy", "Refund discrepancy", -money(amount),
+                                 Decimal(0), order, refund_id, len(adjustments) + 1)
+        presented -= _presented(adjustment["amount_set"])
+        adjustments.append(adjustment)
+    at = stamp(moment)
+    zero = _bag(Decimal(0), order)
+    gateway = (order.get("payment_gateway_names") or ["manual"])[0]
+    return {
+        "id": refund_id, "order_id": order["id"], "created_at": at, "note": note,
+        "user_id": 99100001, "processed_at": at, "restock": bool(rows), "duties": [],
+        "total_duties_set": zero, "additional_fees": [],
+        "total_additional_fees_set": copy.deepcopy(zero), "return": None,
+        "admin_graphql_api_id": f"gid://shopify/Refund/{refund_id}",
+        "refund_line_items": rows,
+        "transactions": [{
+            "id": refund_id + 500000000, "order_id": order["id"], "kind": "refund",
+            "gateway": gateway, "status": "success", "message": "Refunded",
+            "created_at": at, "test": False, "authorization": None, "location_id": None,
+            "user_id": None, "parent_id": int(order["id"]) + 700000000, "processed_at": at,
+            "device_id": None, "error_code": None, "source_name": "web", "receipt": {},
+            "amount": cents(presented), "currency": order["presentment_currency"],
+            "payment_id": f"{order['confirmation_number']}.{refund_id % 100}",
+            "manual_payment_gateway": gateway == "manual",
+            "admin_graphql_api_id": f"gid://shopify/OrderTransaction/{refund_id + 500000000}",
+        }],
+        "order_adjustments": adjustments,
+    }
+
+
+def refunded_shop_money(refund: dict[str, Any], included: bool) -> Decimal:
+    """What a refund gives back in shop money: its rows (incl. tax) and adjustments."""
+    total = Decimal(0)
+    for row in refund["refund_line_items"]:
+        total += _shop(row["subtotal_set"]) + (Decimal(0) if included else _shop(row["total_tax_set"]))
+    for adjustment in refund["order_adjustments"]:
+        total -= _shop(adjustment["amount_set"]) + _shop(adjustment["tax_amount_set"])
+    return total
+
+
 @dataclass
 class ShopData:
     """The shop's orders by id."""
@@ -303,6 +420,28 @@ class ShopData:
         order = build_order(spec)
         self.orders[spec.order_id] = order
         return order
+
+    def add_refund(self, order_id: int, refund: dict[str, Any], moment: datetime) -> None:
+        """Record a refund on its order as Shopify does: `refunds[]`, the lines' current
+        quantities and the current totals, the financial status; `updated_at` moves."""
+        order = self.orders[order_id]
+        order["refunds"].append(refund)
+        included = bool(order["taxes_included"])
+        for row in refund["refund_line_items"]:
+            for line in order["line_items"]:
+                if line["id"] == row["line_item_id"]:
+                    line["current_quantity"] -= row["quantity"]
+        back = refunded_shop_money(refund, included)
+        tax = sum((_shop(r["total_tax_set"]) for r in refund["refund_line_items"]), Decimal(0)) \
+            - sum((_shop(a["tax_amount_set"]) for a in refund["order_adjustments"]), Decimal(0))
+        current_total = Decimal(order["current_total_price"]) - back
+        current_tax = Decimal(order["current_total_tax"]) - tax
+        order["current_total_price"] = cents(current_total)
+        order["current_total_price_set"] = _bag(current_total, order)
+        order["current_total_tax"] = cents(current_tax)
+        order["current_total_tax_set"] = _bag(current_tax, order)
+        order["financial_status"] = "refunded" if current_total <= 0 else "partially_refunded"
+        order["updated_at"] = stamp(moment)
 
     def merge(self, other: ShopData) -> ShopData:
         self.orders.update(other.orders)
@@ -400,5 +539,5 @@ def generated_shop(
     return shop
 
 
-__all__ = ["CATALOGUE", "Discount", "OrderSpec", "Person", "Product", "ShopData",
+__all__ = ["CATALOGUE", "build_refund", "Discount", "OrderSpec", "Person", "Product", "ShopData",
            "build_order", "demo_shop", "generated_shop", "stamp"]

@@ -9,4 +9,5 @@ CONNECTOR = Connector(
     role="shop",
     adapter="mapper.connectors.woocommerce.adapter:WooCommerceSource",
     simulator="mapper.connectors.woocommerce.simulator:cli_simulator",
+    demo="mapper.connectors.woocommerce.demo:start_demo",
 )

@@ -1,4 +1,6 @@
-"""WooCommerce as the sync pipeline's Source: order documents modified in a window, or by id.
+"""WooCommerce as the sync pipeline's Source: order documents modified in a window, or by id;
+and, as a CreditSource, the credit documents of its refunds (ledger id
+`refund-<order id>-<refund id>`: the API addresses a refund only under its order).
 
 The source section of mapper.yaml: `url` (the shop's https:// address), `key` and `secret` (the
 consumer key `ck_…` and secret `cs_…`, as `{env: …}` or `{secret: …}`), optionally `auth`
@@ -19,6 +21,7 @@ from ..retry import RetryPolicy
 from .client import MAX_PER_PAGE, WooCommerceClient
 
 TITLE = "WooCommerce"
+REFUND = "refund-"  # ledger ids of refunds (the woocommerce rule set writes them)
 KEYS_PAGE = "WooCommerce → Settings → Advanced → REST API"
 
 
@@ -39,6 +42,20 @@ class WooCommerceSource:
 
     def by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
         return iter(self.client.fetch_orders(ids))
+
+    # -- CreditSource (connectors/adapters.py) ----------------------------------------------
+    def credits_changed(self, since: dt.datetime, until: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Credit documents of the refunds made in [since, until]."""
+        return self.client.iter_refunds_created(since, until, per_page=self.page_size)
+
+    def credits_by_ids(self, ids: Sequence[str]) -> Iterator[dict[str, Any]]:
+        """Credit documents by ledger id: `refund-1101-1203` is refund 1203 of order 1101."""
+        pairs = []
+        for ledger_id in ids:
+            order_id, _, refund_id = ledger_id.removeprefix(REFUND).partition("-")
+            if ledger_id.startswith(REFUND) and order_id.isdigit() and refund_id.isdigit():
+                pairs.append((int(order_id), int(refund_id)))
+        return self.client.fetch_refunds(pairs)
 
     def check(self) -> list[CheckLine]:
         """The connection step: the key and secret are accepted and may read orders (one line),

@@ -8,6 +8,15 @@ verbatim (JSON numbers become `Decimal`). `tax_rates` holds the rates of the ord
 `tax_lines` that carry no `rate_percent` (WooCommerce before 3.7 / 5.x leaves it out), so the
 rules always find a line's VAT percentage; it is empty for current shops.
 
+Refunds become *credit documents* (DESIGN.md, "Credit documents"): the order's document plus
+`"refund"`, the refund as `GET orders/{id}/refunds/{rid}` gives it. The API has no list of
+refunds across orders and no refund modification date (a refund is never edited, only
+deleted), so the refunds made in a window are found through their orders: a refund saves its
+order, so the orders modified since the window's start (`modified_after`, no upper bound: an
+order modified again later still counts), those whose `refunds[]` summary is not empty, then
+their refunds whose `date_created_gmt` lies in the window. A refund is addressed under its
+order only (`orders/{id}/refunds/{rid}`), so its ledger id carries both ids.
+
 Authentication is the consumer key and secret: HTTP Basic (default) or the query parameters
 `consumer_key`/`consumer_secret` (`auth="query"`, for servers that strip `Authorization`).
 WooCommerce only reads them over HTTPS; over plain HTTP it wants OAuth 1.0a, which this client
@@ -161,6 +170,46 @@ class WooCommerceClient(HttpClient):
         """`GET orders/{id}/refunds`: the order's refunds, newest first."""
         return list(self._pages(f"orders/{int(order_id)}/refunds", {"per_page": MAX_PER_PAGE}))
 
+    def iter_refunds_created(
+        self, after: datetime, before: datetime, *, per_page: int = MAX_PER_PAGE
+    ) -> Iterator[FetchedOrder]:
+        """Credit documents of the refunds created in [after, before] (whole seconds), found
+        through the orders modified since `after` (see the module's docstring)."""
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+        low = _gmt(after - timedelta(seconds=1))
+        high = _gmt(before + timedelta(seconds=1))
+        params: dict[str, Any] = {"dates_are_gmt": "true", "orderby": "id", "order": "asc",
+                                  "per_page": per_page, "modified_after": low}
+        refunded = (o for o in self._pages("orders", params) if _has_refunds(o))
+        for document in self._documents(refunded):
+            order = document["order"]
+            for refund in reversed(self.refunds(order["id"])):  # oldest first
+                created = str(refund.get("date_created_gmt") or "")
+                if low < created < high:
+                    yield {**document, "refund": refund}
+
+    def fetch_refunds(self, ids: Iterable[tuple[int, int]]) -> Iterator[FetchedOrder]:
+        """Credit documents of the given (order id, refund id) pairs; a pair the shop does not
+        have (order or refund deleted) is skipped."""
+        pairs = list(dict.fromkeys((int(o), int(r)) for o, r in ids))
+        documents = {int(d["order"]["id"]): d for d in self.fetch_orders(o for o, _ in pairs)}
+        for order_id, refund_id in pairs:
+            document = documents.get(order_id)
+            if document is None:
+                log.warning("woocommerce: refund %s: order %s not found; skipped",
+                            refund_id, order_id)
+                continue
+            try:
+                refund = self._get_json(f"orders/{order_id}/refunds/{refund_id}")
+            except NotFoundError:
+                log.warning("woocommerce: refund %s of order %s not found; skipped",
+                            refund_id, order_id)
+                continue
+            if not isinstance(refund, dict) or "id" not in refund:
+                raise ProtocolError(SYSTEM, f"orders/{order_id}/refunds/{refund_id}: not a refund")
+            yield {**document, "refund": refund}
+
     def tax_rate(self, rate_id: int) -> dict[str, Any]:
         """`GET taxes/{id}`, once per client."""
         if rate_id not in self._tax_rates:
@@ -252,6 +301,14 @@ class WooCommerceClient(HttpClient):
 
 
 # -- helpers ---------------------------------------------------------------------------------
+def _has_refunds(order: Any) -> bool:
+    """Whether an order's `refunds[]` summary names a refund (a deleted one shows as id 0)."""
+    refunds = order.get("refunds") if isinstance(order, dict) else None
+    return isinstance(refunds, list) and any(
+        isinstance(r, dict) and r.get("id") for r in refunds
+    )
+
+
 def _gmt(moment: datetime) -> str:
     """A filter value for `dates_are_gmt=true`: naive UTC, whole seconds."""
     if moment.tzinfo is not None:

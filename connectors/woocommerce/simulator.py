@@ -30,6 +30,7 @@ from .simulator_data import (
     PAID_STATUSES,
     SHOP_TIMEZONE,
     ShopData,
+    build_refund,
     demo_shop,
     generated_shop,
     gmt,
@@ -153,6 +154,29 @@ class WooCommerceSimulator(Simulator):
                 order["transaction_id"] = f"tr_{order_id:08d}"
             if status == "completed":
                 order["date_completed"], order["date_completed_gmt"] = local(moment), gmt(moment)
+
+    def refund(
+        self,
+        order_id: int,
+        quantities: dict[int, int] | None = None,
+        *,
+        shipping: bool = False,
+        amount: Decimal | None = None,
+        reason: str = "Retour ontvangen",
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Refund as the shop manager does (Order > Refund): `quantities` of its lines (line
+        id → quantity; None: none), its shipping with `shipping`, or just an `amount`. Returns
+        the refund as `GET orders/{id}/refunds/{rid}` gives it."""
+        moment = at or datetime.now(UTC).replace(microsecond=0)
+        with self._lock:
+            order = self.shop.orders[order_id]
+            taken = [r["id"] for refunds in self.shop.refunds.values() for r in refunds]
+            refund_id = max([*taken, *self.shop.orders, 0]) + 1  # one id sequence: WP posts
+            refund = build_refund(order, refund_id, moment, reason, quantities or {},
+                                  shipping=shipping, amount=amount)
+            self.shop.add_refund(order_id, refund, moment)
+            return refund
 
     # -- serving ------------------------------------------------------------------------
     def fault_reply(self, kind: str) -> Reply:

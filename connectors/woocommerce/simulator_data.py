@@ -346,29 +346,62 @@ def build_order(spec: OrderSpec) -> dict[str, Any]:  # noqa: C901 — one order,
     }
 
 
-def build_refund(order: dict[str, Any], refund_id: int, at: datetime, reason: str) -> dict[str, Any]:
-    """A `GET orders/{id}/refunds/{rid}` body refunding the order's first line in full: line
-    values negative, `amount` positive, `_refunded_item_id` naming the original line."""
-    line = order["line_items"][0]
-    amount = Decimal(line["total"]) + Decimal(line["total_tax"])
+def build_refund(
+    order: dict[str, Any],
+    refund_id: int,
+    at: datetime,
+    reason: str,
+    quantities: dict[int, int] | None = None,
+    *,
+    shipping: bool = False,
+    amount: Decimal | None = None,
+) -> dict[str, Any]:
+    """A `GET orders/{id}/refunds/{rid}` body: `quantities` of the order's lines (line id →
+    quantity; None: the first line in full), and with `shipping` its shipping lines in full;
+    line values negative, `amount` positive (the lines' total, unless `amount` is given — a
+    refund of an amount without lines has none), `_refunded_item_id` naming the original."""
+    if quantities is None:
+        quantities = {order["line_items"][0]["id"]: order["line_items"][0]["quantity"]}
+    lines = [line for line in order["line_items"] if quantities.get(line["id"], 0) > 0]
+    counter = iter(range(refund_id * 10 + 1, refund_id * 10 + 1000))
+
+    def part(value: Any, line: dict[str, Any]) -> Decimal:
+        share = Decimal(quantities[line["id"]]) / Decimal(line["quantity"])
+        return money(Decimal(value or 0) * share)
+
+    line_items = []
+    for line in lines:
+        share = Decimal(quantities[line["id"]]) / Decimal(line["quantity"])
+        line_items.append({
+            **{k: line[k] for k in ("name", "product_id", "variation_id", "tax_class", "sku")},
+            "id": next(counter), "quantity": -quantities[line["id"]],
+            "subtotal": cents(-part(line["subtotal"], line)),
+            "subtotal_tax": cents(-part(line["subtotal_tax"], line)),
+            "total": cents(-part(line["total"], line)),
+            "total_tax": cents(-part(line["total_tax"], line)),
+            "taxes": [{"id": t["id"], "total": wc_decimal(-micro(Decimal(t["total"] or 0) * share)),
+                       "subtotal": wc_decimal(-micro(Decimal(t["subtotal"] or 0) * share))}
+                      for t in line["taxes"]],
+            "meta_data": [{"id": next(counter), "key": "_refunded_item_id",
+                           "value": str(line["id"])}],
+            "price": -line["price"],
+        })
+    shipping_lines = [{
+        "id": next(counter), "method_title": ship["method_title"], "method_id": ship["method_id"],
+        "instance_id": ship["instance_id"], "total": cents(-Decimal(ship["total"])),
+        "total_tax": cents(-Decimal(ship["total_tax"])),
+        "taxes": [{"id": t["id"], "total": wc_decimal(-Decimal(t["total"] or 0)), "subtotal": ""}
+                  for t in ship["taxes"]],
+        "meta_data": [{"id": next(counter), "key": "_refunded_item_id", "value": str(ship["id"])}],
+    } for ship in (order["shipping_lines"] if shipping else []) if Decimal(ship["total"]) != 0]
+    if amount is None:
+        amount = -sum((Decimal(r["total"]) + Decimal(r["total_tax"])
+                       for r in [*line_items, *shipping_lines]), Decimal(0))
     return {
         "id": refund_id, "date_created": local(at), "date_created_gmt": gmt(at),
         "amount": cents(amount), "reason": reason, "refunded_by": 1, "refunded_payment": True,
-        "meta_data": [],
-        "line_items": [{
-            **{k: line[k] for k in ("name", "product_id", "variation_id", "tax_class", "sku")},
-            "id": refund_id * 10 + 1, "quantity": -line["quantity"],
-            "subtotal": cents(-Decimal(line["subtotal"])),
-            "subtotal_tax": cents(-Decimal(line["subtotal_tax"])),
-            "total": cents(-Decimal(line["total"])), "total_tax": cents(-Decimal(line["total_tax"])),
-            "taxes": [{"id": t["id"], "total": wc_decimal(-Decimal(t["total"] or 0)),
-                       "subtotal": wc_decimal(-Decimal(t["subtotal"] or 0))}
-                      for t in line["taxes"]],
-            "meta_data": [{"id": refund_id * 10 + 2, "key": "_refunded_item_id",
-                           "value": str(line["id"])}],
-            "price": -line["price"],
-        }],
-        "shipping_lines": [], "fee_lines": [],
+        "meta_data": [], "line_items": line_items, "shipping_lines": shipping_lines,
+        "fee_lines": [],
     }
 
 
@@ -392,8 +425,14 @@ class ShopData:
 
     def refund_first_line(self, order_id: int, refund_id: int, at: datetime, reason: str) -> None:
         """Refund an order's first line; the order's `refunds[]` summary shows it (negative)."""
+        self.add_refund(order_id, build_refund(self.orders[order_id], refund_id, at, reason), at)
+
+    def add_refund(self, order_id: int, refund: dict[str, Any], at: datetime) -> None:
+        """Record a refund made at `at`: newest first, in the order's `refunds[]` summary too
+        (negative), and the order's `date_modified` moves to `at`."""
         order = self.orders[order_id]
-        refund = build_refund(order, refund_id, at, reason)
+        reason = refund["reason"]
+        refund_id = refund["id"]
         self.refunds.setdefault(order_id, []).insert(0, refund)
         order["refunds"].insert(0, {"id": refund_id, "reason": reason,
                                     "total": cents(-Decimal(refund["amount"]))})

@@ -8,4 +8,5 @@ CONNECTOR = Connector(
     role="accounting",
     adapter="mapper.connectors.yuki.adapter:YukiTarget",
     simulator="mapper.connectors.yuki.simulator:cli_simulator",
+    demo="mapper.connectors.yuki.demo:start_demo",
 )

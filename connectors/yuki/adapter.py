@@ -4,6 +4,7 @@ matched to payloads in order, and the archive asked whether an invoice already a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -89,6 +90,20 @@ class YukiTarget:
             )
         ]
 
+    def setting_choices(self, today: date | None = None) -> dict[str, list[tuple[str, str]]]:
+        """What the dashboard's Configuration offers in its drop-downs: the VAT codes active
+        in the administration today (ActiveVATCodesList), as (VATType, label). Yuki's ledger
+        accounts are not listed: the services mapper speaks (Sales, Vat, Archive) have no list
+        of them, so the revenue accounts stay text fields."""
+        day = today or date.today()
+        codes = {code.type: code for code in self.client.active_vat_codes() if code.active_on(day)}
+        return {
+            "vat_code": [
+                (str(code.type), f"{code.type}: {code.description} ({code.percentage}%)")
+                for code in sorted(codes.values(), key=lambda c: c.type)
+            ]
+        }
+
     def prechecker(self) -> VatPrecheck:
         """A pre-check of payloads for one pass: ActiveVATCodesList is asked once, at its
         first use, and kept for the pass."""
@@ -121,6 +136,11 @@ class YukiTarget:
             elif invoice.succeeded:
                 reference = invoice.reference or invoice.document_id or subject
                 deliveries.append(Delivery("sent", reference=reference))
+            elif already_booked(invoice.message):
+                # The Reference is Yuki's idempotency key: this invoice is there already (an
+                # earlier post that got no answer, another connector). Not an error, and never
+                # posted again: the pipeline looks it up, and leaves it `sending` until found.
+                deliveries.append(Delivery("uncertain", message=invoice.message, answered=False))
             else:
                 deliveries.append(Delivery("refused", message=invoice.message or "refused"))
         return deliveries
@@ -176,6 +196,17 @@ class YukiTarget:
         close = getattr(self.client, "close", None)  # the zeep client may hold no session
         if close is not None:
             close()
+
+
+# How Yuki refuses a Reference it has booked before. The wording is the simulator's: Yuki's
+# documentation gives no message text (reference/yuki/SOURCES.md); "already exists" is matched
+# loosely so that a reworded message still reads as booked rather than as an error.
+_ALREADY_BOOKED = re.compile(r"reference\b.*\balready (exists|booked|used)", re.IGNORECASE)
+
+
+def already_booked(message: str) -> bool:
+    """Whether Yuki's refusal of an invoice says its Reference is booked already."""
+    return bool(_ALREADY_BOOKED.search(message or ""))
 
 
 def fail(message: str) -> CheckLine:

@@ -5,6 +5,7 @@ Open it with `Ledger.open("sqlite:///path/ledger.db")`; see `engine.ledger.ledge
 
 from .errors import (
     InvalidTransition,
+    LedgerDamaged,
     LedgerError,
     LedgerUnavailable,
     LockLost,
@@ -28,6 +29,7 @@ __all__ = [
     "InvalidTransition",
     "Ledger",
     "LedgerError",
+    "LedgerDamaged",
     "LedgerUnavailable",
     "LockLost",
     "MigrationFailed",

@@ -19,9 +19,15 @@ from typing import Any
 
 from sqlalchemy import Table, create_engine, event, insert
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    IntegrityError,
+    NoSuchModuleError,
+    OperationalError,
+)
 
-from .errors import LedgerUnavailable, NoLedger
+from .errors import LedgerDamaged, LedgerUnavailable, NoLedger
 
 _READ_ONLY = "mapper_ledger_read_only"
 
@@ -128,14 +134,14 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta, *, wal: bool = Tr
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One committed-or-rolled-back transaction that may write."""
-    with _translated_errors(), engine.connect() as connection, connection.begin():
+    with _translated_errors(engine), engine.connect() as connection, connection.begin():
         yield connection
 
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """One read-only transaction: a consistent snapshot that never blocks a writer."""
-    with _translated_errors(), engine.connect() as connection:
+    with _translated_errors(engine), engine.connect() as connection:
         connection.execution_options(**{_READ_ONLY: True})
         if connection.dialect.name == "postgresql":
             # READ COMMITTED would take a new snapshot per statement; a read-only REPEATABLE
@@ -148,12 +154,53 @@ def reading(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def _translated_errors(engine: Engine) -> Iterator[None]:
+    """The driver's errors as one line a person can act on: busy or unreachable (retry later),
+    a full disk, or a file that is damaged or no database at all (restore or move it aside)."""
     try:
         yield
     except OperationalError as exc:
         # `exc.orig` is the driver's one-line reason; the full text would add the SQL statement.
-        raise LedgerUnavailable(f"the ledger database is unavailable: {exc.orig}") from exc
+        reason = str(exc.orig)
+        full = next((cause for cause in _causes(exc) if _is_full(cause)), None)
+        if full is not None:
+            raise LedgerUnavailable(
+                f"the disk holding the ledger {ledger_place(engine)!r} is full "
+                f"({getattr(full, 'orig', None) or full}): free some "
+                "space, then run the pass again; what was not recorded was not sent"
+            ) from exc
+        if _is_damage(reason):
+            raise LedgerDamaged(ledger_place(engine), reason) from exc
+        raise LedgerUnavailable(f"the ledger database is unavailable: {reason}") from exc
+    except DatabaseError as exc:
+        # SQLite's "file is not a database" and "database disk image is malformed".
+        raise LedgerDamaged(ledger_place(engine), str(exc.orig)) from exc
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error` and what it happened while handling: after SQLITE_FULL, SQLite has rolled the
+    transaction back itself, so the driver's last word is about a savepoint that is gone."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _is_full(error: BaseException) -> bool:
+    text = str(error)
+    return "disk is full" in text or "No space left" in text
+
+
+def _is_damage(reason: str) -> bool:
+    return any(sign in reason for sign in ("malformed", "not a database", "disk I/O error"))
+
+
+def ledger_place(engine: Engine) -> str:
+    """The ledger as a person finds it: the SQLite file, or the URL without its password."""
+    path = sqlite_path(engine.url)
+    return str(path) if path is not None else safe_url(engine.url)
 
 
 def insert_if_absent(connection: Connection, table: Table, values: Mapping[str, Any]) -> bool:

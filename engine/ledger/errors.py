@@ -23,6 +23,18 @@ class LedgerUnavailable(LedgerError):
     """The ledger database cannot be opened or stayed busy for longer than the busy timeout."""
 
 
+class LedgerDamaged(LedgerError):
+    """The ledger's file is damaged (truncated, overwritten) or is not a database at all."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        self.where = where
+        super().__init__(
+            f"the ledger {where!r} is damaged or is not a mapper ledger ({reason}); mapper "
+            "stopped without writing to it. Restore it from a backup, or move it aside: the next pass then starts a new "
+            "ledger and first adopts what the accounting system already holds (see `mapper adopt`)"
+        )
+
+
 class NoLedger(LedgerError):
     """A read-only command was pointed at a place that holds no ledger; nothing was created."""
 

@@ -10,8 +10,9 @@ caller posts the invoice, so a crash after posting leaves the order in `sending`
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from types import TracebackType
 
@@ -162,6 +163,27 @@ class Ledger:
                 shop_state,
             )
 
+    def observe_many(
+        self, shop: str, items: Sequence[tuple[str, str, datetime, str | None]]
+    ) -> None:
+        """`observe` for each (order_id, number, order_date, shop_state), in one transaction
+        with a fixed number of statements: new orders are recorded open, open ones take the
+        shop's number, date and (when given) state; any other order is left as it is."""
+        shop = _text("shop", shop)
+        wanted = [
+            (
+                _text("order_id", order_id),
+                _text("number", number),
+                as_utc("order_date", date),
+                None if state is None else _text("shop_state", state),
+            )
+            for order_id, number, date, state in items
+        ]
+        if not wanted:
+            return
+        with writing(self._engine) as connection:
+            orders.observe_many(connection, self._now(), shop, wanted)
+
     def claim(
         self, shop: str, order_id: str, number: str, order_date: datetime, rule_version: str
     ) -> Claim | None:
@@ -197,24 +219,18 @@ class Ledger:
 
         `fence`: the generation of the shop lock the caller holds; if the lock has since been
         taken over, nothing is claimed and LockLost is raised. Each claim records the database's
-        time (`claimed_at`) and the generation."""
+        time (`claimed_at`) and the generation. Set-based: a fixed number of statements per
+        transaction, whatever the number of orders (see orders.py)."""
         shop, rule_version = _text("shop", shop), _text("rule_version", rule_version)
         wanted = [
             (_text("order_id", order_id), _text("number", number), as_utc("order_date", date))
             for order_id, number, date in items
         ]
         now = self._now()
-        claims: dict[str, Claim] = {}
         with writing(self._engine) as connection:
             self._fence(connection, shop, fence)
             stamp = {"claimed_at": self._db_clock(connection), "claim_generation": fence}
-            for order_id, number, order_date in wanted:
-                claim = orders.claim(
-                    connection, now, shop, order_id, number, order_date, rule_version, stamp
-                )
-                if claim is not None:
-                    claims[order_id] = claim
-        return claims
+            return orders.claim_many(connection, now, shop, wanted, rule_version, stamp)
 
     @staticmethod
     def _fence(connection: Connection, shop: str, fence: int | None) -> None:
@@ -241,13 +257,29 @@ class Ledger:
         """`mark_sent` for each (order_id, reference), in one transaction: all or nothing (an
         order `mark_sent` would refuse raises its error and none of them is marked).
         `fence`: as for `claim_many`."""
+        if not sent:
+            return {}
         now = self._now()
         with writing(self._engine) as connection:
             self._fence(connection, shop, fence)
-            return {
-                order_id: orders.mark_sent(connection, now, shop, order_id, reference)
-                for order_id, reference in sent
-            }
+            return orders.mark_sent_many(connection, now, shop, sent)
+
+    def mark_failed_many(
+        self, shop: str, failed: Sequence[tuple[str, str, str]], *, fence: int | None = None
+    ) -> dict[str, OrderRecord]:
+        """`mark_failed` for each (order_id, reason, resolution), in one transaction: all or
+        nothing (an order `mark_failed` would refuse raises its error and none is marked).
+        `fence`: as for `claim_many`."""
+        wanted = [
+            (order_id, _text("reason", reason), _text("resolution", resolution))
+            for order_id, reason, resolution in failed
+        ]
+        if not wanted:
+            return {}
+        now = self._now()
+        with writing(self._engine) as connection:
+            self._fence(connection, shop, fence)
+            return orders.mark_failed_many(connection, now, shop, wanted)
 
     def mark_failed(
         self,
@@ -257,12 +289,14 @@ class Ledger:
         *,
         resolution: str,
         fence: int | None = None,
+        check: str | None = None,
     ) -> OrderRecord:
         """open / sending / failed → failed (the Errors list), with what the owner must do.
-        `fence`: as for `claim_many`."""
+        `fence`: as for `claim_many`. `check`: the checks that turned it away and their rule
+        file:line (engine/rules/failed_checks.py), for the dashboard's More info."""
         with writing(self._engine) as connection:
             self._fence(connection, shop, fence)
-            return orders.mark_failed(
+            record = orders.mark_failed(
                 connection,
                 self._now(),
                 shop,
@@ -270,6 +304,44 @@ class Ledger:
                 _text("reason", reason),
                 _text("resolution", resolution),
             )
+            if check:
+                orders.note_checks(connection, shop, {order_id: check})
+                record = replace(record, failed_check=check)
+            return record
+
+    def fail_many(
+        self,
+        shop: str,
+        items: Sequence[tuple[str, str, datetime, str, str]],
+        *,
+        fence: int | None = None,
+        checks: Mapping[str, str] | None = None,
+    ) -> dict[str, OrderRecord]:
+        """`observe` then `mark_failed` for each (order_id, number, order_date, reason,
+        resolution): orders a pass turned away before claiming them (the Errors list), in one
+        transaction with a fixed number of statements. `fence`: as for `claim_many`.
+        `checks`: order id → the checks that turned it away (as `mark_failed`'s `check`)."""
+        shop = _text("shop", shop)
+        seen = [
+            (_text("order_id", order_id), _text("number", number), as_utc("order_date", date))
+            for order_id, number, date, _reason, _resolution in items
+        ]
+        failed = [
+            (order_id, _text("reason", reason), _text("resolution", resolution))
+            for order_id, _number, _date, reason, resolution in items
+        ]
+        if not failed:
+            return {}
+        now = self._now()
+        with writing(self._engine) as connection:
+            self._fence(connection, shop, fence)
+            orders.observe_many(connection, now, shop, [(*item, None) for item in seen])
+            marked = orders.mark_failed_many(connection, now, shop, failed)
+            noted = {i: c for i, c in (checks or {}).items() if i in marked and c}
+            if noted:
+                orders.note_checks(connection, shop, noted)
+                marked.update((i, replace(marked[i], failed_check=c)) for i, c in noted.items())
+            return marked
 
     def mark_skipped(self, shop: str, order_id: str, reason: str) -> OrderRecord:
         """open / sending / failed / skipped → skipped: deliberately not invoiced."""

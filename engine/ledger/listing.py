@@ -107,13 +107,17 @@ def order_ids(
 
 def matching(engine: Engine, shop: str, reference: str) -> list[OrderRecord]:
     """The shop's orders whose id or number is `reference` (as a list shows either), by id.
-    More than one: split carts share a number, or one order's number is another's id."""
-    query = (
-        select(orders)
-        .where(
-            orders.c.shop == shop,
-            or_(orders.c.order_id == reference, orders.c.number == reference),
-        )
-        .order_by(orders.c.order_id)
+    More than one: split carts share a number, or one order's number is another's id.
+
+    Two seeks, the primary key and the (shop, number) index, each on its own: with
+    `order_id = ? OR number = ?`, or a UNION ordered by id, SQLite walks the primary key over
+    every order of the shop (100,000: 120 ms). The few found are put in id order here."""
+    by_id = select(orders).where(orders.c.shop == shop, orders.c.order_id == reference)
+    by_number = select(orders).where(
+        orders.c.shop == shop, orders.c.number == reference, orders.c.order_id != reference
     )
-    return _page(engine, query)
+    with reading(engine) as connection:
+        found = [
+            to_record(row) for query in (by_id, by_number) for row in connection.execute(query)
+        ]
+    return sorted(found, key=lambda record: record.order_id)

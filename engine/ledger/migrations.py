@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Engine,
     Index,
     Integer,
@@ -30,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError
 
-from .database import reading, writing
-from .errors import MigrationFailed, SchemaTooNew
+from .database import ledger_place, reading, writing
+from .errors import LedgerDamaged, MigrationFailed, SchemaTooNew
 from .timestamps import Clock, UtcDateTime, utc_now
 
 # Any constant works; it only has to be the same in every process migrating the same database.
@@ -159,11 +160,79 @@ def _index_order_numbers(connection: Connection) -> None:
     )
 
 
+def _create_settings_versions_and_secrets(connection: Connection) -> None:
+    """Tenant settings saved in the dashboard (one row per version: who, when,
+    what) and the keys entered there, encrypted."""
+    snapshot = MetaData()
+    Table(
+        "ledger_settings_versions",
+        snapshot,
+        Column("shop", String(100), primary_key=True),
+        Column("version", Integer(), primary_key=True, autoincrement=False),
+        Column("settings", Text(), nullable=False),
+        Column("changed_by", String(254), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("note", String(200), nullable=False),
+    )
+    Table(
+        "ledger_secrets",
+        snapshot,
+        Column("shop", String(100), primary_key=True),
+        Column("side", String(16), primary_key=True),
+        Column("name", String(100), primary_key=True),
+        Column("ciphertext", Text(), nullable=False),
+        Column("set_by", String(254), nullable=False),
+        Column("set_at", UtcDateTime(), nullable=False),
+    )
+    snapshot.create_all(connection, checkfirst=False)
+
+
+def _create_connector_tokens(connection: Connection) -> None:
+    """Tokens a connector renews itself (Exact Online's rotating OAuth refresh token), kept
+    encrypted so every pass and worker continues the same chain."""
+    snapshot = MetaData()
+    Table(
+        "ledger_connector_tokens",
+        snapshot,
+        Column("shop", String(100), primary_key=True),
+        Column("name", String(100), primary_key=True),
+        Column("ciphertext", Text(), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    )
+    snapshot.create_all(connection, checkfirst=False)
+
+
+def _create_vies_checks(connection: Connection) -> None:
+    """VIES's verdicts per VAT number per day (valid or invalid only; an outage is never
+    kept), so every pass and process of the day asks VIES once per number."""
+    snapshot = MetaData()
+    Table(
+        "ledger_vies_checks",
+        snapshot,
+        Column("number", String(20), primary_key=True),
+        Column("day", Date(), primary_key=True),
+        Column("outcome", String(8), nullable=False),
+        Column("checked_at", UtcDateTime(), nullable=False),
+        CheckConstraint("outcome IN ('valid', 'invalid')", name="ck_ledger_vies_checks_outcome"),
+    )
+    snapshot.create_all(connection, checkfirst=False)
+
+
+def _add_failed_checks(connection: Connection) -> None:
+    """Version 8: a failed order's checks and their rule file:line (`vat_code @
+    mappings/yuki/mapping.yaml:170`), for the dashboard's More info; never an order's value."""
+    connection.execute(text("ALTER TABLE ledger_orders ADD COLUMN failed_check TEXT"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "orders, shop cursors and backfill progress, shop locks", _create_initial_schema),
     Migration(2, "lock generations (fencing) and claim times", _add_fencing_and_claim_times),
     Migration(3, "dashboard accounts and their shops", _create_dashboard_accounts),
     Migration(4, "orders by number", _index_order_numbers),
+    Migration(5, "dashboard settings versions and stored keys", _create_settings_versions_and_secrets),
+    Migration(6, "connector tokens (rotating OAuth tokens, encrypted)", _create_connector_tokens),
+    Migration(7, "VIES verdicts per VAT number per day", _create_vies_checks),
+    Migration(8, "the checks that turned a failed order away", _add_failed_checks),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -178,6 +247,11 @@ def _check_sequence(steps: Sequence[Migration]) -> None:
 def _current(connection: Connection) -> int:
     version = connection.execute(select(func.max(schema_version.c.version))).scalar()
     return int(version or 0)
+
+
+def _has_ledger_tables(connection: Connection) -> bool:
+    names = set(connection.dialect.get_table_names(connection))
+    return bool(names & {"ledger_orders", "ledger_shops", "ledger_shop_locks"})
 
 
 def current_version(engine: Engine) -> int:
@@ -204,6 +278,12 @@ def migrate(
         found = _current(connection)
         if found > latest:
             raise SchemaTooNew(found, latest)
+        if found == 0 and _has_ledger_tables(connection):
+            # Ledger tables without the record of their version: a damaged or half-restored
+            # file, or another program's database. Building on it would fail half-way.
+            raise LedgerDamaged(
+                ledger_place(engine), "it has ledger tables but no record of their schema version"
+            )
         for step in steps[found:]:
             try:
                 step.apply(connection)

@@ -12,15 +12,35 @@ to tell "unknown order" from "refused in this state".
     mark_skipped       open, sending, failed, skipped  → skipped
     release            sending                         → the state it was claimed from
     request_reprocess  failed                          → failed+requested
+
+The `…_many` functions make the same transitions for a set of orders with a fixed number of
+statements, whatever the set's size (up to `_IN_CHUNK` orders per statement): one INSERT … ON
+CONFLICT DO NOTHING for the orders not yet recorded, one conditional UPDATE … WHERE order_id IN
+(…) for the rest, whose per-order values are CASE expressions on the order id, and RETURNING
+(SQLite ≥ 3.35, PostgreSQL) to learn which rows the database let through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, null, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    and_,
+    case,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from .database import insert_if_absent
@@ -64,6 +84,7 @@ def to_record(row: Row[Any]) -> OrderRecord:
         resolution=row.resolution,
         reprocess_requested=bool(row.reprocess_requested),
         claimed_at=row.claimed_at,
+        failed_check=row.failed_check,
     )
 
 
@@ -331,6 +352,7 @@ def mark_failed(
             "reprocess_requested": False,
             "reason": reason,
             "resolution": resolution,
+            "failed_check": None,  # `note_checks` keeps the new one's, in the same transaction
             "updated_at": now,
         },
         "mark it failed",
@@ -409,3 +431,260 @@ def counts(connection: Connection, shop: str | None) -> dict[OrderState, int]:
     for state, count in connection.execute(query):
         totals[OrderState(state)] = int(count)
     return totals
+
+
+# -- set-based: a fixed number of statements per `_IN_CHUNK` orders ----------------------------
+
+
+def _slices(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
+
+
+def _insert_absent(connection: Connection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """INSERT the rows whose (shop, order_id) is not recorded, in one statement; return the ids
+    this statement inserted (a row another transaction inserted first is left as it is)."""
+    if not rows:
+        return set()
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement: Insert = (
+        dialect_insert(orders)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=[orders.c.shop, orders.c.order_id])
+        .returning(orders.c.order_id)
+    )
+    return set(connection.execute(statement).scalars())
+
+
+def _by_id(values: dict[str, Any], column: Any) -> Any:
+    """A CASE giving each order id its own value, typed as `column` (bound through its type)."""
+    return case(
+        {order_id: literal(value, column.type) for order_id, value in values.items()},
+        value=orders.c.order_id,
+        else_=column,
+    )
+
+
+def claim_many(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    items: Sequence[tuple[str, str, datetime]],
+    rule_version: str,
+    stamp: dict[str, Any] | None = None,
+) -> dict[str, Claim]:
+    """`claim` for each (order_id, number, order_date), in two statements per `_IN_CHUNK`
+    orders: new ones are inserted `sending`, the recorded ones moved to `sending` by one UPDATE
+    whose WHERE clause only matches claimable rows. An id given twice: its first item counts."""
+    extra = stamp or {}
+    wanted: dict[str, tuple[str, datetime]] = {}
+    for order_id, number, order_date in items:
+        wanted.setdefault(order_id, (number, order_date))
+    claims: dict[str, Claim] = {}
+    for ids in _slices(list(wanted)):
+        inserted = _insert_absent(
+            connection,
+            [
+                {
+                    "shop": shop,
+                    "order_id": order_id,
+                    "number": wanted[order_id][0],
+                    "order_date": wanted[order_id][1],
+                    "state": SENDING,
+                    "previous_state": OPEN,
+                    "reprocess_requested": False,
+                    "rule_version": rule_version,
+                    "reason": None,
+                    "attempts": 1,
+                    "first_seen_at": now,
+                    "updated_at": now,
+                    **extra,
+                }
+                for order_id in ids
+            ],
+        )
+        for order_id in inserted:
+            number, order_date = wanted[order_id]
+            claims[order_id] = Claim(
+                shop, order_id, number, order_date, rule_version, 1, now, OrderState.OPEN
+            )
+        recorded = [order_id for order_id in ids if order_id not in inserted]
+        if not recorded:
+            continue
+        # Under READ COMMITTED this UPDATE sees a row another transaction inserted (and
+        # committed) while our INSERT waited on it: the WHERE clause decides against that row.
+        result = connection.execute(
+            update(orders)
+            .where(orders.c.shop == shop, orders.c.order_id.in_(recorded), _CLAIMABLE)
+            .values(
+                state=SENDING,
+                # SET expressions read the row as it was before this UPDATE.
+                previous_state=orders.c.state,
+                reason=case((orders.c.state == OPEN, null()), else_=orders.c.reason),
+                reprocess_requested=False,
+                attempts=orders.c.attempts + 1,
+                number=_by_id({i: wanted[i][0] for i in recorded}, orders.c.number),
+                order_date=_by_id({i: wanted[i][1] for i in recorded}, orders.c.order_date),
+                rule_version=rule_version,
+                updated_at=now,
+                **extra,
+            )
+            .returning(orders.c.order_id, orders.c.previous_state, orders.c.attempts)
+        )
+        for order_id, previous, attempts in result:
+            number, order_date = wanted[order_id]
+            claims[order_id] = Claim(
+                shop, order_id, number, order_date, rule_version, int(attempts), now,
+                OrderState(previous),
+            )
+    return claims
+
+
+def mark_sent_many(
+    connection: Connection, now: datetime, shop: str, sent: Sequence[tuple[str, str]]
+) -> dict[str, OrderRecord]:
+    """`mark_sent` for each (order_id, reference): one UPDATE per `_IN_CHUNK` orders, and one
+    SELECT of the rows it did not change, to tell a repeat (harmless) from a refusal (raised,
+    so the caller's transaction rolls back whole)."""
+    references: dict[str, str] = {}
+    for order_id, reference in sent:
+        if references.setdefault(order_id, reference) != reference:
+            record = get(connection, shop, order_id)
+            state = record.state if record is not None else OrderState.SENDING
+            raise InvalidTransition(shop, order_id, state, f"mark it sent as {reference!r}")
+    marked: dict[str, OrderRecord] = {}
+    for ids in _slices(list(references)):
+        result = connection.execute(
+            update(orders)
+            .where(orders.c.shop == shop, orders.c.order_id.in_(ids), orders.c.state == SENDING)
+            .values(
+                state=SENT,
+                previous_state=None,
+                target_reference=_by_id(
+                    {i: references[i] for i in ids}, orders.c.target_reference
+                ),
+                sent_at=now,
+                updated_at=now,
+                reason=None,
+                resolution=None,
+            )
+            .returning(*orders.c)
+        )
+        marked.update((row.order_id, to_record(row)) for row in result)
+        rest = [order_id for order_id in ids if order_id not in marked]
+        if rest:
+            found = get_many(connection, shop, rest)
+            for order_id in rest:
+                record = found.get(order_id)
+                if record is None:
+                    raise UnknownOrder(shop, order_id)
+                if record.state != SENT or record.target_reference != references[order_id]:
+                    raise InvalidTransition(
+                        shop, order_id, record.state,
+                        f"mark it sent as {references[order_id]!r}",
+                    )
+                marked[order_id] = record  # the same outcome reported twice: no change
+    return {order_id: marked[order_id] for order_id in references}
+
+
+def mark_failed_many(
+    connection: Connection, now: datetime, shop: str, failed: Sequence[tuple[str, str, str]]
+) -> dict[str, OrderRecord]:
+    """`mark_failed` for each (order_id, reason, resolution): one UPDATE per `_IN_CHUNK` orders;
+    an order in another state (or unknown) raises, and the caller's transaction rolls back.
+    An id given twice: its last reason counts, as if marked twice in turn."""
+    wanted = {order_id: (reason, resolution) for order_id, reason, resolution in failed}
+    marked: dict[str, OrderRecord] = {}
+    for ids in _slices(list(wanted)):
+        result = connection.execute(
+            update(orders)
+            .where(
+                orders.c.shop == shop,
+                orders.c.order_id.in_(ids),
+                orders.c.state.in_((OPEN, SENDING, FAILED)),
+            )
+            .values(
+                state=FAILED,
+                previous_state=None,
+                reprocess_requested=False,
+                reason=_by_id({i: wanted[i][0] for i in ids}, orders.c.reason),
+                resolution=_by_id({i: wanted[i][1] for i in ids}, orders.c.resolution),
+                failed_check=None,  # `note_checks` keeps the new ones, in the same transaction
+                updated_at=now,
+            )
+            .returning(*orders.c)
+        )
+        marked.update((row.order_id, to_record(row)) for row in result)
+        rest = [order_id for order_id in ids if order_id not in marked]
+        if rest:
+            found = get_many(connection, shop, rest)
+            order_id = rest[0]
+            record = found.get(order_id)
+            if record is None:
+                raise UnknownOrder(shop, order_id)
+            raise InvalidTransition(shop, order_id, record.state, "mark it failed")
+    return marked
+
+
+def observe_many(
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    items: Sequence[tuple[str, str, datetime, str | None]],
+) -> None:
+    """`observe` for each (order_id, number, order_date, shop_state): one INSERT … ON CONFLICT
+    DO NOTHING of the new ones as `open`, then one UPDATE of the recorded open ones whose
+    number, date or (given) shop state differ. An id given twice: its last item counts."""
+    wanted = {item[0]: item for item in items}
+    for ids in _slices(list(wanted)):
+        inserted = _insert_absent(
+            connection,
+            [
+                {
+                    "shop": shop,
+                    "order_id": order_id,
+                    "number": number,
+                    "order_date": order_date,
+                    "state": OPEN,
+                    "reprocess_requested": False,
+                    "reason": shop_state,
+                    "attempts": 0,
+                    "first_seen_at": now,
+                    "updated_at": now,
+                }
+                for order_id, number, order_date, shop_state in (wanted[i] for i in ids)
+            ],
+        )
+        recorded = [order_id for order_id in ids if order_id not in inserted]
+        if not recorded:
+            continue
+        numbers = _by_id({i: wanted[i][1] for i in recorded}, orders.c.number)
+        dates = _by_id({i: wanted[i][2] for i in recorded}, orders.c.order_date)
+        states = {i: wanted[i][3] for i in recorded if wanted[i][3] is not None}
+        changed = [orders.c.number != numbers, orders.c.order_date != dates]
+        values: dict[str, Any] = {"number": numbers, "order_date": dates, "updated_at": now}
+        if states:
+            reasons = _by_id(states, orders.c.reason)
+            changed.append(orders.c.reason.is_distinct_from(reasons))
+            values["reason"] = reasons
+        connection.execute(
+            update(orders)
+            .where(
+                orders.c.shop == shop,
+                orders.c.order_id.in_(recorded),
+                orders.c.state == OPEN,
+                or_(*changed),
+            )
+            .values(**values)
+        )
+
+
+def note_checks(connection: Connection, shop: str, checks: Mapping[str, str]) -> None:
+    """Keep, for orders just marked failed, the checks that turned them away (order id →
+    `vat_code @ mappings/yuki/mapping.yaml:170`): one UPDATE per `_IN_CHUNK` orders."""
+    for ids in _slices(list(checks)):
+        connection.execute(
+            update(orders)
+            .where(orders.c.shop == shop, orders.c.order_id.in_(ids))
+            .values(failed_check=_by_id({i: checks[i] for i in ids}, orders.c.failed_check))
+        )

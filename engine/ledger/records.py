@@ -37,6 +37,8 @@ class OrderRecord:
     reprocess_requested: bool = False
     # When it was last claimed, by the database's clock (None before schema version 2).
     claimed_at: datetime | None = None
+    # Failed by the rules: the checks and their rule file:line (`vat_code @ ...yaml:170`).
+    failed_check: str | None = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Index,
     Integer,
     MetaData,
@@ -54,6 +55,8 @@ orders = Table(
     # When the order was last claimed, by the database's clock, and under which lock generation.
     Column("claimed_at", UtcDateTime(), nullable=True),
     Column("claim_generation", Integer(), nullable=True),
+    # A failed order's checks and where they are written: `vat_code @ mappings/yuki/...:170`.
+    Column("failed_check", Text(), nullable=True),
     CheckConstraint(STATE_CHECK, name="ck_ledger_orders_state"),
     CheckConstraint(PREVIOUS_STATE_CHECK, name="ck_ledger_orders_previous_state"),
     CheckConstraint("attempts >= 0", name="ck_ledger_orders_attempts"),
@@ -92,4 +95,52 @@ shop_locks = Table(
     Column("expires_at", UtcDateTime(), nullable=False),
     # The fencing token: one more on every acquisition or takeover (see locks.py).
     Column("generation", Integer(), nullable=False, server_default="0"),
+)
+
+# Tenant settings saved in the dashboard: one row per version (who, when, what), never edited.
+settings_versions = Table(
+    "ledger_settings_versions",
+    metadata,
+    Column("shop", String(SHOP_LENGTH), primary_key=True),
+    Column("version", Integer(), primary_key=True, autoincrement=False),
+    # JSON: {rule set: {setting: value}}, the dashboard's changes over the file's settings.
+    Column("settings", Text(), nullable=False),
+    Column("changed_by", String(254), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("note", String(200), nullable=False),
+)
+
+# Keys entered in the dashboard, Fernet-encrypted with $MAPPER_SECRET_KEY (secret_store.py).
+stored_secrets = Table(
+    "ledger_secrets",
+    metadata,
+    Column("shop", String(SHOP_LENGTH), primary_key=True),
+    Column("side", String(16), primary_key=True),  # source | target
+    Column("name", String(100), primary_key=True),  # the section's key: key, access_key, ...
+    Column("ciphertext", Text(), nullable=False),
+    Column("set_by", String(254), nullable=False),
+    Column("set_at", UtcDateTime(), nullable=False),
+)
+
+# Tokens a connector renews itself (Exact Online's rotating OAuth tokens), Fernet-encrypted
+# with $MAPPER_SECRET_KEY (connector_tokens.py). An empty ciphertext: the row exists, no token.
+connector_tokens = Table(
+    "ledger_connector_tokens",
+    metadata,
+    Column("shop", String(SHOP_LENGTH), primary_key=True),
+    Column("name", String(100), primary_key=True),
+    Column("ciphertext", Text(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# VIES's verdict of a VAT number on a day (vies_cache.py): a company's VAT number, the day,
+# valid or invalid, and when it was asked. Never "unverified": an outage is asked again.
+vies_checks = Table(
+    "ledger_vies_checks",
+    metadata,
+    Column("number", String(20), primary_key=True),
+    Column("day", Date(), primary_key=True),
+    Column("outcome", String(8), nullable=False),
+    Column("checked_at", UtcDateTime(), nullable=False),
+    CheckConstraint("outcome IN ('valid', 'invalid')", name="ck_ledger_vies_checks_outcome"),
 )

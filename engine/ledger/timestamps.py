@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -13,21 +12,9 @@ from sqlalchemy.types import DateTime, TypeDecorator
 Clock = Callable[[], datetime]
 
 
-# Seconds this worker's clock is off (a host whose clock is not synchronised; tests use it to
-# prove that nothing that keeps orders exactly once depends on the worker's clock).
-CLOCK_OFFSET_VARIABLE = "MAPPER_CLOCK_OFFSET"
-
-
 def utc_now() -> datetime:
-    """The worker's clock, aware UTC (shifted by $MAPPER_CLOCK_OFFSET seconds when set)."""
-    offset = os.environ.get(CLOCK_OFFSET_VARIABLE)
-    now = datetime.now(UTC)
-    if offset:
-        try:
-            return now + timedelta(seconds=float(offset))
-        except ValueError:
-            return now
-    return now
+    """The worker's clock, aware UTC."""
+    return datetime.now(UTC)
 
 
 def as_utc(name: str, value: datetime) -> datetime:

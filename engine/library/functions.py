@@ -24,7 +24,9 @@ from typing import Any
 
 from .countries import country_name, eu_members, is_eu, iso_code
 from .money import CENT, money, round_to, split, to_decimal
-from .vatnumber import check_vat_number
+from .territories import vat_territory as _vat_territory
+from .vat_rates import rates_on
+from .vatnumber import VatNumber, check_vat_number, with_vies
 
 
 # -- money ------------------------------------------------------------------------------------
@@ -170,12 +172,79 @@ def vat_number(raw: object) -> dict[str, Any]:
     ('DE136695976', False)
     """
     result = check_vat_number(None if raw is None or raw is False else str(raw))
+    return _vat_dict(result)
+
+
+def _vat_dict(result: VatNumber) -> dict[str, Any]:
     return {
         "number": result.number,
         "status": result.status,
         "valid": result.valid,
         "country": result.country,
         "reason": result.reason,
+    }
+
+
+def vies_checked(vat: Mapping[str, Any], answers: object) -> dict[str, Any]:
+    """A `vat_number(...)` result with the VIES answer for its number, when the pass brought
+    one (the fetched document's `vies`: {number: answer}); else as it was.
+
+    >>> vat = vat_number("DE136695976")
+    >>> vies_checked(vat, {"DE136695976": {"status": "unverified", "checked_on": "2024-06-15",
+    ...                                    "fault": "TIMEOUT"}})["status"]
+    'unverified'
+    >>> vies_checked(vat, None)["status"], vies_checked(vat, {})["valid"]
+    ('valid', True)
+    """
+    number = str(vat.get("number", ""))
+    answer = answers.get(number) if isinstance(answers, Mapping) else None
+    if answer is None:
+        return dict(vat)
+    offline = VatNumber(
+        number,
+        str(vat.get("status", "")),
+        str(vat.get("country", "")),
+        str(vat.get("reason", "")),
+    )
+    return _vat_dict(with_vies(offline, answer))
+
+
+def vat_territory(
+    code: object, postcode: object = "", vat: object = "", on: object = None
+) -> dict[str, Any]:
+    """Where an address lies for VAT on a date (mappings/common/vat_territories.yaml): `.code`,
+    `.vat_country` (Monaco: FR), `.eu_vat` (inside the EU VAT area), `.special`, `.source`.
+
+    >>> canary = vat_territory("ES", "35001", "", "2024-05-01")
+    >>> canary["code"], canary["eu_vat"], vat_territory("DE", "10115", "", "2024-05-01")["eu_vat"]
+    ('IC', False, True)
+    >>> vat_territory("gb", "BT1 5GS", "XI123456782", "2024-05-01")["vat_country"]
+    'XI'
+    """
+    day = parse_date(on) if on else None
+    number = vat.get("number", "") if isinstance(vat, Mapping) else vat
+    return _vat_territory(str(code or ""), str(postcode or ""), str(number or ""), day).as_dict()
+
+
+def vat_rates(code: object, on: object) -> dict[str, Any] | None:
+    """A member state's VAT rates on a date (mappings/common/eu_vat_rates.yaml): `.standard`,
+    `.rates` (standard first, as text), `.source`; None outside the EU.
+
+    >>> vat_rates("FI", "2024-06-15")["standard"], vat_rates("FI", "2024-09-01")["standard"]
+    (Decimal('24'), Decimal('25.5'))
+    >>> vat_rates("US", "2024-06-15") is None
+    True
+    """
+    period = rates_on(str(code), parse_date(on))
+    if period is None:
+        return None
+    return {
+        "country": period.country,
+        "standard": period.standard,
+        "rates": [format(rate, "f") for rate in period.rates],
+        "from": period.start.isoformat(),
+        "until": None if period.end is None else period.end.isoformat(),
+        "source": period.source,
     }
 
 
@@ -309,6 +378,9 @@ FUNCTIONS: dict[str, Any] = {
     "vat_rate": vat_rate,
     "rate_between": rate_between,
     "vat_number": vat_number,
+    "vies_checked": vies_checked,
+    "vat_territory": vat_territory,
+    "vat_rates": vat_rates,
     "eu": eu,
     "eu_members": lambda on=None: eu_members(parse_date(on) if on else None),
     "country": country,

@@ -14,6 +14,21 @@ class MoneyFormatError(ValueError):
     """A value that should be an amount is not one (`"12,50"`, `""`, a float)."""
 
 
+# Amounts as the shops write them, parsed: Decimal once per distinct text. The same few texts
+# recur within an order (a unit price read by three rules) and across orders ("4.950000",
+# "21.000"); a Decimal is immutable, so one object serves every reader. Bounded: emptied when
+# full. Only texts Decimal reads as a finite amount in range are kept.
+MAX_PARSED = 50_000
+_PARSED: dict[str, Decimal] = {}
+_MONEY: dict[str, Decimal] = {}  # the same texts rounded to cents (`money`)
+
+
+def _remember(text: str, amount: Decimal) -> None:
+    if len(_PARSED) >= MAX_PARSED:
+        _PARSED.clear()
+    _PARSED[text] = amount
+
+
 def to_decimal(value: object) -> Decimal:
     """Parse an amount as the shops send it: a decimal string, an int, or a Decimal.
 
@@ -29,14 +44,19 @@ def to_decimal(value: object) -> Decimal:
     if kind is Decimal:
         return value  # type: ignore[return-value]
     if kind is str:
+        text: str = value  # type: ignore[assignment]
+        found = _PARSED.get(text)
+        if found is not None:
+            return found
         try:
-            result = Decimal(value)  # type: ignore[arg-type]
+            result = Decimal(text)
         except InvalidOperation:
-            raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}") from None
+            raise MoneyFormatError(f"expected an amount like 12.50, got {text!r}") from None
         if result.is_finite():
             if result.adjusted() < MAX_AMOUNT_DIGITS:
+                _remember(text, result)
                 return result
-            return _in_range(result, value)
+            return _in_range(result, text)
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):
@@ -92,10 +112,23 @@ def money(value: object) -> Decimal:
     >>> money("16.505000")
     Decimal('16.51')
     """
+    if type(value) is str:
+        found = _MONEY.get(value)
+        if found is not None:
+            return found
+        rounded = _money(to_decimal(value), value)
+        if len(_MONEY) >= MAX_PARSED:
+            _MONEY.clear()
+        _MONEY[value] = rounded
+        return rounded
+    return _money(to_decimal(value), value)
+
+
+def _money(amount: Decimal, written: object) -> Decimal:
     try:
-        return to_decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
     except InvalidOperation:  # a Decimal from the input, past the context's precision
-        raise MoneyFormatError(f"amount {_shown(value)!r} is out of range") from None
+        raise MoneyFormatError(f"amount {_shown(written)!r} is out of range") from None
 
 
 def split(total: Decimal, weights: Sequence[Decimal], places: int = 2) -> list[Decimal]:

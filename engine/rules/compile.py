@@ -26,9 +26,10 @@ from ..library.functions import FILTERS, FUNCTIONS
 from ..library.money import MoneyFormatError
 from ..paths import schema_validator
 from .confine import allowed_roots, confined
-from .demand import Reads, names_read, needed_lets, prune, target_reads
+from .demand import Reads, lazy_lets, names_read, needed_lets, prune, target_reads
 from .expressions import (
     INLINE,
+    PENDING,
     ExpressionError,
     Scope,
     Undefined_,
@@ -41,8 +42,9 @@ from .expressions import (
 )
 from .load import LocatedDict, LocatedList, display_path, load_yaml
 from .lookups import Lookup, lookup_function
-from .render import _NOT_TEXT, _NOT_XML, json_text, payload_problem, without_empty
+from .render import cannot_carry, payload_json, payload_problem
 from .xml_writer import BodyWriter, compile_body_writer
+from .codegen import Stage, generate_stage
 
 ORDER_TIME_LIMIT = 2.0  # seconds one rule set may take for one order
 
@@ -109,6 +111,43 @@ class RuleSet:
     data: LocatedDict | None = field(default=None, repr=False, compare=False)
     _lean: dict[str, RuleSet] = field(default_factory=dict, repr=False, compare=False)
     _writer: list[BodyWriter | None] = field(default_factory=list, repr=False, compare=False)
+    # The `let`s computed when first read, not in order (engine/rules/demand.py lazy_lets).
+    lazy: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    # The `output:` spec compiled (the pruned one of a lean variant); None: data's.
+    output_spec: Any = field(default=None, repr=False, compare=False)
+    _stage: list[Stage | None] = field(default_factory=list, repr=False, compare=False)
+
+    def stage(self) -> Stage | None:
+        """This rule set as one generated function (engine/rules/codegen.py), or None when
+        the interpreter runs it; generated once, when first applied."""
+        if not self._stage:
+            self._stage.append(self._generate())
+        return self._stage[0]
+
+    def _generate(self) -> Stage | None:
+        if self.data is None:
+            return None
+        all_lets = self.data.get("let", LocatedDict())
+        kept = {name for name, _ in self.lets}
+        lets = LocatedDict()
+        lets.place, lets.places = getattr(all_lets, "place", None), {}
+        for name, spec in all_lets.items():
+            if name in kept:
+                lets[name] = spec
+                lets.places[name] = all_lets.places[name]
+        output = self.output_spec if self.output_spec is not None else self.data.get(
+            "output", LocatedDict()
+        )
+        generated = generate_stage(
+            _functions(),
+            lets,
+            self.lazy,
+            self.data.get("checks", LocatedList()),
+            output,
+            Place(display_path(self.folder / "mapping.yaml"), 1),
+            _STAGE_HELPERS,
+        )
+        return None if generated is None else generated[0]
 
     def body_writer(self) -> BodyWriter | None:
         """The XML writer generated from this target's element tree (None: not XML, or a
@@ -145,10 +184,10 @@ class RuleSet:
         wanted = names_read(output) | names_read(data.get("checks", []))
         wanted |= names_read(data.get("sendable", {}))
         needed = needed_lets(data.get("let", LocatedDict()), wanted)
-        compiler = _Compiler(_functions())
+        compiler = _Compiler(_functions(), self.lazy)
         compiled = compiler.value(output, Place(display_path(self.folder / "mapping.yaml"), 1), "")
         lets = [(name, value) for name, value in self.lets if name in needed]
-        return replace(self, output=compiled, lets=lets, _lean={})
+        return replace(self, output=compiled, lets=lets, _lean={}, output_spec=output, _stage=[])
 
     def bind(
         self, settings: dict[str, Any] | None = None, source: str = "settings"
@@ -162,6 +201,10 @@ class RuleSet:
 
 class BoundRuleSet:
     """A rule set with one tenant's settings: `apply` maps one document."""
+
+    # Run the rule set's generated stage function where it has one (False: the interpreter,
+    # for tests comparing the two).
+    generated = True
 
     def __init__(self, rules: RuleSet, settings: dict[str, Any], lookups: dict[str, Any]) -> None:
         self.rules = rules
@@ -212,15 +255,33 @@ class BoundRuleSet:
     ) -> tuple[Any, str | None]:
         """`apply`, with the payload's text when the target's format was written to check it
         (XML: the elements of the payload; JSON: the payload without empty fields)."""
+        rules = self.rules
         scope: Scope = dict(self._base_scope)
         if parts is not None:
             scope["$parts"] = parts
         scope.update(document)
         scope["$"] = document
         scope["$deadline"] = time.monotonic() + ORDER_TIME_LIMIT
+        stage = rules.stage() if parts is None and self.generated else None
         try:
-            for name, value in self.rules.lets:
-                scope[name] = value(scope)
+            if stage is not None and (not rules.lazy or rules.lazy.isdisjoint(scope)):
+                failures, output = stage(scope)
+                if failures:
+                    return Rejection(order_id, tuple(failures)), None
+                if self._payload_format is None:
+                    return output, None
+                return output, self._written(output)
+            if rules.lazy and rules.lazy.isdisjoint(scope):
+                pending: dict[str, Value] = {}
+                scope[PENDING] = pending
+                for name, value in rules.lets:
+                    if name in rules.lazy:
+                        pending[name] = value
+                    else:
+                        scope[name] = value(scope)
+            else:  # a let named like a field of the document: all in order, as written
+                for name, value in rules.lets:
+                    scope[name] = value(scope)
             failures: list[CheckFailure] = []
             for check in self.rules.checks:
                 _run(check, scope, failures)
@@ -240,12 +301,12 @@ class BoundRuleSet:
         xml = self._payload_format == "xml"
         if xml and self._body_writer is not None and type(output) is dict:
             text, suspect = self._body_writer(output)
-            if suspect or _NOT_XML.search(text) is not None:
+            if suspect or cannot_carry(text, xml=True):
                 _refuse_payload(output, xml=True)
             return text
         if not xml:
-            text = json_text(without_empty(output))
-            if _NOT_TEXT.search(text) is not None:
+            text = payload_json(output)
+            if cannot_carry(text, xml=False):
                 _refuse_payload(output, xml=False)
             return text
         _refuse_payload(output, xml=True)
@@ -333,7 +394,7 @@ def _load_with_includes(
     if path in chain:
         cycle = " → ".join(display_path(p) for p in (*chain, path))
         raise RuleError(f"include cycle: {cycle}", Place(display_path(path), 1))
-    data = load_yaml(path, display_path(path))
+    data = load_yaml(path, display_path(path), rule_file=True)
     if not isinstance(data, LocatedDict):
         raise RuleError("a rule file must be a mapping of sections", Place(display_path(path), 1))
     _validate(data, path)
@@ -398,8 +459,9 @@ _COMPILED: dict[tuple[Any, ...], Value] = {}
 
 
 class _Compiler:
-    def __init__(self, functions: dict[str, Any]) -> None:
+    def __init__(self, functions: dict[str, Any], lazy: frozenset[str] = frozenset()) -> None:
         self.functions = functions
+        self.lazy = lazy  # the lazy `let`s: their names read through `_let` (expressions.py)
         self.explain: dict[str, tuple[Place, str]] = {}
         # what the compiled functions depend on besides the string: the functions rules call
         self.namespace_key = tuple((name, id(f)) for name, f in sorted(functions.items()))
@@ -424,7 +486,7 @@ class _Compiler:
         """A rule string compiled: a JSONPath, a Jinja expression or a literal. The same
         string at the same place compiles to the same function, so compiling a rule set's
         lean variant (`RuleSet.lean`) reuses what compiling the rule set made."""
-        key = (spec, place, path, many, self.namespace_key)
+        key = (spec, place, path, many, self.namespace_key, self.lazy)
         found = _COMPILED.get(key)
         if found is None:
             found = self._text(spec, place, path, many=many)
@@ -439,7 +501,9 @@ class _Compiler:
                 return _guarded(compile_jsonpath(spec, many=many), place, path)
             if is_template(spec):
                 converter = _error_converter(place, path)
-                function, _ = compile_jinja(spec, self.functions, FILTERS, converter)
+                function, _ = compile_jinja(
+                    spec, self.functions, FILTERS, converter, lazy=self.lazy
+                )
                 return function
             return constant(spec)
         except ExpressionError as error:
@@ -685,6 +749,20 @@ def _plain(error: Exception) -> str:
     return text or type(error).__name__
 
 
+def _each_error(elements: Any, where: tuple[Place | None, str]) -> MappingError:
+    return MappingError(
+        f"`each` must give a list, got {type(elements).__name__}", field=where[1], place=where[0]
+    )
+
+
+_STAGE_HELPERS: dict[str, Any] = {
+    "_me": lambda error, where: _mapping_error(error, where[0], where[1]),
+    "_relabel": _relabel,
+    "_oot": lambda where: _out_of_time(where[0], where[1]),
+    "_each_error": _each_error,
+    "_CF": CheckFailure,
+}
+
 # -- the rule set ------------------------------------------------------------------------------
 _READING_SECTIONS = ("let", "checks", "output", "lookups", "sendable")
 
@@ -705,7 +783,8 @@ def compile_rule_set(folder: Path) -> RuleSet:
     for required in ("name", "version", "kind", "output_schema", "output"):
         if required not in data:
             raise RuleError(f"mapping.yaml needs `{required}`", place)
-    compiler = _Compiler(_functions())
+    lazy = lazy_lets(data)
+    compiler = _Compiler(_functions(), lazy)
     lookups = {
         name: Lookup.compile(
             name, spec, data["lookups"].places[name], compiler, mapping_file.parent
@@ -758,4 +837,5 @@ def compile_rule_set(folder: Path) -> RuleSet:
         explain=compiler.explain,
         files=files,
         data=data,
+        lazy=lazy,
     )

@@ -141,3 +141,62 @@ def needed_lets(lets: LocatedDict, wanted: set[str]) -> set[str]:
         needed.add(name)
         pending.extend(n for n in names_read(lets[name]) if n in lets and n not in needed)
     return needed
+
+
+# -- lets computed when first read ---------------------------------------------------------
+def bound_names(spec: Any) -> set[str]:
+    """Every name a list part binds for its elements (`as:` and the part's `let:` names), and
+    every check's `as:`, anywhere in `spec`: the names that may stand for something else
+    inside a loop than at the top level."""
+    names: set[str] = set()
+    if isinstance(spec, dict):
+        if isinstance(spec.get("as"), str):
+            names.add(spec["as"])
+        if "item" in spec and isinstance(spec.get("let"), dict):
+            names.update(spec["let"])
+        for value in spec.values():
+            names |= bound_names(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            names |= bound_names(value)
+    return names
+
+
+def free_names(spec: Any) -> set[str]:
+    """The names `spec` reads from around it: `names_read`, less what its own list parts bind
+    for their elements (an `each` is read outside its part, so counts in full)."""
+    if isinstance(spec, list) and all(isinstance(p, dict) and "item" in p for p in spec):
+        names: set[str] = set()
+        for part in spec:
+            own = ({part["as"]} if isinstance(part.get("as"), str) else set()) | set(
+                part.get("let") or {}
+            )
+            names |= names_read(part.get("each", ""))
+            inner = [part.get(key) for key in ("item", "when")] + list(
+                (part.get("let") or {}).values()
+            )
+            names |= free_names(inner) - own
+        return names
+    if isinstance(spec, dict):
+        return set().union(*(free_names(value) for value in spec.values()))
+    if isinstance(spec, list):
+        return set().union(*(free_names(value) for value in spec))
+    return names_read(spec)
+
+
+def lazy_lets(data: Any) -> frozenset[str]:
+    """The top-level `let`s that may be computed when first read rather than in order: those
+    that read no name a loop binds (a let first read inside a loop is computed there, so what
+    it reads must mean the same there as at the top level). A let's own list parts may bind
+    names for their elements. Computing a let only when read leaves out the ones an order never
+    needs (a credit note's lets on an invoice)."""
+    lets = data.get("let") if isinstance(data, dict) else None
+    if not isinstance(lets, dict):
+        return frozenset()
+    sections = [data.get(key) for key in ("let", "checks", "output", "sendable")]
+    loop_names = bound_names(sections)
+    return frozenset(
+        name
+        for name, spec in lets.items()
+        if name not in loop_names and not free_names(spec) & loop_names
+    )

@@ -276,7 +276,34 @@ def _defined(obj: Any, name: str) -> bool:
     return True
 
 
+PENDING = "$pending"  # scope key: the order's lazy `let`s not read yet, name → Value
+
+
+def _let(scope: Scope, name: str) -> Any:
+    """A lazy `let` read for the first time: computed now and kept in the scope. A let read
+    while it is being computed (a rule reading itself) is undefined, as when lets run in
+    order; one that fails stays pending, so reading it again fails again the same way."""
+    pending = scope.get(PENDING)
+    value = None if pending is None else pending.pop(name, None)
+    if value is None:
+        raise KeyError(name)
+    try:
+        result = scope[name] = value(scope)
+    except BaseException:
+        pending[name] = value  # type: ignore[index]
+        raise
+    return result
+
+
+def _pending(name: str, scope: Scope) -> bool:
+    """Whether `name` is a lazy `let` of the scope not read yet (`is defined` holds for it)."""
+    pending = scope.get(PENDING)
+    return pending is not None and name in pending
+
+
 _RUNTIME: dict[str, Any] = {
+    "_pending": _pending,
+    "_let": _let,
     "_attr": _attr,
     "_item": _item,
     "_call": _call,
@@ -325,12 +352,22 @@ _COMPARE = {
 class _Translator:
     """Turns a Jinja expression tree into Python source over the names in `namespace`."""
 
-    def __init__(self, functions: Mapping[str, Any], filters: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        functions: Mapping[str, Any],
+        filters: Mapping[str, Any],
+        lazy: frozenset[str] = frozenset(),
+    ) -> None:
         self.functions = functions
         self.filters = filters
+        self.lazy = lazy  # the rule set's `let`s computed when first read
         self.namespace: dict[str, Any] = dict(_RUNTIME)
         self.counter = 0
         self.depth = 0
+        # Where a name lives when the expression is written into a generated stage function
+        # (engine/rules/codegen.py): name → (Python source reading it, source of `is defined`);
+        # None: the scope `s`, as in a rule value's own function.
+        self.resolve: Callable[[str], tuple[str, str] | None] | None = None
 
     def fresh(self) -> int:
         self.counter += 1
@@ -367,6 +404,11 @@ class _Translator:
                 return "False"
             if node.name in ("none", "None"):
                 return "None"
+            found = self.resolve(node.name) if self.resolve is not None else None
+            if found is not None:
+                return found[0]
+            if node.name in self.lazy:  # computed the first time an order reads it
+                return f"(s[{node.name!r}] if {node.name!r} in s else _let(s, {node.name!r}))"
             return f"s[{node.name!r}]"
         if isinstance(node, nodes.Getattr):
             _refuse_private(node.attr, node.lineno)
@@ -470,7 +512,11 @@ class _Translator:
 
     def defined(self, node: nodes.Node) -> str:
         if isinstance(node, nodes.Name):
-            return f"({node.name!r} in s)"
+            found = self.resolve(node.name) if self.resolve is not None else None
+            if found is not None:
+                return found[1]
+            # a `let` not read yet (engine/rules/compile.py LetScope) is defined too
+            return f"({node.name!r} in s or _pending({node.name!r}, s))"
         if isinstance(node, nodes.Getattr):
             return (
                 f"({self.defined(node.node)} and _defined({self.expr(node.node)}, {node.attr!r}))"
@@ -572,32 +618,39 @@ def parse_template(source: str) -> nodes.Template:
         raise ExpressionError(_too_deep()) from None
 
 
+def template_body(source: str, translator: _Translator) -> str:
+    """The Python expression a rule string holding `{{ … }}` becomes, over `translator`'s
+    namespace. Exactly one `{{ expression }}` keeps the expression's type; a string mixing
+    text and expressions renders to text."""
+    template = parse_template(source)
+    if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
+        raise ExpressionError("only {{ expressions }} are allowed in rule values, not {% blocks %}")
+    output = template.body[0].nodes
+    if len(output) == 1 and not isinstance(output[0], nodes.TemplateData):
+        return translator.expr(output[0])
+    pieces = []
+    for node in output:
+        if isinstance(node, nodes.TemplateData):
+            pieces.append(repr(node.data))
+        else:
+            pieces.append(f"_text({translator.expr(node)})")
+    return "_cat(" + " + ".join(pieces) + ")" if pieces else "''"
+
+
 def compile_jinja(
     source: str,
     functions: Mapping[str, Any],
     filters: Mapping[str, Any],
     on_error: Callable[[Exception], BaseException] | None = None,
+    lazy: frozenset[str] = frozenset(),
 ) -> tuple[Value, str]:
     """Compile a rule string holding `{{ … }}` into a Value and the Python source it became.
 
     A string that is exactly one `{{ expression }}` keeps the expression's type (a Decimal stays
     a Decimal); a string mixing text and expressions renders to text.
     """
-    template = parse_template(source)
-    if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
-        raise ExpressionError("only {{ expressions }} are allowed in rule values, not {% blocks %}")
-    output = template.body[0].nodes
-    translator = _Translator(functions, filters)
-    if len(output) == 1 and not isinstance(output[0], nodes.TemplateData):
-        body = translator.expr(output[0])
-    else:
-        pieces = []
-        for node in output:
-            if isinstance(node, nodes.TemplateData):
-                pieces.append(repr(node.data))
-            else:
-                pieces.append(f"_text({translator.expr(node)})")
-        body = "_cat(" + " + ".join(pieces) + ")" if pieces else "''"
+    translator = _Translator(functions, filters, lazy)
+    body = template_body(source, translator)
     # One Python function per rule value: the expression, and (when asked) the translation of
     # what can go wrong into the caller's error, without a second call frame per value.
     if on_error is None:

@@ -3,6 +3,19 @@
 Mappings become `LocatedDict` and sequences `LocatedList`: plain dict / list (so jsonschema and
 the compiler read them as usual) that also carry the Place of each of their values. Block
 scalars (`|`, `>`) start on the line after their key, so a Jinja error line can be added to it.
+
+A rule file names its language version at the top (`language: 2`); the key is taken off the
+data and kept as the root's `.language`. The versions differ in how a plain scalar is read:
+
+- language 1 (files without the key, as written before versions existed): YAML 1.1, as PyYAML
+  reads it — `yes`/`no`/`on`/`off` are booleans, `0123` is octal 83, `1_000` is 1000, `12:30`
+  is the base-60 number 750.
+- language 2 (current): only what YAML 1.2's core schema calls a boolean or number is one —
+  `true`/`false`, `12`, `-3`, `0x1F`, `1.5`; `NO` (Norway), `0123` (a postcode), `12:30` and
+  `on` stay the text written. Dates (`2026-01-01`) are read as dates in both.
+
+`mapper migrate` (engine/rules/migrate.py) rewrites a language-1 file so it means the same in
+language 2.
 """
 
 from __future__ import annotations
@@ -21,6 +34,9 @@ class LocatedDict(dict[str, Any]):
     place: Place
     places: dict[str, Place]
     key_places: dict[str, Place]  # where each key itself was written
+    # A rule file's root: its language version, and whether the file names it (else 1).
+    language: int = 1
+    language_written: bool = False
 
 
 class LocatedList(list[Any]):
@@ -33,6 +49,31 @@ MAX_YAML_DEPTH = 64  # lists and mappings within each other
 MAX_YAML_ALIASES = 50  # `*name` references in one file
 MAX_YAML_VALUES = 200_000  # values in one file, aliases expanded (no billion laughs)
 
+LANGUAGE = 2  # the rule-file language this mapper writes
+LANGUAGES = (1, 2)  # the ones it reads; a file without `language:` is language 1
+LANGUAGE_KEY = "language"
+
+# What YAML 1.2's core schema reads as a boolean, integer or float: a subset of YAML 1.1's.
+_CORE_SCALAR = {
+    "tag:yaml.org,2002:bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+    "tag:yaml.org,2002:int": re.compile(r"[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+"),
+    "tag:yaml.org,2002:float": re.compile(
+        r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+    ),
+}
+
+
+def text_in_language_2(node: yaml.Node) -> bool:
+    """Whether language 2 reads this scalar as text where language 1 (YAML 1.1) reads a
+    boolean or number: `yes`, `NO`, `0123`, `1_000`, `12:30`."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and node.style is None
+        and node.tag in _CORE_SCALAR
+        and _CORE_SCALAR[node.tag].fullmatch(node.value) is None
+    )
+
 
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader: no Python objects, only plain data; bounded nesting, few aliases."""
@@ -40,6 +81,7 @@ class _Loader(yaml.SafeLoader):
     depth = 0
     aliases = 0
     built = 0
+    text_scalars = False  # language 2: see text_in_language_2
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -57,6 +99,9 @@ class _Loader(yaml.SafeLoader):
     def _limit(self, problem: str) -> yaml.MarkedYAMLError:
         mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
         return yaml.composer.ComposerError(None, None, problem, mark)
+
+
+RuleLoader = _Loader  # the loader rule files are composed with (engine/rules/migrate.py)
 
 
 class _DataLoader(_Loader):
@@ -100,7 +145,7 @@ def _build(node: yaml.Node, loader: _Loader, file: str) -> Any:
         mapping.key_places = {}
         loader.flatten_mapping(node)
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(key_node, loader, file)
             if not isinstance(key, str):
                 key = str(key)
             if key in mapping:
@@ -117,14 +162,47 @@ def _build(node: yaml.Node, loader: _Loader, file: str) -> Any:
             sequence.append(_build(item, loader, file))
             sequence.places.append(_place(item, file))
         return sequence
+    return _scalar(node, loader, file)
+
+
+def _scalar(node: yaml.Node, loader: _Loader, file: str) -> Any:
+    if loader.text_scalars and text_in_language_2(node):
+        return node.value
     try:
         return loader.construct_object(node, deep=True)
     except ValueError as error:  # a timestamp like 2026-02-30: YAML's regex, no such day
         raise RuleError(f"not a valid date or time: {error}", _place(node, file)) from None
 
 
-def load_yaml(path: Path, display_name: str | None = None) -> Any:
-    """Parse one YAML file safely into located data. Errors name the file and line."""
+def language_of(root: yaml.Node, file: str) -> tuple[int, bool]:
+    """(the language version a rule file's root names, whether it names one at all)."""
+    if not isinstance(root, yaml.MappingNode):
+        return 1, False
+    for key_node, value_node in root.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == LANGUAGE_KEY:
+            value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
+            if value_node.tag != "tag:yaml.org,2002:int" or not str(value).isdigit():
+                raise RuleError(
+                    "`language` must be the rule-file language version, a whole number "
+                    f"(one of {', '.join(map(str, LANGUAGES))})",
+                    _place(value_node, file),
+                )
+            if int(str(value)) not in LANGUAGES:
+                raise RuleError(
+                    f"language {value} is not one this mapper reads "
+                    f"({', '.join(map(str, LANGUAGES))}); was the file written for a newer "
+                    "mapper?",
+                    _place(value_node, file),
+                )
+            return int(str(value)), True
+    return 1, False
+
+
+def load_yaml(path: Path, display_name: str | None = None, *, rule_file: bool = False) -> Any:
+    """Parse one YAML file safely into located data. Errors name the file and line.
+
+    `rule_file`: read it in the language version it names (see the module's docstring); the
+    `language` key is taken off the data and kept as the root's `.language`."""
     name = display_name or str(path)
     try:
         with path.open("rb") as file:
@@ -143,7 +221,18 @@ def load_yaml(path: Path, display_name: str | None = None) -> Any:
         root = loader.get_single_node()
         if root is None:
             return LocatedDict()
-        return _build(root, loader, name)
+        if not rule_file:
+            return _build(root, loader, name)
+        language, written = language_of(root, name)
+        loader.text_scalars = language >= 2
+        data = _build(root, loader, name)
+        if isinstance(data, LocatedDict):
+            data.language, data.language_written = language, written
+            if written:
+                del data[LANGUAGE_KEY]
+                del data.places[LANGUAGE_KEY]
+                del data.key_places[LANGUAGE_KEY]
+        return data
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         place = Place(name, mark.line + 1, mark.column + 1) if mark else Place(name, 0)

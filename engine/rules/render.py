@@ -3,6 +3,9 @@
 Values are typed in memory (Decimal, bool, None); here they become text exactly once. In XML an
 element whose value is None or "" is left out (Yuki: "empty optional elements are best
 omitted"); a list repeats its element; Decimals never use exponent notation.
+An element may carry a namespace prefix (`cbc:ID`); an object's `@name` keys are attributes of
+its element and `#text` its text (UBL: `{"@currencyID": "EUR", "#text": 12.50}`), and such an
+element with neither text nor child elements is left out too.
 
 `payload_problem` says what in a payload its format cannot carry (XML 1.0: control characters,
 U+FFFE/U+FFFF, invalid element names; any format: lone surrogates), naming the field, so the
@@ -24,7 +27,35 @@ _PADS = ["  " * depth for depth in range(16)]
 # What XML 1.0 cannot carry (its Char production), and what no UTF-8 text can: lone surrogates.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NOT_TEXT = re.compile("[\ud800-\udfff]")
+# The same test over a whole written payload, on its UTF-8 bytes (a regex search costs ~10 ns a
+# character; this ~1): lone surrogates do not encode; in UTF-8 a byte below 0x20 is always that
+# control character; U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+_ALL_BUT_CONTROL = bytes(b for b in range(256) if b >= 0x20 or b in (0x09, 0x0A, 0x0D))
+
+
+def cannot_carry(text: str, *, xml: bool) -> bool:
+    """Whether `text` holds a character the format cannot carry (see `_NOT_XML`, `_NOT_TEXT`).
+
+    >>> cannot_carry("tea & <cake>", xml=True), cannot_carry("tea\x00", xml=True)
+    (False, True)
+    >>> cannot_carry("tea\x00", xml=False), cannot_carry("\udc00", xml=False)
+    (False, True)
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True  # a lone surrogate
+    if not xml:
+        return False
+    if data.translate(None, _ALL_BUT_CONTROL):
+        return True
+    return not text.isascii() and (b"\xef\xbf\xbe" in data or b"\xef\xbf\xbf" in data)
+
+
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
+# A payload's key: an element name with an optional prefix, an `@attribute`, or `#text`.
+_XML_KEY = re.compile(r"@?(?:[A-Za-z_][A-Za-z0-9._-]*:)?[A-Za-z_][A-Za-z0-9._-]*\Z|#text\Z")
+TEXT_KEY = "#text"
 _NAMES_SEEN: set[str] = set()  # element names already found valid (the same few every order)
 
 
@@ -52,7 +83,7 @@ def payload_problem(body: Any, *, xml: bool) -> tuple[str, str] | None:
                 name = key if type(key) is str else str(key)
                 field = f"{path}.{name}" if path else name
                 if xml and name not in _NAMES_SEEN:
-                    if not _XML_NAME.match(name) or name.lower().startswith("xml"):
+                    if not _XML_KEY.match(name) or name.lower().startswith("xml"):
                         return field, f"{name!r} is not a name an XML element can have"
                     if len(_NAMES_SEEN) < 10_000:
                         _NAMES_SEEN.add(name)
@@ -131,6 +162,9 @@ def xml_element(name: str, value: Any, out: list[str], depth: int = 0) -> None:
     if value is None:
         return
     if isinstance(value, Mapping):
+        if TEXT_KEY in value or any(key[:1] == "@" for key in value):
+            _attributed_element(name, value, out, depth)
+            return
         out.append(f"{pad}<{name}>")
         inner = _PADS[depth + 1] if depth < 15 else "  " * (depth + 1)
         for key, child in value.items():
@@ -150,6 +184,43 @@ def xml_element(name: str, value: Any, out: list[str], depth: int = 0) -> None:
         text = to_text(value)
         if text:
             out.append(f"{pad}<{name}>{_escape(text)}</{name}>")
+
+
+def _attributed_element(name: str, value: Mapping[str, Any], out: list[str], depth: int) -> None:
+    """`value` as element `name` with its `@` keys as attributes and `#text` as text; left
+    out when it has neither text nor child elements (nothing but attributes is no value)."""
+    pad = _PADS[depth] if depth < 16 else "  " * depth
+    attributes = "".join(
+        f' {key[1:]}="{_attribute(child)}"'
+        for key, child in value.items()
+        if key[:1] == "@" and child is not None and child != ""
+    )
+    children: list[str] = []
+    for key, child in value.items():
+        if key[:1] != "@" and key != TEXT_KEY:
+            xml_element(key, child, children, depth + 1)
+    text = to_text(value.get(TEXT_KEY))
+    if children:
+        out.append(f"{pad}<{name}{attributes}>")
+        out.extend(children)
+        out.append(f"{pad}</{name}>")
+    elif text:
+        out.append(f"{pad}<{name}{attributes}>{_escape(text)}</{name}>")
+
+
+def _attribute(value: Any) -> str:
+    return escape(to_text(value), {'"': "&quot;"})
+
+
+def xml_document(body: Mapping[str, Any], comment: str = "") -> str:
+    """One payload as a whole XML document: its top element (UBL: `Invoice`, with its `@xmlns`
+    declarations) is the document element; `comment` goes before it."""
+    out = ['<?xml version="1.0" encoding="UTF-8"?>']
+    if comment:
+        out.append(f"<!-- {comment_text(comment)} -->")
+    for key, child in body.items():
+        xml_element(key, child, out, 0)
+    return "\n".join(out) + "\n"
 
 
 class XmlDocumentWriter:
@@ -226,6 +297,44 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def payload_json(value: Any) -> str:
+    """`json_text(without_empty(value))` in one pass: the payload is made JSON-ready (None
+    fields left out, Decimals as exact text) as it is copied, so json.dumps writes it without
+    calling back for each amount.
+
+    >>> payload_json({"a": Decimal("1.50"), "b": None, "c": [None, True, {"d": Decimal("2")}]})
+    '{"a": "1.50", "c": [null, true, {"d": "2"}]}'
+    """
+    return json.dumps(_json_ready(value), ensure_ascii=False, default=_json_default)
+
+
+def _json_ready(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict or (kind is not list and isinstance(value, Mapping)):
+        ready = {}
+        for key, child in value.items():
+            child_kind = type(child)
+            if child_kind is str or child_kind is bool or child_kind is int:
+                ready[key] = child
+            elif child_kind is Decimal:
+                ready[key] = format(child, "f")
+            elif child is not None:
+                ready[key] = _json_ready(child)
+        return ready
+    if kind is list or isinstance(value, list | tuple):
+        return [
+            child
+            if type(child) is str
+            else format(child, "f")
+            if type(child) is Decimal
+            else _json_ready(child)
+            for child in value
+        ]
+    if kind is Decimal:
+        return format(value, "f")
+    return value
 
 
 def json_text(value: Any, *, indent: int | None = None) -> str:

@@ -18,9 +18,10 @@ from ...connectors.adapters import CheckLine
 from ...connectors.errors import ConnectorError
 from ...connectors.registry import connector
 from ...connectors.retry import RetryPolicy
+from ..ledger import Ledger
 from ..mapping import Pair
 from .config import Config, ShopConfig
-from .systems import open_source, open_target
+from .systems import keeps_tokens, open_source, open_target
 
 # A check answers while a person waits: one retry after a short pause, not a sync's patience.
 CHECK_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0)
@@ -44,10 +45,16 @@ def check_shops(
 ) -> list[ShopCheck]:
     """The findings of every configured shop (or of `shop` alone), in configuration order."""
     shops = [config.shop(shop)] if shop else config.shops
-    return [check_shop(entry, retry) for entry in shops]
+    if not any(keeps_tokens(entry) for entry in shops):
+        return [check_shop(entry, retry) for entry in shops]
+    # A target whose tokens rotate (Exact Online) keeps them in the ledger, also when checked.
+    with Ledger.open(config.ledger_url) as ledger:
+        return [check_shop(entry, retry, ledger) for entry in shops]
 
 
-def check_shop(config: ShopConfig, retry: RetryPolicy | None = None) -> ShopCheck:
+def check_shop(
+    config: ShopConfig, retry: RetryPolicy | None = None, ledger: Ledger | None = None
+) -> ShopCheck:
     """One shop's findings. A system that cannot be reached or refuses is a red line here,
     never an exception; bad configuration (unknown system, missing key) raises ConfigError."""
     policy = retry or CHECK_RETRY
@@ -58,7 +65,7 @@ def check_shop(config: ShopConfig, retry: RetryPolicy | None = None) -> ShopChec
         lines += _run(source, config.source["type"], lambda check: check())
     finally:
         source.close()
-    target = open_target(config, pair, policy)
+    target = open_target(config, pair, policy, ledger)
     try:
         lines += _run(target, config.target["type"], lambda check: check(pair.target.settings))
     finally:

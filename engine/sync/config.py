@@ -13,6 +13,7 @@ the wrong kind, settings no rule set of the shop's pair reads. YAML's own spelli
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Mapping
@@ -22,7 +23,11 @@ from typing import Any
 
 from ...connectors.secret import Secret
 from ..errors import ConfigError, MapperError, UsageError
+from ..ledger import Ledger
+from ..ledger.secret_store import SecretStore
+from ..ledger.tenant_settings import newest_settings
 from ..mapping import load_rule_set, split_pair_name
+from ..notify.settings import NotifySettings, notify_settings
 from ..rules.load import place_at, read_data_file
 from ..rules.settings import (
     check_sections,
@@ -47,6 +52,25 @@ class ShopConfig:
     overlap: dt.timedelta = dt.timedelta(minutes=15)
     sync_every: dt.timedelta = dt.timedelta(minutes=60)
     recheck_at: dt.time = dt.time(3, 0)
+    notify: NotifySettings | None = None  # `notify:`: e-mail and webhook (engine/notify)
+    vies: dict[str, Any] = field(default_factory=dict)  # `vies:` (engine/sync/vies.py)
+
+
+@dataclass
+class QueueConfig:
+    """`queue:`: the task queue's broker (Celery over Redis). `url` may hold a password: it is
+    left out of repr; `label` is what a message may say of it."""
+
+    url: str = field(repr=False)
+    origin: str = ""  # "env BROKER_URL" / "secret broker"; "" when written in the file
+    name: str = "mapper"
+    visibility_timeout: dt.timedelta = dt.timedelta(hours=1)
+    lock_ttl: dt.timedelta = dt.timedelta(minutes=10)
+
+    @property
+    def label(self) -> str:
+        """`the queue URL from env BROKER_URL`, or `the queue` when written in mapper.yaml."""
+        return f"the queue URL from {self.origin}" if self.origin else "the queue"
 
 
 @dataclass
@@ -57,6 +81,7 @@ class Config:
     ledger_url: str = field(repr=False)
     shops: list[ShopConfig]
     ledger_origin: str = ""  # "env LEDGER_URL" / "secret ledger"; "" when written in the file
+    queue: QueueConfig | None = field(default=None, repr=False)  # None: `mapper schedule` runs all
 
     @property
     def ledger_label(self) -> str:
@@ -89,6 +114,7 @@ def parse_config(
     env = os.environ if environ is None else environ
     secrets = _secrets(folder / data["secrets_file"]) if "secrets_file" in data else None
     refs = _References(data, name, env, secrets, problems)
+    schedule = data.get("schedule", {})  # defaults for every shop; a shop's own keys win
     shops = []
     names: set[str] = set()
     for index, entry in enumerate(data["shops"]):
@@ -102,6 +128,7 @@ def parse_config(
         source = refs.section(entry["source"], (*where, "source"))
         target = refs.section(entry["target"], (*where, "target"))
         settings = _settings(entry, folder, name, (*where, "settings"), problems, refs)
+        notify = refs.notify(entry["notify"], (*where, "notify")) if "notify" in entry else None
         shops.append(
             ShopConfig(
                 name=entry["name"],
@@ -111,14 +138,21 @@ def parse_config(
                 settings=settings,
                 start=dt.date.fromisoformat(entry["start"]) if "start" in entry else None,
                 overlap=dt.timedelta(minutes=entry.get("overlap_minutes", 15)),
-                sync_every=dt.timedelta(minutes=entry.get("sync_every_minutes", 60)),
-                recheck_at=dt.time.fromisoformat(entry.get("recheck_at", "03:00")),
+                sync_every=dt.timedelta(
+                    minutes=entry.get("sync_every_minutes", schedule.get("sync_every_minutes", 60))
+                ),
+                recheck_at=dt.time.fromisoformat(
+                    entry.get("recheck_at", schedule.get("recheck_at", "03:00"))
+                ),
+                notify=notify,
+                vies=dict(entry.get("vies", {})),
             )
         )
     ledger, origin = refs.ledger(folder)
+    queue = refs.queue()
     if problems:
         raise ConfigError("\n".join(problems))
-    return Config(ledger, shops, origin)
+    return Config(ledger, shops, origin, queue)
 
 
 def _settings(
@@ -213,6 +247,43 @@ class _References:
                 resolved[key] = value
         return resolved
 
+    def queue(self) -> QueueConfig | None:
+        """`queue:` — a broker URL, a reference to one, or a section with `url:` and options."""
+        if "queue" not in self.data:
+            return None
+        section = self.data["queue"]
+        where: tuple[str, ...] = ("queue",)
+        if not isinstance(section, Mapping) or "url" not in section:
+            section, where = {"url": section}, ()
+        value = section["url"]
+        origin = ""
+        if isinstance(value, Mapping):
+            secret = self.resolve(value, (*where, "url") if where else ("queue",))
+            if secret is None:
+                return None
+            value, origin = secret.reveal(), secret.origin
+        if not value.startswith(("redis://", "rediss://")):  # never the value: a password
+            self.problems.append(
+                f"{self.place('queue')}: queue: the queue URL from {origin} is not a redis:// URL"
+            )
+            return None
+        return QueueConfig(
+            url=value,
+            origin=origin,
+            name=section.get("name", "mapper"),
+            visibility_timeout=dt.timedelta(seconds=section.get("visibility_timeout_seconds", 3600)),
+            lock_ttl=dt.timedelta(seconds=section.get("lock_ttl_seconds", 600)),
+        )
+
+    def notify(self, section: Mapping[str, Any], path: tuple[str | int, ...]) -> NotifySettings:
+        """A shop's `notify:`, its SMTP password and webhook secret (and URL) resolved."""
+        email, webhook = section.get("email"), section.get("webhook")
+        return notify_settings(
+            section,
+            self.section(email, (*path, "email")) if email is not None else None,
+            self.section(webhook, (*path, "webhook")) if webhook is not None else None,
+        )
+
     def ledger(self, folder: Path) -> tuple[str, str]:
         """(the ledger's URL, where it came from): a bare path is a SQLite file beside the
         configuration."""
@@ -231,3 +302,23 @@ class _References:
         if "://" not in value:
             value = f"sqlite:///{(folder / value).resolve()}"
         return value, origin
+
+
+def with_stored(config: ShopConfig, ledger: Ledger) -> ShopConfig:
+    """The shop as a pass runs it: the newest settings version saved in the dashboard over
+    the file's settings (setting by setting: what it does not change keeps the file's value),
+    and keys entered in the dashboard over the file's. Unchanged when the dashboard stored
+    neither."""
+    changes = newest_settings(ledger, config.name)
+    keys = SecretStore(ledger).secrets(config.name)
+    if not changes and not keys:
+        return config
+    settings = dict(config.settings)
+    for rule_set, section in changes.items():
+        settings[rule_set] = {**(config.settings.get(rule_set) or {}), **section}
+    return dataclasses.replace(
+        config,
+        settings=settings,
+        source={**config.source, **keys.get("source", {})},
+        target={**config.target, **keys.get("target", {})},
+    )

@@ -15,7 +15,7 @@ from ..rules.known_keys import did_you_mean, dotted, suggestion
 from ..rules.load import place_at
 from .config_schema import config_validator
 
-CREDENTIAL_FIELDS = {"key", "secret", "access_key", "api_key"}
+CREDENTIAL_FIELDS = {"key", "secret", "access_key", "api_key", "password"}
 REFERENCE_KEYS = ["env", "secret"]
 REFERENCE = "{env: NAME} or {secret: name}"
 
@@ -44,6 +44,8 @@ def _explain(error: jsonschema.ValidationError) -> list[tuple[tuple[str | int, .
         ]
     if key in CREDENTIAL_FIELDS or path == ("ledger",):
         return [(path, _reference_problem(error, path == ("ledger",)))]
+    if path[:1] == ("queue",):
+        return [(path, _queue_problem(error))]
     if error.validator == "enum" and isinstance(error.instance, str):
         choices = [str(c) for c in error.validator_value]
         return [(path, f"{error.message}{suggestion(error.instance, choices)}")]
@@ -68,6 +70,25 @@ def _reference_problem(error: jsonschema.ValidationError, ledger: bool) -> str:
     if ledger:
         return f"expected {expected}"
     return f"must be a reference like {REFERENCE}, never the secret itself"
+
+
+QUEUE_KEYS = ["url", "name", "visibility_timeout_seconds", "lock_ttl_seconds"]
+
+
+def _queue_problem(error: jsonschema.ValidationError) -> str:
+    """Never the value: a broker URL may hold a password."""
+    expected = f"a redis:// URL, {REFERENCE}, or a section with url: and options"
+    instance = error.instance
+    if isinstance(instance, Mapping) and not {"env", "secret"} & set(instance):
+        wrong = [str(k) for k in instance if k not in QUEUE_KEYS]
+        if wrong:
+            return f"unknown key {wrong[0]!r}{did_you_mean(wrong[0], QUEUE_KEYS)}"
+        if "url" not in instance:
+            return f"expected {expected}: the section has no url"
+        return f"expected {expected}: a value of the section is not of its kind"
+    if isinstance(instance, Mapping):
+        return f"expected {expected}, with one name"
+    return f"expected {expected}"
 
 
 def reference_problem(

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from ...connectors.errors import ConnectorError
 from ..ledger import Ledger
+from ..notify.watch import errors_before, notify_pass
 from .config import ShopConfig
 from .failures import describe
 from .pipeline import NO_PROGRESS, PassReport, Progress, ShopSync
@@ -29,7 +30,25 @@ def run_job(
 ) -> PassReport:
     """Run `job` (e.g. `ShopSync.sync`) for one shop. A ConnectorError — while connecting,
     authenticating or at any point of the job — ends it with `report.failure` set; what the
-    job did before stays done and counted. Configuration errors (MapperError) are raised."""
+    job did before stays done and counted. Configuration errors (MapperError) are raised.
+
+    With the shop's `notify:`, the orders that entered Errors in the job and the system that
+    stopped it are then sent as one message (engine/notify/watch.py); that never changes the
+    report."""
+    before = errors_before(config, ledger)
+    report = _run(config, ledger, name, job, progress, build)
+    notify_pass(config, ledger, report, before)
+    return report
+
+
+def _run(
+    config: ShopConfig,
+    ledger: Ledger,
+    name: str,
+    job: Job,
+    progress: Progress,
+    build: Callable[..., ShopSync],
+) -> PassReport:
     try:
         sync = build(config, ledger, progress=progress)
     except ConnectorError as error:

@@ -32,7 +32,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...connectors.adapters import Delivery, Source, Target, batches, no_delivery
+from ...connectors.adapters import Delivery, Source, Target, batches, is_credit_id, no_delivery
 from ...connectors.errors import AmbiguousMatchError, ConnectorError, TransientError
 from ...connectors.retry import RetryPolicy
 from ..errors import MappingError
@@ -40,14 +40,24 @@ from ..ledger import Ledger, OrderRecord, OrderState, ShopLock
 from ..ledger.timestamps import utc_now as _utc_now
 from ..mapping import Pair, Payload, Skipped
 from ..rules.compile import Rejection
+from ..rules.failed_checks import noted_checks, noted_error
 from .adopt import adopt
-from .config import ShopConfig
+from .config import ShopConfig, with_stored
+from .credits import (
+    cancelled_before_invoicing,
+    credit_documents_changed,
+    fetch_by_ids,
+    is_credit,
+    other_credits,
+    with_booked,
+)
 from .dates import order_datetime
 from .failures import SystemFailure
 from .precheck import precheck
 from .read_ahead import read_ahead
 from .start import pass_since
 from .systems import open_source, open_target
+from .vies import vies_review
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +139,8 @@ NO_PROGRESS = Progress()
 class ShopSync:
     """The jobs of one shop: what a scheduler (cron, APScheduler, a task queue) calls."""
 
+    lock_ttl: dt.timedelta = LOCK_TTL
+
     def __init__(
         self,
         config: ShopConfig,
@@ -141,19 +153,23 @@ class ShopSync:
         sleep: Callable[[float], None] = time.sleep,
         progress: Progress = NO_PROGRESS,
     ) -> None:
+        config = with_stored(config, ledger)  # settings and keys saved in the dashboard
         self.config = config
         self.shop = config.name
         self.ledger = ledger
         self.pair = Pair.load(config.mapping, config.settings, f"shop {config.name} settings")
         self.retry = retry or RetryPolicy()
         self.source = source or open_source(config, self.retry)
-        self.target = target or open_target(config, self.pair, self.retry)
+        self.target = target or open_target(config, self.pair, self.retry, ledger)
         self.clock = clock
         self.sleep = sleep
         self.progress = progress
         # The report of the job running (or last run): kept when a system failure ends it.
         self.report: PassReport | None = None
         self._lock: ShopLock | None = None
+        # While a chunk is prepared: its orders turned away, recorded together (`_fail`).
+        self._failing: list[tuple[str, str, dt.datetime, str, str]] | None = None
+        self._checks: dict[str, str] = {}  # order id → its checks' names and places
         settle = getattr(self.target, "settle_seconds", None)
         self.settle = DEFAULT_SETTLE if settle is None else dt.timedelta(seconds=float(settle))
 
@@ -164,8 +180,8 @@ class ShopSync:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """The shop's lock for one job; renewed after every delivery (`_keep_lock`), so a long
-        pass keeps it while a dead one loses it after LOCK_TTL."""
-        with self.ledger.shop_lock(self.shop, ttl=LOCK_TTL) as lock:
+        pass keeps it while a dead one loses it after `lock_ttl` (a worker's `queue:` sets it)."""
+        with self.ledger.shop_lock(self.shop, ttl=self.lock_ttl) as lock:
             self._lock = lock
             try:
                 yield
@@ -195,6 +211,8 @@ class ShopSync:
                 report.adopted += adopt(self, since, started)
             if since is not None:  # None: `start:` is still ahead (see start.py)
                 self._process(self.source.changed(since, started), report)
+                # Credits after the orders: a slip of an order booked in this pass finds it sent.
+                self._process(credit_documents_changed(self.source, since, started), report)
                 self.ledger.set_cursor(self.shop, started)
         return report
 
@@ -204,8 +222,12 @@ class ShopSync:
         report = self._begin("recheck")
         with self._locked():
             self._resolve_interrupted(report)
-            for batch in batches(self.ledger.open_order_ids(self.shop), RECHECK_BATCH):
-                self._process(self.source.by_ids(batch), report)
+            # Orders first, then credits: a credit waiting for its order's invoice is booked in
+            # the same re-check that invoices the order.
+            for credits in (False, True):
+                ids = (i for i in self.ledger.open_order_ids(self.shop) if is_credit_id(i) == credits)
+                for batch in batches(ids, RECHECK_BATCH):
+                    self._process(fetch_by_ids(self.source, batch), report)
         return report
 
     def reprocess(self, order_ids: Iterable[str]) -> PassReport:
@@ -220,7 +242,7 @@ class ShopSync:
                     state = record.state.value if record else "unknown"
                     report.problems.append(f"order {order_id} is {state}, not in Errors")
             if accepted:
-                self._process(self.source.by_ids(accepted), report)
+                self._process(fetch_by_ids(self.source, accepted), report)
         return report
 
     def backfill(
@@ -314,15 +336,27 @@ class ShopSync:
         headers = [self.pair.header(document) for document in chunk]
         records = self.ledger.get_orders(self.shop, [h[0] for h in headers if h[0] is not None])
         ready: list[tuple[Payload, str, dt.datetime]] = []
-        for document, (order_id, number, date_text) in zip(chunk, headers, strict=True):
-            if order_id is None:
-                report.problems.append("an order document without an id was skipped")
-                continue
-            order_date = order_datetime(date_text)
-            record = records.get(order_id)
-            payload = self._prepare(document, order_id, number, order_date, record, report)
-            if payload is not None:
-                ready.append((payload, number, order_date))
+        # Orders that stay open, and those turned away (Errors), are recorded for the whole
+        # chunk at once: one transaction each, a fixed number of statements (set-based).
+        still_open: list[tuple[str, str, dt.datetime, str | None]] = []
+        self._failing = []
+        try:
+            for document, (order_id, number, date_text) in zip(chunk, headers, strict=True):
+                if order_id is None:
+                    report.problems.append("an order document without an id was skipped")
+                    continue
+                order_date = order_datetime(date_text)
+                record = records.get(order_id)
+                payload = self._prepare(
+                    document, order_id, number, order_date, record, report, still_open
+                )
+                if payload is not None:
+                    ready.append((payload, number, order_date))
+        finally:
+            failing, self._failing = self._failing, None
+            checks, self._checks = self._checks, {}
+            self.ledger.fail_many(self.shop, failing, fence=self._fence(), checks=checks)
+            self.ledger.observe_many(self.shop, still_open)
         if not ready:
             return []
         claims = self.ledger.claim_many(
@@ -348,19 +382,45 @@ class ShopSync:
         order_date: dt.datetime,
         record: OrderRecord | None,
         report: PassReport,
+        still_open: list[tuple[str, str, dt.datetime, str | None]] | None = None,
     ) -> Payload | None:
-        """The payload to claim for one order, or None once it is counted and recorded."""
+        """The payload to claim for one order, or None once it is counted and recorded
+        (an order that stays open: added to `still_open` when given, for the caller to record
+        with the rest of its chunk)."""
         if record is not None and not _may_send(record.state, record.reprocess_requested):
+            if record.state == OrderState.SENT:
+                # An invoiced order the rules now make a credit of (cancelled after invoicing).
+                return self._cancellation(document, number, order_date, report)
             report.done_before += 1  # the manual's check "not sent before"
             return None
         try:
             outcome = self.pair.map(document, order_id)
+            if isinstance(outcome, Payload) and is_credit(outcome):
+                waiting = self._waiting_for_original(outcome)
+                if cancelled_before_invoicing(outcome, order_id):
+                    outcome = Skipped(order_id, "cancelled before it was invoiced")
+                elif waiting is not None:
+                    outcome = Skipped(order_id, waiting)
+                else:
+                    booked = self._booked(document, outcome)
+                    if booked is None:  # the rules make no credit of it now
+                        report.open += 1
+                        return None
+                    outcome = booked
+            outcome = vies_review(self, document, order_id, outcome, report)  # ICP: VIES
         except MappingError as error:
-            self._fail(order_id, number, order_date, str(error), FIX_AND_REPROCESS, report)
+            self._fail(
+                order_id, number, order_date, str(error), FIX_AND_REPROCESS, report,
+                check=noted_error(error),
+            )
             return None
         if isinstance(outcome, Skipped):
             # else observe would change nothing; the reason is the shop state keeping it open
-            if not _open_as_recorded(record, number, order_date, outcome.reason):
+            if _open_as_recorded(record, number, order_date, outcome.reason):
+                pass
+            elif still_open is not None:
+                still_open.append((order_id, number, order_date, outcome.reason))
+            else:
                 self.ledger.observe(
                     self.shop, order_id, number, order_date, sendable=False,
                     shop_state=outcome.reason,
@@ -373,10 +433,63 @@ class ShopSync:
                 dict.fromkeys(f.resolution for f in outcome.failures if f.resolution)
             )
             self._fail(
-                order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS, report
+                order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS, report,
+                check=noted_checks((f.check, f.place) for f in outcome.failures),
             )
             return None
         return outcome
+
+    def _waiting_for_original(self, credit: Payload) -> str | None:
+        """Why a credit waits in Open, or None: its order is open (not yet in an invoicing
+        state: a refund while the order is still being paid or shipped) or being sent right
+        now. Booked only once the order's invoice is, so that the order, invoiced later at its
+        full amount, and its refund never part; the re-check fetches it again. A credit of an
+        order the ledger never saw, or that failed, is for the rules to refuse."""
+        original = self.ledger.get_order(self.shop, str(credit.canonical.get("credits") or ""))
+        if original is None or original.state not in (OrderState.OPEN, OrderState.SENDING):
+            return None
+        return f"waits for order {original.number} to be invoiced"
+
+    def _booked(self, document: dict[str, Any], credit: Payload) -> Payload | Rejection | None:
+        """A credit mapped again with what the ledger knows of its original order (`booked`):
+        the rules refuse a credit of an order never invoiced and refer to the invoice by the
+        target's reference. None when the rules then make no credit of it."""
+        original = self.ledger.get_order(self.shop, str(credit.canonical.get("credits") or ""))
+        credits = other_credits(self.ledger, self.shop, self.source, credit)
+        outcome = self.pair.map(with_booked(document, original, credits), credit.order_id)
+        return None if isinstance(outcome, Skipped) else outcome
+
+    def _cancellation(
+        self, document: dict[str, Any], number: str, order_date: dt.datetime, report: PassReport
+    ) -> Payload | None:
+        """For an invoiced order seen again: its full credit note, when the rules make one
+        (cancelled, with credit_cancellations) and it was not booked before; else None
+        (done before)."""
+        try:
+            outcome = self.pair.map(document)
+        except MappingError:
+            outcome = None
+        if not isinstance(outcome, Payload) or not is_credit(outcome):
+            report.done_before += 1
+            return None
+        record = self.ledger.get_order(self.shop, outcome.order_id)
+        if record is not None and not _may_send(record.state, record.reprocess_requested):
+            report.done_before += 1
+            return None
+        booked = self._booked(document, outcome)
+        if isinstance(booked, Rejection):
+            reason = "; ".join(f.message for f in booked.failures)
+            resolution = " ".join(
+                dict.fromkeys(f.resolution for f in booked.failures if f.resolution)
+            )
+            self._fail(
+                outcome.order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS,
+                report, check=noted_checks((f.check, f.place) for f in booked.failures),
+            )
+            return None
+        if booked is None:  # the rules make no credit of it now (its slips credit it)
+            report.done_before += 1
+        return booked
 
     def _fail(
         self,
@@ -386,12 +499,19 @@ class ShopSync:
         reason: str,
         resolution: str,
         report: PassReport,
+        check: str | None = None,
     ) -> None:
+        """`check`: the checks (or rule) that turned it away, with their file:line."""
+        report.failed += 1
+        if self._failing is not None:  # recorded with the rest of its chunk (`_claim_chunk`)
+            self._failing.append((order_id, number, order_date, reason, resolution))
+            if check:
+                self._checks[order_id] = check
+            return
         self.ledger.observe(self.shop, order_id, number, order_date, sendable=True)
         self.ledger.mark_failed(
-            self.shop, order_id, reason, resolution=resolution, fence=self._fence()
+            self.shop, order_id, reason, resolution=resolution, fence=self._fence(), check=check
         )
-        report.failed += 1
 
     def _deliver(self, payloads: list[Payload], report: PassReport) -> None:
         """Post claimed payloads; what is uncertain is looked up, then posted again, with
@@ -504,15 +624,20 @@ class ShopSync:
         waiting: list[Payload] = []
         to_post: list[Payload] = []
         seen: set[str] = set()
-        for document in self.source.by_ids(list(stuck)):
+        for document in fetch_by_ids(self.source, list(stuck)):
             order_id = self.pair.order_id(document)
+            try:
+                outcome = self.pair.map(document, order_id)
+                if isinstance(outcome, Payload) and is_credit(outcome):
+                    # a cancellation's credit id is its payload's, not its order document's
+                    order_id = outcome.order_id
+                    original = self.ledger.get_order(self.shop, str(outcome.canonical["credits"]))
+                    outcome = self.pair.map(with_booked(document, original), order_id)
+            except MappingError:
+                outcome = None
             if order_id not in stuck:
                 continue
             seen.add(order_id)
-            try:
-                outcome = self.pair.map(document, order_id)
-            except MappingError:
-                outcome = None
             if not isinstance(outcome, Payload):
                 self._cannot_tell(order_id, report)
                 continue

@@ -169,6 +169,13 @@ def test_find_looks_up_the_reference_of_an_interrupted_post(sim: MoneybirdSimula
 
 
 def _shop_total(document: dict[str, Any]) -> Decimal:
+    slip = document.get("order_slip")
+    if slip is not None:  # a PrestaShop credit slip: what went back, negative
+        refunded = Decimal(str(slip["amount"])) + Decimal(str(slip["total_shipping_tax_incl"]))
+        return -refunded.quantize(Decimal("0.01"))
+    refund = document.get("refund")
+    if refund is not None:  # a WooCommerce refund: its amount went back, negative
+        return -Decimal(str(refund["amount"])).quantize(Decimal("0.01"))
     order = document["order"]
     total = order.get("total_paid", order.get("priceIncl", order.get("total")))
     return Decimal(str(total)).quantize(Decimal("0.01"))

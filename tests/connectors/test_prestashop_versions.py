@@ -184,7 +184,7 @@ def test_check_warns_about_a_key_that_may_write() -> None:
     assert lines[1] == CheckLine(
         "PrestaShop",
         True,
-        "the key may also write (DELETE/POST/PUT on 10 resources: addresses, countries, "
+        "the key may also write (DELETE/POST/PUT on 11 resources: addresses, countries, "
         "currencies, customers, languages, …); the manual asks for View (GET) only: untick the "
         "rest in Advanced parameters > Webservice",
         warning=True,

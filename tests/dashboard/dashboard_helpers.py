@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from mapper.commands.dashboard import Dashboard, create_app
+from mapper.commands.dashboard.choices import CachedChoices, ChoiceList
 from mapper.commands.dashboard.throttle import LoginThrottle
 from mapper.connectors.adapters import CheckLine
 from mapper.engine.ledger import Ledger
@@ -49,6 +50,26 @@ def fill(ledger: Ledger) -> None:
     add_order(ledger, "beta", "902", "sent")
 
 
+# What Yuki's ActiveVATCodesList of the demo administration offers, as the adapter words it.
+YUKI_CHOICES: ChoiceList = {
+    "vat_code": [
+        ("1", "1: BTW 21% (21.00%)"),
+        ("2", "2: BTW 9% (9.00%)"),
+        ("3", "3: BTW 0% (0.00%)"),
+        ("17", "17: BTW verlegd (ICP) (0.00%)"),
+        ("18", "18: Export buiten EU (0.00%)"),
+    ]
+}
+
+
+def fake_choices(calls: Calls):  # type: ignore[no-untyped-def]
+    def choices(config: ShopConfig, ledger: Ledger) -> tuple[ChoiceList, str]:
+        calls.choices.append(config.name)
+        return YUKI_CHOICES, ""
+
+    return choices
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -64,6 +85,7 @@ class FakeClock:
 class Calls:
     processed: list[tuple[str, str]] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    choices: list[str] = field(default_factory=list)
 
 
 def accept(calls: Calls):  # type: ignore[no-untyped-def]
@@ -136,6 +158,7 @@ def built(tmp_path: Path) -> Iterator[tuple[Dashboard, Ledger, Calls, FakeClock]
             processor=accept(calls),
             checker=checker(calls),
             throttle=LoginThrottle(clock=clock),
+            choices=CachedChoices(fake_choices(calls)),
         )
         yield board, ledger, calls, clock
 

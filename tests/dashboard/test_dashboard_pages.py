@@ -76,12 +76,12 @@ def test_connections_show_one_dot_per_system_checked_on_request(tmp_path: Path) 
         assert "access refused: the access key is not valid" in page
 
 
-def test_configuration_says_what_is_left_for_later(tmp_path: Path) -> None:
+def test_configuration_names_the_rule_sets_and_the_settings_in_use(tmp_path: Path) -> None:
     with dashboard(tmp_path) as s:
         log_in(s.client)
         page = s.client.get("/shops/alpha/configuration").text
-        assert "prestashop-yuki" in page
-        assert "Changing them here comes in a later version." in page
+        assert "<dt>Rule sets</dt><dd>prestashop-yuki</dd>" in page
+        assert "those of the settings file (nothing saved here yet)" in page
 
 
 def test_process_sends_the_order_and_it_shows_in_reporting(tmp_path: Path) -> None:

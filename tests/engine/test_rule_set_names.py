@@ -19,12 +19,14 @@ from mapper.engine.paths import mappings_dir, written_as_path
 from ps_order_builder import sample_document, write_json
 
 SHIPPED = mappings_dir()
-RULE_SETS = "factuursturen, lightspeed, moneybird, prestashop, shopify, woocommerce, yuki"
+RULE_SETS = "exact, factuursturen, lightspeed, moneybird, peppol, prestashop, shopify, woocommerce, yuki"
 WITH_PAIRS = (
-    "factuursturen, lightspeed, lightspeed-factuursturen, lightspeed-moneybird, lightspeed-yuki, "
-    "moneybird, prestashop, prestashop-factuursturen, prestashop-moneybird, prestashop-yuki, "
-    "shopify, shopify-factuursturen, shopify-yuki, woocommerce, woocommerce-factuursturen, "
-    "woocommerce-moneybird, woocommerce-yuki, yuki"
+    "exact, factuursturen, lightspeed, lightspeed-exact, lightspeed-factuursturen, "
+    "lightspeed-moneybird, lightspeed-peppol, lightspeed-yuki, moneybird, peppol, prestashop, "
+    "prestashop-exact, prestashop-factuursturen, prestashop-moneybird, prestashop-peppol, "
+    "prestashop-yuki, shopify, shopify-exact, shopify-factuursturen, shopify-peppol, shopify-yuki, "
+    "woocommerce, woocommerce-exact, woocommerce-factuursturen, woocommerce-moneybird, "
+    "woocommerce-peppol, woocommerce-yuki, yuki"
 )
 # A copy of the shipped rule set under another name and version, so it is told apart.
 DECOY_VERSION = "9.9.9"

@@ -1,5 +1,5 @@
 # Throwaway PostgreSQL and Redis servers on loopback for the test suite (and Chromium for the
-# dashboard's browser tests, installed when missing).
+# dashboard's browser tests and libfaketime for the clock-skew test, installed when missing).
 #
 # Source this file, then:
 #   start_test_services   installs Debian's postgresql / redis-server when missing (as root),
@@ -33,6 +33,8 @@ _mapper_install_missing() {
     command -v redis-server >/dev/null || packages+=(redis-server)
     # The dashboard's browser tests drive Debian's Chromium (never a downloaded browser).
     [ -x /usr/bin/chromium ] || packages+=(chromium)
+    # libfaketime: the clock-skew test runs a pass whose clock is really 11 minutes ahead.
+    compgen -G '/usr/lib/*/faketime/libfaketime.so.1' >/dev/null || packages+=(faketime)
     [ ${#packages[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then
         echo "services: ${packages[*]} missing and not root: cannot install" >&2

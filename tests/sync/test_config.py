@@ -99,8 +99,8 @@ def test_unknown_keys_of_mapper_yaml_are_refused_with_a_did_you_mean(tmp_path: P
         "['lightspeed', 'prestashop', 'shopify', 'woocommerce'], did you mean 'prestashop'?",
         "mapper.yaml:9:57: shops.0.target.acces_key: unknown key, did you mean 'access_key'?",
         "mapper.yaml:14:5: shops.0.colour: unknown key (expected one of: mapping, name, "
-        "overlap_minutes, recheck_at, settings, settings_file, source, start, "
-        "sync_every_minutes, target)",
+        "notify, overlap_minutes, recheck_at, settings, settings_file, source, start, "
+        "sync_every_minutes, target, vies)",
     ]
 
 

@@ -85,3 +85,24 @@ def test_find_tells_split_carts_apart_by_their_totals_or_says_it_cannot() -> Non
     archive.append(archived("Bestelling SPLIT", "15.01", "A-2"))
     with pytest.raises(ProtocolError, match="2 invoices in the archive fit 'Bestelling SPLIT'"):
         adapter.find(first)
+
+
+def test_a_reference_yuki_booked_before_is_looked_up_never_an_error() -> None:
+    """Yuki refuses a Reference it holds: the invoice is there (an earlier post that got no
+    answer, another connector), so the order is not sent to Errors and not posted again."""
+    booked = payload("41", "Bestelling 1041", "5.00")
+    refusal = "An invoice with reference '1041' already exists in this administration."
+    answer = InvoiceResult(False, False, False, "", "Bestelling 1041", "", refusal, None)
+    adapter = target(FakeYuki([answer], []))
+    adapter.render = lambda payloads: "<SalesInvoices/>"
+    [delivery] = adapter.post([booked])
+    assert (delivery.outcome, delivery.message, delivery.answered) == ("uncertain", refusal, False)
+
+
+def test_other_refusals_stay_refusals() -> None:
+    other = "The XML document is not valid according to SalesInvoices.xsd: line 3: bad"
+    answer = InvoiceResult(False, False, False, "", "Bestelling 7", "", other, None)
+    adapter = target(FakeYuki([answer], []))
+    adapter.render = lambda payloads: "<SalesInvoices/>"
+    [delivery] = adapter.post([payload("7", "Bestelling 7", "5.00")])
+    assert (delivery.outcome, delivery.message) == ("refused", other)

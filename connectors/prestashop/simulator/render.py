@@ -81,7 +81,7 @@ def json_single(
     languages: Sequence[str],
 ) -> bytes:
     entity = json_entity(spec, obj, "full" if not given else display, languages)
-    return _json_bytes({spec.name: [entity]} if given else {spec.singular: entity})
+    return _json_bytes({spec.nodes: [entity]} if given else {spec.singular: entity})
 
 
 def json_list(
@@ -92,7 +92,7 @@ def json_list(
         items: list[Any] = [{"id": r if isinstance(r, int) else r["id"]} for r in rows]
     else:
         items = [json_entity(spec, r, display, languages) for r in rows if not isinstance(r, int)]
-    return _json_bytes({spec.name: items} if items else [])
+    return _json_bytes({spec.nodes: items} if items else [])
 
 
 def json_errors(errors: Sequence[tuple[int, str]]) -> bytes:
@@ -197,14 +197,14 @@ def xml_list(
     spec: ResourceSpec, rows: Iterable[JsonObject | int], display: Display,
     languages: Sequence[str], base: str,
 ) -> bytes:
-    out = [XML_HEAD, f"<{spec.name}>\n"]
+    out = [XML_HEAD, f"<{spec.nodes}>\n"]
     for row in rows:
         if display == "minimum":
             row_id = row if isinstance(row, int) else row["id"]
             out.append(f'<{spec.singular} id="{row_id}" xlink:href="{base}{spec.name}/{row_id}"/>\n')
         elif not isinstance(row, int):
             out.append(xml_entity(spec, row, display, languages, base))
-    out.append(f"</{spec.name}>\n")
+    out.append(f"</{spec.nodes}>\n")
     out.append(XML_TAIL)
     return "".join(out).encode("utf-8")
 

@@ -34,6 +34,13 @@ class ResourceSpec:
     i18n: frozenset[str] = frozenset()
     associations: tuple[AssociationSpec, ...] = ()
     description: str = ""
+    # The list's node name where it is not the URL's: /api/order_slip lists `order_slips`.
+    plural: str = ""
+
+    @property
+    def nodes(self) -> str:
+        """The list's node name (XML element, JSON key)."""
+        return self.plural or self.name
 
     def association(self, name: str) -> AssociationSpec | None:
         return next((a for a in self.associations if a.name == name), None)
@@ -53,12 +60,14 @@ def spec_from_sample(
     getters: frozenset[str] = frozenset(),
     associations: tuple[AssociationSpec, ...] = (),
     description: str = "",
+    plural: str = "",
 ) -> ResourceSpec:
     """A spec whose field list and i18n fields are read off one object of the resource."""
     fields = tuple(k for k in sample if k != "associations")
     i18n = frozenset(k for k in fields if isinstance(sample[k], list))
     return ResourceSpec(
-        name, singular, fields, dict(links or {}), getters, i18n, associations, description
+        name, singular, fields, dict(links or {}), getters, i18n, associations, description,
+        plural,
     )
 
 
@@ -75,6 +84,22 @@ ORDER_LINKS = {
 }
 ORDER_ASSOCIATIONS = (
     AssociationSpec("order_rows", "order_row", ORDER_ROW_FIELDS, virtual=True),
+)
+# Credit slips (GET /api/order_slip/{id}), the fields of PrestaShop 8's OrderSlip in its order
+# (reference: the blank schema order_slip?schema=blank), with order_slip_details.
+ORDER_SLIP_FIELDS = (
+    "id", "id_customer", "id_order", "conversion_rate", "total_products_tax_excl",
+    "total_products_tax_incl", "total_shipping_tax_excl", "total_shipping_tax_incl", "amount",
+    "shipping_cost", "shipping_cost_amount", "partial", "date_add", "date_upd",
+    "order_slip_type",
+)
+ORDER_SLIP_LINKS = {"id_customer": "customers", "id_order": "orders"}
+ORDER_SLIP_ASSOCIATIONS = (
+    AssociationSpec(
+        "order_slip_details", "order_slip_detail",
+        ("id", "id_order_detail", "product_quantity", "amount_tax_excl", "amount_tax_incl"),
+        virtual=True,
+    ),
 )
 CUSTOMER_LINKS = {"id_default_group": "groups", "id_lang": "languages"}
 CUSTOMER_ASSOCIATIONS = (

@@ -30,6 +30,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ...simulation import Faults, Reply, Request, Simulator
@@ -81,6 +82,9 @@ from .resources import (
     KNOWN_RESOURCES,
     ORDER_ASSOCIATIONS,
     ORDER_LINKS,
+    ORDER_SLIP_ASSOCIATIONS,
+    ORDER_SLIP_FIELDS,
+    ORDER_SLIP_LINKS,
     PRODUCT_ASSOCIATIONS,
     PRODUCT_GETTERS,
     PRODUCT_LINKS,
@@ -153,6 +157,11 @@ def _specs() -> dict[str, ResourceSpec]:
                                             TAX_RULE_GROUPS[0]),
         "currencies": spec_from_sample("currencies", "currency", CURRENCIES[0]),
         "languages": spec_from_sample("languages", "language", LANGUAGES[0]),
+        "order_slip": ResourceSpec(
+            "order_slip", "order_slip", ORDER_SLIP_FIELDS, ORDER_SLIP_LINKS,
+            associations=ORDER_SLIP_ASSOCIATIONS, description="The Order slips",
+            plural="order_slips",
+        ),
     }
 
 
@@ -192,7 +201,7 @@ class PrestaShopSimulator(Simulator):
         self._lock = threading.RLock()
         specs = _specs()
         self.tables = {
-            name: Table(spec, indexed=("date_upd",) if name == "orders" else ())
+            name: Table(spec, indexed=("date_upd",) if name in ("orders", "order_slip") else ())
             for name, spec in specs.items()
         }
         for name, rows in (
@@ -276,6 +285,63 @@ class PrestaShopSimulator(Simulator):
                 order["date_upd"] = _now()
             self.tables["orders"].put(order)
             return copy.deepcopy(order)
+
+    def add_slip(
+        self,
+        order_id: int,
+        quantities: Mapping[str, int],
+        *,
+        shipping: bool = False,
+        voucher: str = "0",
+        at: datetime | None = None,
+    ) -> JsonObject:
+        """A credit slip, as the back office's partial refund makes one: `quantities` of the
+        order's rows (order detail id → quantity) at their unit prices, the order's shipping
+        when `shipping`, less `voucher` (order_slip_type 1). Returns the slip as served."""
+        with self._lock:
+            order = self.order(order_id)
+            if order is None:
+                raise KeyError(order_id)
+            rows = {str(r["id"]): r for r in order["associations"]["order_rows"]}
+            details = []
+            slip_id = self.tables["order_slip"].max_id() + 1
+            for detail_id, quantity in quantities.items():
+                row = rows[str(detail_id)]
+                details.append({
+                    # PrestaShop's OrderSlip::getWsOrderSlipDetails selects `id_order_slip AS
+                    # id`: every detail carries its slip's id, not one of its own.
+                    "id": str(slip_id),
+                    "id_order_detail": str(detail_id),
+                    "product_quantity": str(quantity),
+                    "amount_tax_excl": _six(Decimal(row["unit_price_tax_excl"]) * quantity),
+                    "amount_tax_incl": _six(Decimal(row["unit_price_tax_incl"]) * quantity),
+                })
+            products_excl = sum((Decimal(d["amount_tax_excl"]) for d in details), Decimal(0))
+            products_incl = sum((Decimal(d["amount_tax_incl"]) for d in details), Decimal(0))
+            ship_incl = Decimal(order["total_shipping_tax_incl"]) if shipping else Decimal(0)
+            ship_excl = Decimal(order["total_shipping_tax_excl"]) if shipping else Decimal(0)
+            when = at.strftime("%Y-%m-%d %H:%M:%S") if at else _now()
+            products = products_incl.quantize(_CENT, ROUND_HALF_UP)
+            slip = {
+                "id": str(slip_id),
+                "id_customer": str(order["id_customer"]),
+                "id_order": str(order_id),
+                "conversion_rate": str(order.get("conversion_rate", "1.000000")),
+                "total_products_tax_excl": _six(products_excl.quantize(_CENT, ROUND_HALF_UP)),
+                "total_products_tax_incl": _six(products),
+                "total_shipping_tax_excl": _six(ship_excl),
+                "total_shipping_tax_incl": _six(ship_incl),
+                "amount": _six(products - Decimal(voucher)),
+                "shipping_cost": "1" if shipping else "0",
+                "shipping_cost_amount": _six(ship_incl),
+                "partial": "1",
+                "date_add": when,
+                "date_upd": when,
+                "order_slip_type": "1" if Decimal(voucher) else "0",
+                "associations": {"order_slip_details": details},
+            }
+            self.tables["order_slip"].put(copy.deepcopy(slip))
+            return slip
 
     # -- serving --------------------------------------------------------------------------
     def cli_banner(self) -> list[str]:
@@ -440,6 +506,14 @@ class PrestaShopSimulator(Simulator):
 
 class _RootFailed(Exception):
     """GET /api/ dies on the server (PrestaShop 8.0.3–8.1.7 in JSON; `api_root_fails`)."""
+
+
+_CENT = Decimal("0.01")
+
+
+def _six(value: Decimal) -> str:
+    """An amount as PrestaShop's decimal(20,6) columns give it."""
+    return f"{value.quantize(Decimal('0.000001'), ROUND_HALF_UP)}"
 
 
 def _wants_json(request: Request) -> bool:

@@ -1,0 +1,43 @@
+"""`mapper demo --shop shopify`: the Shopify simulator with its demo shop plus a few dozen
+generated orders — paid, pending or authorized, and some a check turns away."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from ..registry import DemoSystem
+from .simulator import DEMO_TOKEN, ShopifySimulator
+from .simulator_data import CATALOGUE, DEMO_PEOPLE, OrderSpec, ShopData, demo_shop, generated_shop
+
+GENERATED = 30
+
+
+def failing_orders() -> ShopData:
+    """Two paid orders to a Belgian company without VAT, one with a VAT number that fails its
+    checksum and one with none: the rules turn both away, so the Errors list fills."""
+    company = DEMO_PEOPLE[2]
+    shop = ShopData()
+    for order_id, vat_number, day in ((5801090, "BE0403019262", 16), (5801091, "", 18)):
+        buyer = replace(company, vat_number=vat_number)
+        shop.add(OrderSpec(
+            order_id, order_id - 5800000, buyer, ((CATALOGUE[2], 1),),
+            datetime.fromisoformat(f"2026-03-{day}T10:00:00+01:00"), tax_exempt=True,
+        ))
+    return shop
+
+
+def start_demo(folder: Path) -> DemoSystem:
+    """The shop, running; `folder` (the demo's temporary folder) is not needed."""
+    shop = ShopifySimulator(demo_shop().merge(failing_orders()).merge(generated_shop(GENERATED, seed=1)))
+    shop.start()
+    return DemoSystem(
+        where=f"Shopify simulator {shop.url}",
+        section={"type": "shopify", "url": shop.url, "access_token": {"env": "SHOPIFY_TOKEN"}},
+        environ={"SHOPIFY_TOKEN": DEMO_TOKEN},
+        report=lambda: f"Shopify served {shop.requests_served} requests",
+        stop=shop.stop,
+        start="2026-01-01",
+        mark_paid=lambda order_id: shop.set_financial_status(int(order_id), "paid"),
+    )

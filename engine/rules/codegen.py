@@ -1,0 +1,380 @@
+"""One generated Python function per stage: a compiled rule set written out as code.
+
+The interpreter (engine/rules/compile.py) runs a rule set as a tree of small closures: a call
+per expression, the scope saved and restored around every list part, a lazy `let` fetched
+through the scope's pending table. Here the same rule set becomes one function `stage(s)`:
+
+- each top-level `let` is a slot of a per-order list `V` (computed in order, or — a lazy let —
+  by its own function the first time it is read; a busy flag makes a let that reads itself
+  undefined, as in the interpreter);
+- each `each` is a `for` loop, its `as:` and `let:` names plain local variables; `when` an `if`;
+- each check an `if` appending its CheckFailure; the output an inline dict / list display.
+
+Expressions are translated by the same translator as the interpreter's (engine/rules/
+expressions.py: the sandbox's accessors, the size limits, names starting with `_` refused),
+only with names resolved to where they live. Nothing of a rule file enters the generated
+source except through that translator or as a `repr`'d constant. Every expression keeps its
+own try/except (free in Python 3.11 until something fails), which turns what failed into the
+MappingError naming the rule's place and field; list parts name the element, as
+`_relabel` does; loops check the per-order deadline as the interpreter does.
+
+`generate_stage` returns None for what it does not write (a part `let` reading a later one of
+the same part, Python's own nesting limits, very large rule sets): that rule set keeps the
+interpreter. Both paths give the same output (tests/engine/test_engine_codegen.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import MappingError, Place
+from ..library.functions import FILTERS
+from .demand import names_read
+from .expressions import _Translator, compile_jsonpath, is_template, template_body, to_text
+from .load import LocatedDict, LocatedList
+
+Stage = Callable[[dict[str, Any]], tuple[list[Any], Any]]
+
+MAX_SOURCE = 400_000  # characters of generated source; past it, the interpreter runs the rules
+
+
+class Unsupported(Exception):
+    """A construct this generator does not write; the rule set keeps the interpreter."""
+
+
+_UNSET: Any = type("_Unset", (), {"__repr__": lambda self: "<unset>"})()
+
+
+class _Env:
+    """Where names live at one point of the generated code (lexical, innermost first)."""
+
+    def __init__(self, parent: _Env | None = None) -> None:
+        self.parent = parent
+        self.names: dict[str, tuple[str, str]] = {}
+
+    def find(self, name: str) -> tuple[str, str] | None:
+        env: _Env | None = self
+        while env is not None:
+            found = env.names.get(name)
+            if found is not None:
+                return found
+            env = env.parent
+        return None
+
+
+class _Generator:
+    def __init__(
+        self,
+        functions: dict[str, Any],
+        lets: LocatedDict,
+        lazy: frozenset[str],
+        helpers: dict[str, Any],
+    ) -> None:
+        self.translator = _Translator(functions, FILTERS, frozenset())
+        self.namespace = self.translator.namespace
+        self.namespace.update(helpers)
+        self.namespace.update(
+            {
+                "_U": _UNSET,
+                "_MappingError": MappingError,
+                "_mono": time.monotonic,
+                "_isinstance": isinstance,
+                "_list": list,
+                "_tuple": tuple,
+                "_len": len,
+                "_KeyError": KeyError,
+                "_inf": float("inf"),
+                "_text": to_text,
+            }
+        )
+        self.places: list[tuple[Place | None, str]] = []
+        self.namespace["_P"] = self.places
+        self.counter = 0
+        self.lets = lets
+        self.lazy = lazy
+        self.slots = {name: index for index, name in enumerate(lets)}
+        self.functions: list[str] = []
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def place(self, place: Place | None, path: str) -> int:
+        self.places.append((place, path))
+        return len(self.places) - 1
+
+    # -- expressions ---------------------------------------------------------------------
+    def expression(self, spec: Any, env: _Env, many: bool = False) -> str:
+        """Python source of a rule string or literal."""
+        if not isinstance(spec, str):
+            if isinstance(spec, dict | list):
+                raise Unsupported("a structured value where a string belongs")
+            return repr(spec)
+        if spec.startswith("$"):
+            key = self.fresh("_J")
+            self.namespace[key] = compile_jsonpath(spec, many=many)
+            return f"{key}(s)"
+        if is_template(spec):
+            self.translator.resolve = env.find
+            try:
+                return template_body(spec, self.translator)
+            finally:
+                self.translator.resolve = None
+        return repr(spec)
+
+    def assign(
+        self,
+        target: str,
+        spec: Any,
+        place: Place | None,
+        path: str,
+        env: _Env,
+        lines: list[str],
+        ind: str,
+        many: bool = False,
+    ) -> None:
+        """`target = <spec>`, what fails turned into the rule's MappingError."""
+        body = self.expression(spec, env, many)
+        if not isinstance(spec, str) or not (spec.startswith("$") or is_template(spec)):
+            lines.append(f"{ind}{target} = {body}")
+            return
+        index = self.place(place, path)
+        lines += [
+            f"{ind}try:",
+            f"{ind}    {target} = {body}",
+            f"{ind}except _Exception as e:",
+            f"{ind}    raise _me(e, _P[{index}]) from None",
+        ]
+
+    # -- values --------------------------------------------------------------------------
+    def value(
+        self, target: str, spec: Any, place: Place | None, path: str, env: _Env,
+        lines: list[str], ind: str,
+    ) -> None:
+        if isinstance(spec, LocatedDict):
+            entries = []
+            for name, child in spec.items():
+                if not isinstance(name, str):
+                    raise Unsupported("a field name that is no text")
+                child_path = f"{path}.{name}" if path else name
+                if isinstance(child, LocatedDict | LocatedList) or (
+                    isinstance(child, str) and (child.startswith("$") or is_template(child))
+                ):
+                    temp = self.fresh("T")
+                    self.value(temp, child, spec.places[name], child_path, env, lines, ind)
+                    entries.append(f"{name!r}: {temp}")
+                else:
+                    entries.append(f"{name!r}: {child!r}")
+            lines.append(f"{ind}{target} = {{{', '.join(entries)}}}")
+            return
+        if isinstance(spec, LocatedList):
+            lines.append(f"{ind}{target} = []")
+            for number, part in enumerate(spec):
+                self.part(target, part, path, env, lines, ind)
+            return
+        self.assign(target, spec, place, path, env, lines, ind)
+
+    def part(
+        self, out: str, spec: Any, path: str, env: _Env, lines: list[str], ind: str
+    ) -> None:
+        if not isinstance(spec, LocatedDict) or "item" not in spec:
+            raise Unsupported("a list part without item")
+        lets = spec.get("let") or LocatedDict()
+        as_name = spec.get("as", "")
+        own = [name for name in lets]
+        for position, name in enumerate(own):  # a part let reading a later one (or itself)
+            later = set(own[position:])
+            if names_read(lets[name]) & later:
+                raise Unsupported("a part let read before it is made")
+        inner = _Env(env)
+        body: list[str] = []
+        if "each" in spec:
+            each = self.fresh("E")
+            self.assign(
+                each, spec["each"], spec.places["each"], f"{path}[] each", env, lines, ind, True
+            )
+            element = self.fresh("A")
+            if as_name:
+                inner.names[as_name] = (element, "True")
+            each_place = self.place(spec.places.get("each"), f"{path}[]")
+            lines += [
+                f"{ind}if {each} is not None:",
+                f"{ind}    if not _isinstance({each}, _list | _tuple):",
+                f"{ind}        raise _each_error({each}, _P[{each_place}])",
+                f"{ind}    for {element} in {each}:",
+                f"{ind}        if _mono() > dl:",
+                f"{ind}            raise _oot(_P[{each_place}])",
+            ]
+            loop = ind + "        "
+        else:
+            loop = ind
+        tind = loop + "    "
+        for name in own:
+            local = self.fresh("A")
+            self.value(
+                local, lets[name], lets.places[name], f"{path}[] let {name}", inner, body, tind
+            )
+            inner.names[name] = (local, "True")
+        item_lines: list[str] = []
+        temp = self.fresh("T")
+        self.value(temp, spec["item"], spec.places["item"], f"{path}[]", inner, item_lines, "")
+        if "when" in spec:
+            when = self.fresh("W")
+            self.assign(when, spec["when"], spec.places["when"], f"{path}[] when", inner, body, tind)
+            body.append(f"{tind}if {when}:")
+            item_ind = tind + "    "
+        else:
+            item_ind = tind
+        body += [item_ind + line for line in item_lines]
+        body.append(f"{item_ind}{out}.append({temp})")
+        path_key = self.fresh("_path")
+        self.namespace[path_key] = path
+        lines.append(f"{loop}try:")
+        lines += body
+        lines += [
+            f"{loop}except _MappingError as error:",
+            f"{loop}    _relabel(error, {path_key}, _len({out}))",
+            f"{loop}    raise",
+        ]
+
+    # -- checks --------------------------------------------------------------------------
+    def checks(self, spec: LocatedList, env: _Env, lines: list[str], ind: str) -> None:
+        for index, check in enumerate(spec):
+            path = f"checks[{index}]"
+            name = self.fresh("_name")
+            self.namespace[name] = check["name"]
+            place = self.fresh("_place")
+            self.namespace[place] = spec.places[index]
+            inner = _Env(env)
+            cind = ind
+            if "each" in check:
+                each = self.fresh("E")
+                self.assign(
+                    each, check["each"], check.places["each"], f"{path}.each", env, lines, ind,
+                    True,
+                )
+                element = self.fresh("A")
+                if check.get("as", ""):
+                    inner.names[check["as"]] = (element, "True")
+                lines.append(f"{ind}for {element} in {each}:")
+                cind = ind + "    "
+            body: list[str] = []
+            bind = cind
+            if "when" in check:
+                when = self.fresh("W")
+                self.assign(when, check["when"], check.places["when"], f"{path}.when", inner,
+                            body, cind)
+                body.append(f"{cind}if {when}:")
+                bind = cind + "    "
+            ok = self.fresh("W")
+            self.assign(ok, check["assert"], check.places["assert"], f"{path}.assert", inner,
+                        body, bind)
+            body.append(f"{bind}if not {ok}:")
+            fail = bind + "    "
+            resolution = self.fresh("T")
+            if "resolution" in check:
+                self.assign(resolution, check["resolution"], check.places["resolution"],
+                            f"{path}.resolution", inner, body, fail)
+                body.append(f"{fail}{resolution} = _text({resolution})")
+            else:
+                body.append(f"{fail}{resolution} = ''")
+            message = self.fresh("T")
+            self.assign(message, check["message"], check.places["message"], f"{path}.message",
+                        inner, body, fail)
+            body.append(
+                f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))"
+            )
+            lines += body
+            if "each" in check:
+                where = self.place(spec.places[index], f"checks {check['name']}")
+                lines += [
+                    f"{cind}if _mono() > dl:",
+                    f"{cind}    raise _oot(_P[{where}])",
+                ]
+
+    # -- the stage -----------------------------------------------------------------------
+    def stage(self, checks: LocatedList, output: Any, root: Place) -> str:
+        count = len(self.slots)
+        top = _Env()  # the main function, as lets are made in order
+        lazy_env = _Env()  # inside a lazy let's function: any let may be made or not yet
+        for name, slot in self.slots.items():
+            if name in self.lazy:
+                read = f"(V[{slot}] if V[{slot}] is not _U else _G{slot}(s, V))"
+                both = (read, f"(not V[{count + slot}])")
+                top.names[name] = both
+                lazy_env.names[name] = both
+            else:
+                lazy_env.names[name] = (
+                    f"(V[{slot}] if V[{slot}] is not _U else s[{name!r}])",
+                    f"(V[{slot}] is not _U or {name!r} in s)",
+                )
+        for name, slot in self.slots.items():
+            if name not in self.lazy:
+                continue
+            lines = [
+                f"def _G{slot}(s, V):",
+                f"    if V[{count + slot}]:",
+                f"        raise _KeyError({name!r})",
+                f"    V[{count + slot}] = True",
+                "    dl = s.get('$deadline', _inf)",
+                "    try:",
+            ]
+            self.value("R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env,
+                       lines, "        ")
+            lines += [
+                "    finally:",
+                f"        V[{count + slot}] = False",
+                f"    V[{slot}] = R",
+                "    return R",
+            ]
+            self.functions.append("\n".join(lines))
+        main = [
+            "def stage(s):",
+            "    V = _INIT[:]",
+            "    dl = s.get('$deadline', _inf)",
+        ]
+        for name, slot in self.slots.items():
+            if name in self.lazy:
+                continue
+            temp = self.fresh("T")
+            self.value(temp, self.lets[name], self.lets.places[name], f"let {name}", top, main,
+                       "    ")
+            main.append(f"    V[{slot}] = {temp}")
+            top.names[name] = (f"V[{slot}]", "True")
+        main.append("    F = []")
+        self.checks(checks, top, main, "    ")
+        main.append("    if F:")
+        main.append("        return F, None")
+        self.value("O", output, root, "", top, main, "    ")
+        main.append("    return F, O")
+        self.namespace["_INIT"] = [_UNSET] * count + [False] * count
+        return "\n\n".join([*self.functions, "\n".join(main)]) + "\n"
+
+
+def generate_stage(
+    functions: dict[str, Any],
+    lets: LocatedDict,
+    lazy: frozenset[str],
+    checks: LocatedList,
+    output: Any,
+    root: Place,
+    helpers: dict[str, Any],
+) -> tuple[Stage, str] | None:
+    """The stage function of a rule set (its `let`s — only those given —, checks and output)
+    and its source; None when the interpreter is to run it (see `Unsupported`)."""
+    generator = _Generator(functions, lets, lazy, helpers)
+    try:
+        source = generator.stage(checks, output, root)
+        if len(source) > MAX_SOURCE:
+            return None
+        code = compile(source, "<stage>", "exec")
+    except (Unsupported, SyntaxError, RecursionError, MemoryError, ValueError, KeyError):
+        return None
+    except Exception:  # noqa: BLE001 — anything the translator refuses: the interpreter runs it
+        return None
+    namespace = generator.namespace
+    exec(code, namespace)  # noqa: S102 — source built above from the translator and reprs
+    stage: Stage = namespace["stage"]
+    return stage, source

@@ -1,0 +1,135 @@
+"""Credit notes for Lightspeed eCom, over real HTTP: an order is invoiced in Factuursturen, the
+shop owner makes a credit invoice for part of it, and the next pass books exactly one credit
+invoice — keyed on the credit invoice, at the order's rates, listed in Reporting; the pass after
+books nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from mapper.connectors.factuursturen import simulator as factuursturen_sim
+from mapper.connectors.factuursturen.simulator import FactuursturenSimulator
+from mapper.connectors.lightspeed import simulator as lightspeed_sim
+from mapper.connectors.lightspeed.simulator import LightspeedSimulator
+from mapper.engine.ledger import Ledger, OrderState
+from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.lists import order_lists
+from mapper.engine.sync.pipeline import ShopSync
+
+SHOP = "tea"
+ORDER = 8810001  # ORD00101: 2 × Sencha Kyoto (9 %), 1 theepot (21 %), PostNL pakket 5.95
+SENCHA, THEEPOT = 881000101, 881000102
+
+
+@pytest.fixture()
+def systems() -> Iterator[tuple[LightspeedSimulator, FactuursturenSimulator]]:
+    shop, books = LightspeedSimulator(), FactuursturenSimulator()
+    with shop, books:
+        yield shop, books
+
+
+def config_for(
+    folder: Path, shop: LightspeedSimulator, books: FactuursturenSimulator, ledger: str
+) -> Config:
+    return parse_config(
+        {
+            "ledger": ledger,
+            "shops": [{
+                "name": SHOP,
+                "mapping": "lightspeed-factuursturen",
+                "start": "2026-01-01",
+                "source": {
+                    "type": "lightspeed", "url": shop.url,
+                    "key": {"env": "LS_KEY"}, "secret": {"env": "LS_SECRET"},
+                },
+                "target": {
+                    "type": "factuursturen", "url": books.url,
+                    "username": factuursturen_sim.DEMO_USERNAME, "api_key": {"env": "FS_KEY"},
+                },
+            }],
+        },
+        folder,
+        environ={
+            "LS_KEY": lightspeed_sim.DEMO_KEY,
+            "LS_SECRET": lightspeed_sim.DEMO_SECRET,
+            "FS_KEY": factuursturen_sim.DEMO_API_KEY,
+        },
+    )
+
+
+def saved_names(books: FactuursturenSimulator) -> list[str]:
+    return sorted(str(s["savename"]) for s in books.saved.values())
+
+
+def test_a_credit_invoice_of_a_synced_order_is_booked_once(
+    tmp_path: Path, systems: tuple[LightspeedSimulator, FactuursturenSimulator], ledger_url: str
+) -> None:
+    shop, books = systems
+    config = config_for(tmp_path, shop, books, ledger_url)
+    with Ledger.open(config.ledger_url) as ledger:
+        sync = ShopSync(config.shops[0], ledger)
+        first = sync.sync()
+        invoice = ledger.get_order(SHOP, str(ORDER))
+        assert invoice is not None and invoice.state == OrderState.SENT
+        before = len(books.saved)
+        credit = shop.add_credit_note(
+            ORDER, {SENCHA: 1, THEEPOT: 1}, shipping=True,
+            at=datetime.now(UTC) - timedelta(seconds=1),
+        )
+        second = sync.sync()
+        third = sync.sync()
+        sync.close()
+        record = ledger.get_order(SHOP, f"credit-{credit['id']}")
+        original = ledger.get_order(SHOP, str(ORDER))
+        reporting = order_lists(ledger, SHOP, ["reporting"])[0]
+
+    assert first.sent == 2
+    assert (second.sent, second.failed) == (1, 0)  # the credit; the order itself not again
+    assert third.sent == 0
+    assert len(books.saved) == before + 1
+    name = f"Creditnota {credit['number']} bij bestelling ORD00101"
+    assert saved_names(books) == ["Bestelling ORD00101", "Bestelling ORD00103", name]
+    booked = next(s for s in books.saved.values() if s["savename"] == name)
+    # One Sencha at 9 %, the theepot at 21 %, the shipping at 21 %: negative, the order's rates.
+    assert [(line["amount"], line["description"], line["tax_rate"], line["price"])
+            for line in booked["lines"].values()] == [
+        (Decimal(1), "Sencha Kyoto - 100 gram", Decimal(9), Decimal("-8.95")),
+        (Decimal(1), "Gietijzeren theepot - 0,8 liter zwart", Decimal(21), Decimal("-49.95")),
+        (Decimal(1), "PostNL pakket", Decimal(21), Decimal("-5.95")),
+    ]
+    assert booked["totalintax"] == "-64.85"
+    assert booked["reference"]["line2"] == f"Creditnota bij factuur {invoice.target_reference}"
+    # Keyed on the credit invoice, next to the order's own record, which stays as it was.
+    assert record is not None and record.state == OrderState.SENT
+    assert record.number == "ORD00101"
+    assert original is not None and original.target_reference == invoice.target_reference
+    ids = [row[1] for row in reporting.rows]
+    assert f"credit-{credit['id']}" in ids and str(ORDER) in ids
+
+
+def test_a_credit_invoice_of_an_order_never_invoiced_lands_in_errors(
+    tmp_path: Path, systems: tuple[LightspeedSimulator, FactuursturenSimulator], ledger_url: str
+) -> None:
+    shop, books = systems
+    config = config_for(tmp_path, shop, books, ledger_url)
+    with Ledger.open(config.ledger_url) as ledger:
+        sync = ShopSync(config.shops[0], ledger)
+        sync.sync()
+        # ORD00105 is paid but shipped before the first pass: open, never invoiced.
+        credit = shop.add_credit_note(8810005, {881000501: 1},
+                                      at=datetime.now(UTC) - timedelta(seconds=1))
+        second = sync.sync()
+        sync.close()
+        record = ledger.get_order(SHOP, f"credit-{credit['id']}")
+
+    assert (second.sent, second.failed) == (0, 1)
+    assert not any(name.startswith("Creditnota") for name in saved_names(books))
+    assert record is not None and record.state == OrderState.FAILED
+    assert record.reason == (
+        f"Credit invoice {credit['number']} of order ORD00105, but that order was never booked "
+        "as an invoice (it is open), so there is no invoice to credit"
+    )
