@@ -110,7 +110,11 @@ def _sync(ledger: Ledger, config: Config, source: DemoSystem, echo: Callable[[st
         echo(f"a second pass finds nothing new to send: {again.summary()}")
         if source.mark_paid is None:
             return
-        opened = [r.order_id for r in ledger.list_orders(DEMO_SHOP, OrderState.OPEN)]
+        # orders only: an open credit document (a refund's id, "refund-…") is not paid
+        opened = [
+            r.order_id for r in ledger.list_orders(DEMO_SHOP, OrderState.OPEN)
+            if r.order_id.isdigit()
+        ]
         for order_id in opened[:MARKED_PAID]:
             source.mark_paid(order_id)
         echo(

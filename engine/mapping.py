@@ -16,7 +16,7 @@ from .errors import MappingError, UsageError
 from .paths import mappings_dir, written_as_path
 from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
 from .rules.expressions import to_text
-from .rules.render import XmlDocumentWriter, json_text, without_empty, xml_document
+from .rules.render import XmlDocumentWriter, json_ready, json_text, xml_document
 
 
 @dataclass(frozen=True)
@@ -240,9 +240,11 @@ class JsonLinesWriter(PayloadWriter):
             # json.dumps' own layout of {"order": …, "rules": …, "payload": …}, composed
             head = json_text({"order": payload.order_id, "rules": payload.rules})
             return f'{head[:-1]}, "payload": {payload.text}}}\n'
+        # An XML target's payload as JSON: made JSON-ready in one pass (no call back per
+        # amount), written by one json.dumps.
         line = {
             "order": payload.order_id,
             "rules": payload.rules,
-            "payload": without_empty(payload.body),
+            "payload": json_ready(payload.body),
         }
         return json_text(line) + "\n"

@@ -135,7 +135,7 @@ def test_claim_many_claims_new_open_and_requested_only(ledger: Ledger) -> None:
         assert record is not None and record.state is OrderState.SENDING
         assert (record.number, record.order_date) == (f"N{order_id}", LATER)
         assert record.reason == ("refused" if order_id == "again" else None)
-    assert ledger.get_order(SHOP, "busy").attempts == 1  # type: ignore[union-attr]
+    assert ledger.get_order(SHOP, "busy").attempts == 1
 
 
 def test_claim_many_records_the_fence_and_refuses_a_lost_one(ledger: Ledger) -> None:
@@ -150,7 +150,7 @@ def test_claim_many_records_the_fence_and_refuses_a_lost_one(ledger: Ledger) -> 
     with pytest.raises(LockLost):
         ledger.mark_failed_many(SHOP, [("1", "no", "fix")], fence=lock.generation)
     assert ledger.get_order(SHOP, "2") is None
-    assert ledger.get_order(SHOP, "1").state is OrderState.SENDING  # type: ignore[union-attr]
+    assert ledger.get_order(SHOP, "1").state is OrderState.SENDING
 
 
 def test_observe_many_follows_only_open_orders(ledger: Ledger) -> None:
@@ -195,7 +195,7 @@ def test_mark_failed_many_is_all_or_nothing(ledger: Ledger) -> None:
         ledger.mark_failed_many(SHOP, [("1", "refused", "fix"), ("2", "refused", "fix")])
     with pytest.raises(UnknownOrder):
         ledger.mark_failed_many(SHOP, [("1", "refused", "fix"), ("ghost", "refused", "fix")])
-    assert ledger.get_order(SHOP, "1").state is OrderState.SENDING  # type: ignore[union-attr]
+    assert ledger.get_order(SHOP, "1").state is OrderState.SENDING
 
     marked = ledger.mark_failed_many(SHOP, [("1", "refused", "fix it")])
     assert marked["1"] == ledger.get_order(SHOP, "1")

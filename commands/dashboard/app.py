@@ -20,11 +20,13 @@ from ...engine.errors import MapperError
 from ...engine.ledger import Ledger
 from ...engine.ledger.accounts import Accounts
 from ...engine.mapping import load_rule_set, split_pair_name
+from ...engine.rules.failed_checks import read_noted
 from ...engine.sync.config import Config
 from ...engine.sync.lists import when
 from .actions import Checker, Processor, default_checker, reprocess
 from .charts import ReasonCharts
 from .choices import CachedChoices
+from .more_info import OrderFetcher, fetch_order
 from .sessions import Sessions
 from .throttle import LoginThrottle
 
@@ -57,6 +59,7 @@ class Dashboard:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     choices: CachedChoices = field(default_factory=CachedChoices)
     reasons: ReasonCharts = field(default_factory=ReasonCharts)
+    fetcher: OrderFetcher = fetch_order
 
     def __post_init__(self) -> None:
         self.accounts = Accounts(self.ledger)
@@ -66,6 +69,7 @@ class Dashboard:
             autoescape=select_autoescape(default=True),
         )
         self.templates.filters["when"] = when
+        self.templates.filters["checks"] = read_noted
 
     def preload(self) -> None:
         """Compile every shop's rule sets now (once per process), so the first Configuration
@@ -128,6 +132,7 @@ def create_app(dashboard: Dashboard) -> Starlette:
             Route("/shops/{shop}/configuration", routes.save_configuration, methods=["POST"]),
             Route("/shops/{shop}/configuration/reset-vat", routes.reset_vat, methods=["POST"]),
             Route("/shops/{shop}/connections/keys", routes.save_keys, methods=["POST"]),
+            Route("/shops/{shop}/orders/{order_id}", routes.order_info, methods=["GET"]),
             Route("/shops/{shop}/orders/{order_id}/process", routes.process, methods=["POST"]),
             Route("/shops/{shop}/orders/{order_id}/report", routes.report, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -31,6 +31,15 @@ SOURCE = "dashboard"
 # Settings whose values the accounting system lists (see choices.py), by rule set: field → kind.
 CHOICE_FIELDS: dict[str, dict[str, str]] = {
     "yuki": {"type": "vat_code", "gl_account": "gl_account"},
+    # Moneybird: its sales tax rates and revenue ledger accounts. Factuursturen's API has no
+    # ledger accounts (its `taxes` list only has percentages), so its settings stay as typed.
+    "moneybird": {
+        "ledger_accounts.@value": "gl_account",
+        "tax_rate_names.@value": "tax_rate",
+        "icp_tax_rate": "tax_rate",
+        "export_tax_rate": "tax_rate",
+        "rounding_tax_rate": "tax_rate",
+    },
 }
 # What "Reset VAT settings" takes back to the file settings: VAT rates, codes, revenue accounts.
 VAT_SETTINGS: dict[str, tuple[str, ...]] = {

@@ -26,6 +26,7 @@ from .actions import connection_dots, process_order, report_problem
 from .app import Dashboard
 from .charts import day_chart, invoices_per_day, reason_chart
 from .keys import key_fields, store_keys
+from .more_info import more_info
 from .pages import parse_day, read_page
 from .sessions import new_token, same_token
 from .settings_form import refill
@@ -427,6 +428,26 @@ async def process(request: Request) -> Response:
     after = dashboard.ledger.get_order(shop.name, record.order_id)
     tab = "reporting" if after is not None and after.state == OrderState.SENT else "errors"
     return _back(request, shop.name, message, tab)
+
+
+async def order_info(request: Request) -> Response:
+    """More info of an order in Errors: the checks kept for it and, fetched from the shop
+    now, the values they read (more_info.py). Logged in and given the shop, else 404."""
+    dashboard = _dashboard(request)
+    user = _user(request)
+    if user is None:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    shop = _shop_for(request, user)
+    record = (
+        dashboard.ledger.get_order(shop.name, request.path_params["order_id"]) if shop else None
+    )
+    if shop is None or record is None:
+        return error_page(request, 404)
+    info = await run_in_threadpool(more_info, shop, dashboard.ledger, record, dashboard.fetcher)
+    context = _context(request, user, shop, "errors")
+    context.update(order=record, info=info)
+    response = dashboard.render("more_info.html", **context)
+    return _finish(request, response, _session(request))
 
 
 async def report(request: Request) -> Response:

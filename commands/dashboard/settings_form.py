@@ -167,7 +167,11 @@ def _field(
                     for key, item in (value or {}).items()
                 ]
                 return _table(form_name, label, [Column(KEY, "text"), *columns], rows, required)
-            column = _column(VALUE, extra, choices, choice_fields)
+            # The value column of this setting's table: `ledger_accounts.@value` in
+            # CHOICE_FIELDS, so two such tables of one rule set can list different things.
+            own = f"{form_name.rsplit('.', 1)[-1]}.{VALUE}"
+            kinds = {VALUE: choice_fields[own]} if own in choice_fields else choice_fields
+            column = _column(VALUE, extra, choices, kinds)
             rows = [[key, item] for key, item in (value or {}).items()]
             return _table(form_name, label, [Column(KEY, "text"), column], rows, required)
         children = [

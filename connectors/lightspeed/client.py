@@ -140,16 +140,36 @@ class LightspeedClient(HttpClient):
             page += 1
 
     def fetch_orders(self, ids: Iterable[int | str]) -> Iterator[FetchedOrder]:
-        """Fetched order documents of the given order ids (`orders/{id}.json` each).
+        """Fetched order documents of the given order ids: one request each.
 
-        The single-order GET embeds related resources in its links; they are dropped so the
-        document is the same as one from `iter_orders_changed` (products and customer are
-        fetched from their own resources either way).
+        The single-order GET (`orders/{id}.json`) embeds the related resources in its links:
+        the order's products and its customer are taken from there, not asked for again. The
+        embedded copies are then dropped, so the document is the same as one from
+        `iter_orders_changed`. A products list as long as a page (it may be cut short) or a
+        link without `embedded` is read from its own resource.
         """
         customers: dict[int, dict[str, Any] | None] = {}
         for order_id in ids:
             order = _unwrap(self._get(f"orders/{int(order_id)}"), "order")
-            yield self._document(_without_embedded(order), customers)
+            yield self._embedded_document(order, customers)
+
+    def _embedded_document(
+        self, order: Any, customers: dict[int, dict[str, Any] | None]
+    ) -> FetchedOrder:
+        """The document of a single-order GET's answer, from what it embeds where it can."""
+        if not isinstance(order, dict) or "id" not in order:
+            raise ProtocolError(SYSTEM, "an order without an id")
+        products = _embedded(order.get("products"))
+        customer_id = _resource_id(order.get("customer"))
+        customer = _embedded(order.get("customer"))
+        if customer_id is not None and isinstance(customer, dict):
+            customers.setdefault(customer_id, customer)
+        elif customer_id is not None and customer is False:
+            customers.setdefault(customer_id, None)  # embedded `false`: no such customer
+        document = self._document(_without_embedded(order), customers, products=(
+            products if isinstance(products, list) and len(products) < MAX_PAGE_SIZE else None
+        ))
+        return document
 
     # -- credit invoices ----------------------------------------------------------------
     def iter_credit_invoices_changed(
@@ -218,7 +238,10 @@ class LightspeedClient(HttpClient):
 
     # -- documents ----------------------------------------------------------------------
     def _document(
-        self, order: Any, customers: dict[int, dict[str, Any] | None]
+        self,
+        order: Any,
+        customers: dict[int, dict[str, Any] | None],
+        products: list[dict[str, Any]] | None = None,
     ) -> FetchedOrder:
         if not isinstance(order, dict) or "id" not in order:
             raise ProtocolError(SYSTEM, "an order without an id")
@@ -228,7 +251,9 @@ class LightspeedClient(HttpClient):
             if customer_id not in customers:
                 customers[customer_id] = self._customer(customer_id)
             customer = customers[customer_id]
-        return {"order": order, "products": self._products(order["id"]), "customer": customer}
+        if products is None:
+            products = self._products(order["id"])
+        return {"order": order, "products": products, "customer": customer}
 
     def _products(self, order_id: int) -> list[dict[str, Any]]:
         products: list[dict[str, Any]] = []
@@ -421,6 +446,13 @@ def _resource_id(link: Any) -> int | None:
 
 def _is_credit_note(invoice: Any) -> bool:
     return isinstance(invoice, dict) and invoice.get("isCreditNote") is True and "id" in invoice
+
+
+def _embedded(link: Any) -> Any:
+    """What a link of a single-resource GET embeds; None when it embeds nothing."""
+    if not isinstance(link, dict) or not isinstance(link.get("resource"), dict):
+        return None
+    return link["resource"].get("embedded")
 
 
 def _without_embedded(order: dict[str, Any]) -> dict[str, Any]:

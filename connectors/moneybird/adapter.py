@@ -20,7 +20,7 @@ from ..errors import (
 )
 from ..retry import RetryPolicy
 from .client import MoneybirdClient
-from .resolve import Administration, Unresolvable
+from .resolve import REVENUE, Administration, Unresolvable
 
 log = logging.getLogger(__name__)
 TITLE = "Moneybird"
@@ -59,6 +59,28 @@ class MoneybirdTarget:
                 tuple(self.client.ledger_accounts()),
             )
         return self._administration
+
+    def setting_choices(self) -> dict[str, list[tuple[str, str]]]:
+        """What the dashboard's Configuration offers in its drop-downs (GET tax_rates.json and
+        ledger_accounts.json, read fresh): the active sales tax rates by name, and the active
+        revenue ledger accounts by code (`account_id`, else the name, as the settings name
+        them), each as (value, label)."""
+        self._administration = None
+        view = self.administration()
+        rates = [
+            (str(rate["name"]), f"{rate['name']} ({rate.get('percentage') or 'no'} %)")
+            for rate in view.sales_rates
+            if rate.get("name")
+        ]
+        accounts = [
+            (
+                str(account.get("account_id") or account.get("name")),
+                f"{account.get('account_id') or '—'}: {account.get('name', '')}",
+            )
+            for account in view.ledger_accounts
+            if account.get("account_type") == REVENUE and account.get("active") is not False
+        ]
+        return {"tax_rate": rates, "gl_account": sorted(accounts)}
 
     def check(self, settings: Mapping[str, Any]) -> list[CheckLine]:
         """The connection step: the token is accepted, the administration is among those it

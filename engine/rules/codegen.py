@@ -150,8 +150,14 @@ class _Generator:
 
     # -- values --------------------------------------------------------------------------
     def value(
-        self, target: str, spec: Any, place: Place | None, path: str, env: _Env,
-        lines: list[str], ind: str,
+        self,
+        target: str,
+        spec: Any,
+        place: Place | None,
+        path: str,
+        env: _Env,
+        lines: list[str],
+        ind: str,
     ) -> None:
         if isinstance(spec, LocatedDict):
             entries = []
@@ -171,14 +177,12 @@ class _Generator:
             return
         if isinstance(spec, LocatedList):
             lines.append(f"{ind}{target} = []")
-            for number, part in enumerate(spec):
+            for part in spec:
                 self.part(target, part, path, env, lines, ind)
             return
         self.assign(target, spec, place, path, env, lines, ind)
 
-    def part(
-        self, out: str, spec: Any, path: str, env: _Env, lines: list[str], ind: str
-    ) -> None:
+    def part(self, out: str, spec: Any, path: str, env: _Env, lines: list[str], ind: str) -> None:
         if not isinstance(spec, LocatedDict) or "item" not in spec:
             raise Unsupported("a list part without item")
         lets = spec.get("let") or LocatedDict()
@@ -222,7 +226,9 @@ class _Generator:
         self.value(temp, spec["item"], spec.places["item"], f"{path}[]", inner, item_lines, "")
         if "when" in spec:
             when = self.fresh("W")
-            self.assign(when, spec["when"], spec.places["when"], f"{path}[] when", inner, body, tind)
+            self.assign(
+                when, spec["when"], spec.places["when"], f"{path}[] when", inner, body, tind
+            )
             body.append(f"{tind}if {when}:")
             item_ind = tind + "    "
         else:
@@ -252,7 +258,13 @@ class _Generator:
             if "each" in check:
                 each = self.fresh("E")
                 self.assign(
-                    each, check["each"], check.places["each"], f"{path}.each", env, lines, ind,
+                    each,
+                    check["each"],
+                    check.places["each"],
+                    f"{path}.each",
+                    env,
+                    lines,
+                    ind,
                     True,
                 )
                 element = self.fresh("A")
@@ -264,28 +276,42 @@ class _Generator:
             bind = cind
             if "when" in check:
                 when = self.fresh("W")
-                self.assign(when, check["when"], check.places["when"], f"{path}.when", inner,
-                            body, cind)
+                self.assign(
+                    when, check["when"], check.places["when"], f"{path}.when", inner, body, cind
+                )
                 body.append(f"{cind}if {when}:")
                 bind = cind + "    "
             ok = self.fresh("W")
-            self.assign(ok, check["assert"], check.places["assert"], f"{path}.assert", inner,
-                        body, bind)
+            self.assign(
+                ok, check["assert"], check.places["assert"], f"{path}.assert", inner, body, bind
+            )
             body.append(f"{bind}if not {ok}:")
             fail = bind + "    "
             resolution = self.fresh("T")
             if "resolution" in check:
-                self.assign(resolution, check["resolution"], check.places["resolution"],
-                            f"{path}.resolution", inner, body, fail)
+                self.assign(
+                    resolution,
+                    check["resolution"],
+                    check.places["resolution"],
+                    f"{path}.resolution",
+                    inner,
+                    body,
+                    fail,
+                )
                 body.append(f"{fail}{resolution} = _text({resolution})")
             else:
                 body.append(f"{fail}{resolution} = ''")
             message = self.fresh("T")
-            self.assign(message, check["message"], check.places["message"], f"{path}.message",
-                        inner, body, fail)
-            body.append(
-                f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))"
+            self.assign(
+                message,
+                check["message"],
+                check.places["message"],
+                f"{path}.message",
+                inner,
+                body,
+                fail,
             )
+            body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
             lines += body
             if "each" in check:
                 where = self.place(spec.places[index], f"checks {check['name']}")
@@ -321,8 +347,15 @@ class _Generator:
                 "    dl = s.get('$deadline', _inf)",
                 "    try:",
             ]
-            self.value("R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env,
-                       lines, "        ")
+            self.value(
+                "R",
+                self.lets[name],
+                self.lets.places[name],
+                f"let {name}",
+                lazy_env,
+                lines,
+                "        ",
+            )
             lines += [
                 "    finally:",
                 f"        V[{count + slot}] = False",
@@ -339,8 +372,9 @@ class _Generator:
             if name in self.lazy:
                 continue
             temp = self.fresh("T")
-            self.value(temp, self.lets[name], self.lets.places[name], f"let {name}", top, main,
-                       "    ")
+            self.value(
+                temp, self.lets[name], self.lets.places[name], f"let {name}", top, main, "    "
+            )
             main.append(f"    V[{slot}] = {temp}")
             top.names[name] = (f"V[{slot}]", "True")
         main.append("    F = []")

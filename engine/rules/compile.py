@@ -25,6 +25,7 @@ from ..errors import MappingError, Place, RuleError
 from ..library.functions import FILTERS, FUNCTIONS
 from ..library.money import MoneyFormatError
 from ..paths import schema_validator
+from .codegen import Stage, generate_stage
 from .confine import allowed_roots, confined
 from .demand import Reads, lazy_lets, names_read, needed_lets, prune, target_reads
 from .expressions import (
@@ -44,7 +45,6 @@ from .load import LocatedDict, LocatedList, display_path, load_yaml
 from .lookups import Lookup, lookup_function
 from .render import cannot_carry, payload_json, payload_problem
 from .xml_writer import BodyWriter, compile_body_writer
-from .codegen import Stage, generate_stage
 
 ORDER_TIME_LIMIT = 2.0  # seconds one rule set may take for one order
 
@@ -130,13 +130,17 @@ class RuleSet:
         all_lets = self.data.get("let", LocatedDict())
         kept = {name for name, _ in self.lets}
         lets = LocatedDict()
-        lets.place, lets.places = getattr(all_lets, "place", None), {}
+        if hasattr(all_lets, "place"):
+            lets.place = all_lets.place
+        lets.places = {}
         for name, spec in all_lets.items():
             if name in kept:
                 lets[name] = spec
                 lets.places[name] = all_lets.places[name]
-        output = self.output_spec if self.output_spec is not None else self.data.get(
-            "output", LocatedDict()
+        output = (
+            self.output_spec
+            if self.output_spec is not None
+            else self.data.get("output", LocatedDict())
         )
         generated = generate_stage(
             _functions(),
@@ -265,9 +269,9 @@ class BoundRuleSet:
         stage = rules.stage() if parts is None and self.generated else None
         try:
             if stage is not None and (not rules.lazy or rules.lazy.isdisjoint(scope)):
-                failures, output = stage(scope)
-                if failures:
-                    return Rejection(order_id, tuple(failures)), None
+                failed, output = stage(scope)
+                if failed:
+                    return Rejection(order_id, tuple(failed)), None
                 if self._payload_format is None:
                     return output, None
                 return output, self._written(output)

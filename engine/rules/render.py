@@ -337,6 +337,11 @@ def _json_ready(value: Any) -> Any:
     return value
 
 
+def json_ready(value: Any) -> Any:
+    """`plain(without_empty(value))` in one pass: what `payload_json` writes."""
+    return _json_ready(value)
+
+
 def json_text(value: Any, *, indent: int | None = None) -> str:
     """JSON text of a payload: `plain(value)` written, without building it first."""
     return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_default)

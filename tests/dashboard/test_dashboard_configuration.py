@@ -205,3 +205,24 @@ def test_another_shops_user_gets_404_and_a_form_without_token_403(tmp_path: Path
         assert SettingsVersions(s.ledger).newest("alpha") is None
         assert SettingsVersions(s.ledger).newest("beta") is None
         assert csrf_of(s.client.get("/shops/beta/configuration").text) == token
+
+
+def test_a_default_payment_method_row_can_be_changed_but_not_removed(tmp_path: Path) -> None:
+    with dashboard(tmp_path) as s:
+        log_in(s.client)
+        page, fields = opened(s)
+        methods = page.split('data-field="yuki.payment_methods"', 1)[1].split("</fieldset>", 1)[0]
+        assert (
+            "A row of the settings file (a default payment method) can be changed here but not "
+            "removed: settings are merged name by name, so a row left empty keeps the file's "
+            "value. To stop using one, change what it maps to."
+        ) in methods
+        row = next(
+            k[: -len(".@key")] for k, v in fields.items()
+            if k.endswith(".@key") and v == "mollie"
+        )
+        for key in [k for k in fields if k.startswith(f"{row}.")]:
+            fields[key] = ""  # the row emptied, as if to remove it
+        assert s.client.post(FORM, data=fields).status_code == 303
+        _, again = opened(s)
+        assert again[f"{row}.@key"] == "mollie" and again[f"{row}.method"] == "iDeal"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,14 +145,22 @@ class Expected:
     reason: str = ""
 
 
-def expected_outcome(pair: Pair, order_id: str, subject: str, document: Any) -> Expected:
-    """One order's rules applied offline, as the pipeline would apply them."""
+def yuki_subject(payload: Payload) -> str:
+    return str(payload.body["Subject"])
+
+
+def expected_outcome(
+    pair: Pair, order_id: str, subject: str, document: Any,
+    key: Callable[[Payload], str] = yuki_subject,
+) -> Expected:
+    """One order's rules applied offline, as the pipeline would apply them. A payload's
+    `subject` is what `key` reads of it (the target's idempotency key; Yuki: Subject)."""
     try:
         outcome = pair.map(document)
     except MappingError as error:
         return Expected(order_id, "reject", subject, str(error))
     if isinstance(outcome, Payload):
-        return Expected(order_id, "send", str(outcome.body["Subject"]))
+        return Expected(order_id, "send", key(outcome))
     if isinstance(outcome, Rejection):
         return Expected(order_id, "reject", subject, "; ".join(f.message for f in outcome.failures))
     return Expected(order_id, "open", subject)
