@@ -13,7 +13,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from .errors import AuthenticationError, ConfigurationError, ConnectorError, TransientError
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectorError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 from .secret import Secret
 
 
@@ -126,6 +133,29 @@ class Target(Protocol):
     def post(self, payloads: Sequence[Any]) -> list[Delivery]: ...
     def find(self, payload: Any) -> str | None: ...
     def close(self) -> None: ...
+
+
+def post_each(
+    payloads: Sequence[HasBody],
+    post: Callable[[HasBody], str],
+    refusals: tuple[type[Exception], ...] = (),
+) -> list[Delivery]:
+    """What became of each payload of a target that takes one request per invoice: `post`
+    returns the target's reference; a TransientError is uncertain (it may have booked), a
+    RejectedError, NotFoundError or one of `refusals` is the target's (or its resolver's) no."""
+    deliveries = []
+    for payload in payloads:
+        try:
+            reference = post(payload)
+        except TransientError as error:
+            deliveries.append(no_delivery(error))
+        except (RejectedError, NotFoundError) as error:
+            deliveries.append(Delivery("refused", message=error.message))
+        except refusals as problem:
+            deliveries.append(Delivery("refused", message=str(problem)))
+        else:
+            deliveries.append(Delivery("sent", reference=reference))
+    return deliveries
 
 
 def timeout(section: Mapping[str, Any], default: float) -> float:

@@ -103,3 +103,11 @@ def connection_problem(error: BaseException) -> str | None:
         linked += [arg for arg in current.args if isinstance(arg, BaseException)]
         pending.extend(e for e in linked if isinstance(e, BaseException))
     return None
+
+
+class NotSentError(TransientError):
+    """The request never reached the system (no connection): safe to send again."""
+
+
+class OutcomeUnknownError(TransientError):
+    """A create was sent but its answer was lost: look before creating again."""

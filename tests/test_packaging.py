@@ -277,6 +277,10 @@ def read_lines(stream: IO[str], into: queue.Queue[str]) -> None:
         into.put(line)
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_installed_simulator_serves_until_interrupted(installed: Installed) -> None:
     process = subprocess.Popen(
         [installed.mapper, "simulate", "yuki", "--port", "0"],
@@ -285,6 +289,9 @@ def test_installed_simulator_serves_until_interrupted(installed: Installed) -> N
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        # Ctrl-C as at a terminal: a suite started in the background inherits SIGINT ignored,
+        # and Python then never turns it into KeyboardInterrupt.
+        preexec_fn=_interruptible,
     )
     try:
         assert process.stdout is not None

@@ -22,7 +22,7 @@ from ..adapters import (
     HasBody,
     RenderPayloads,
     login_failed,
-    no_delivery,
+    post_each,
     secret_value,
 )
 from ..adapters import timeout as section_timeout
@@ -30,9 +30,6 @@ from ..errors import (
     AuthenticationError,
     ConfigurationError,
     ConnectorError,
-    NotFoundError,
-    RejectedError,
-    TransientError,
 )
 from ..retry import RetryPolicy
 from .client import DEFAULT_URL, ExactClient
@@ -113,20 +110,11 @@ class ExactTarget:
         return Precheck(self)
 
     def post(self, payloads: Sequence[HasBody]) -> list[Delivery]:
-        deliveries = []
-        for payload in payloads:
-            try:
-                resolved = self.division().resolve(payload.body)
-                result = self.client.post(resolved.account, resolved.sales_entry)
-            except Unresolvable as problem:
-                deliveries.append(Delivery("refused", message=str(problem)))
-            except TransientError as error:
-                deliveries.append(no_delivery(error))
-            except (RejectedError, NotFoundError) as error:
-                deliveries.append(Delivery("refused", message=error.message))
-            else:
-                deliveries.append(Delivery("sent", reference=result.entry_id))
-        return deliveries
+        return post_each(payloads, self._post_one, (Unresolvable,))
+
+    def _post_one(self, payload: HasBody) -> str:
+        resolved = self.division().resolve(payload.body)
+        return self.client.post(resolved.account, resolved.sales_entry).entry_id
 
     def find(self, payload: HasBody) -> str | None:
         """The sales entry with this payload's YourRef (order number and id), if any."""

@@ -36,6 +36,8 @@ from ..errors import (
     AuthenticationError,
     ConnectorError,
     NotFoundError,
+    NotSentError,
+    OutcomeUnknownError,
     ProtocolError,
     QuotaExceededError,
     RateLimitedError,
@@ -57,12 +59,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class NotSentError(TransientError):
-    """The request never reached Exact (no connection): safe to send again."""
-
-
-class OutcomeUnknownError(TransientError):
-    """A create was sent but its answer was lost: look before creating again."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ from ..errors import (
     AuthenticationError,
     ConnectorError,
     NotFoundError,
+    NotSentError,
+    OutcomeUnknownError,
     ProtocolError,
     RateLimitedError,
     RejectedError,
@@ -48,12 +50,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class NotSentError(TransientError):
-    """The request never reached Factuursturen (no connection): safe to send again."""
-
-
-class OutcomeUnknownError(TransientError):
-    """A create was sent but its answer was lost: look before creating again."""
 
 
 class _StopRetrying(Exception):

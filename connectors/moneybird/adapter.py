@@ -9,13 +9,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..adapters import CheckLine, Delivery, HasBody, RenderPayloads, no_delivery, secret_value
+from ..adapters import CheckLine, Delivery, HasBody, RenderPayloads, post_each, secret_value
 from ..adapters import timeout as section_timeout
 from ..errors import (
     AuthenticationError,
     ConnectorError,
     NotFoundError,
-    RejectedError,
     TransientError,
 )
 from ..retry import RetryPolicy
@@ -116,20 +115,11 @@ class MoneybirdTarget:
         return Precheck(self)
 
     def post(self, payloads: Sequence[HasBody]) -> list[Delivery]:
-        deliveries = []
-        for payload in payloads:
-            try:
-                resolved = self.administration().resolve(payload.body)
-                result = self.client.post(resolved.contact, resolved.sales_invoice)
-            except Unresolvable as problem:
-                deliveries.append(Delivery("refused", message=str(problem)))
-            except TransientError as error:
-                deliveries.append(no_delivery(error))
-            except (RejectedError, NotFoundError) as error:
-                deliveries.append(Delivery("refused", message=error.message))
-            else:
-                deliveries.append(Delivery("sent", reference=result.invoice_id))
-        return deliveries
+        return post_each(payloads, self._post_one, (Unresolvable,))
+
+    def _post_one(self, payload: HasBody) -> str:
+        resolved = self.administration().resolve(payload.body)
+        return self.client.post(resolved.contact, resolved.sales_invoice).invoice_id
 
     def find(self, payload: HasBody) -> str | None:
         """The sales invoice with this payload's reference (order number and id), if any."""

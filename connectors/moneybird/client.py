@@ -31,6 +31,8 @@ from ..errors import (
     AuthenticationError,
     ConnectorError,
     NotFoundError,
+    NotSentError,
+    OutcomeUnknownError,
     ProtocolError,
     RateLimitedError,
     RejectedError,
@@ -51,12 +53,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class NotSentError(TransientError):
-    """The request never reached Moneybird (no connection): safe to send again."""
-
-
-class OutcomeUnknownError(TransientError):
-    """A create was sent but its answer was lost: look before creating again."""
 
 
 @dataclass(frozen=True)

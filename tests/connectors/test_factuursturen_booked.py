@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from mapper.connectors.errors import OutcomeUnknownError
 from mapper.connectors.factuursturen.booked import booking_key, list_booked
-from mapper.connectors.factuursturen.client import OutcomeUnknownError
 from mapper.connectors.factuursturen.simulator import FactuursturenSimulator
 
 try:

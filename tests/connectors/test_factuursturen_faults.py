@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mapper.connectors.factuursturen.client import OutcomeUnknownError
+from mapper.connectors.errors import OutcomeUnknownError
 from mapper.connectors.factuursturen.simulator import FactuursturenSimulator
 from mapper.connectors.simulation import Faults
 
