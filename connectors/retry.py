@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .errors import RateLimitedError, TransientError
+from .errors import OutcomeUnknownError, RateLimitedError, TransientError
 
 T = TypeVar("T")
 
@@ -64,3 +64,48 @@ def call_with_retry(operation: Callable[[], T], policy: RetryPolicy) -> T:
             )
             policy.sleep(delay)
             attempt += 1
+
+
+class _StopRetrying(Exception):
+    """Carries an error out of `call_with_retry` without another attempt."""
+
+    def __init__(self, error: TransientError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def create_once(
+    create: Callable[[], T],
+    find: Callable[[], T | None],
+    policy: RetryPolicy,
+    *,
+    check_first: bool = False,
+    recover: bool = True,
+) -> tuple[T, bool]:
+    """Create something at most once though its answer may be lost: after a create that got no
+    answer (OutcomeUnknownError) — or from the first attempt, with `check_first` — each attempt
+    looks it up with `find` before creating again. Returns what was created or found, and
+    whether it was found after a lost answer. With `recover` False a lost answer is raised at
+    once, for a caller that looks it up later (after the target's settle time)."""
+    uncertain = check_first
+    recovered = False
+
+    def attempt() -> T:
+        nonlocal uncertain, recovered
+        if uncertain:
+            found = find()
+            if found is not None:
+                recovered = True
+                return found
+        try:
+            return create()
+        except OutcomeUnknownError as error:
+            if not recover:
+                raise _StopRetrying(error) from None
+            uncertain = True
+            raise
+
+    try:
+        return call_with_retry(attempt, policy), recovered
+    except _StopRetrying as stop:
+        raise stop.error from None

@@ -45,7 +45,7 @@ from ..errors import (
     TransientError,
 )
 from ..http import HttpClient, tls_context
-from ..retry import RetryPolicy, call_with_retry
+from ..retry import RetryPolicy, call_with_retry, create_once
 from . import odata
 from .errors import error_text
 from .tokens import TokenKeeper, TokenStore
@@ -57,8 +57,6 @@ ENTRY_FIELDS = "EntryID,YourRef,EntryDate,InvoiceNumber,AmountDC"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
 
 
 @dataclass(frozen=True)
@@ -194,24 +192,13 @@ class ExactClient(HttpClient):
                                 "again after a lost answer")
         account_id, created = self.ensure_account(account)
         body = {**entry, "Customer": account_id}
-        uncertain = check_first
-        recovered = False
-
-        def attempt() -> str:
-            nonlocal uncertain, recovered
-            if uncertain:
-                found = self._entry_once(your_ref)
-                if found is not None:
-                    recovered = True
-                    return _guid(found, "EntryID", "sales entry")
-            try:
-                return _guid(self._create_once("salesentry/SalesEntries", body), "EntryID",
-                             "sales entry")
-            except OutcomeUnknownError:
-                uncertain = True
-                raise
-
-        entry_id = call_with_retry(attempt, self._retry)
+        entry_id, recovered = create_once(
+            lambda: _guid(self._create_once("salesentry/SalesEntries", body), "EntryID",
+                          "sales entry"),
+            lambda: _found_guid(self._entry_once(your_ref), "EntryID", "sales entry"),
+            self._retry,
+            check_first=check_first,
+        )
         if recovered:
             log.info("exact: sales entry %s found after a lost answer", entry_id)
         return PostResult(entry_id, account_id, account_created=created, recovered=recovered)
@@ -354,6 +341,10 @@ def _loads(response: httpx.Response) -> Any:
     except ValueError:
         raise ProtocolError(SYSTEM, "answer is not JSON (cut short, or Atom XML?)",
                             status=response.status_code) from None
+
+
+def _found_guid(record: dict[str, Any] | None, key: str, what: str) -> str | None:
+    return None if record is None else _guid(record, key, what)
 
 
 def _guid(record: dict[str, Any], key: str, what: str) -> str:

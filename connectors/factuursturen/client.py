@@ -26,7 +26,6 @@ import httpx
 
 from ..errors import (
     AuthenticationError,
-    ConnectorError,
     NotFoundError,
     NotSentError,
     OutcomeUnknownError,
@@ -36,7 +35,7 @@ from ..errors import (
     TransientError,
 )
 from ..http import HttpClient, tls_context
-from ..retry import RetryPolicy, call_with_retry
+from ..retry import RetryPolicy, call_with_retry, create_once
 
 SYSTEM = "factuursturen"
 DEFAULT_BASE_URL = "https://www.factuursturen.nl/api/v1"
@@ -48,16 +47,6 @@ PAGE_SIZE = 100
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-
-
-class _StopRetrying(Exception):
-    """Carries an error out of `call_with_retry` without another attempt."""
-
-    def __init__(self, error: ConnectorError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 @dataclass(frozen=True)
@@ -236,28 +225,13 @@ class FactuursturenClient(HttpClient):
                 SYSTEM, f"payload: invoice.clientnr {given!r} is not client.clientnr {clientnr!r}"
             )
         action = str(invoice.get("action", ""))
-        uncertain = check_first
-        recovered = False
-
-        def attempt() -> str:
-            nonlocal uncertain, recovered
-            if uncertain:
-                found = self.find_invoice(invoice)
-                if found is not None:
-                    recovered = True
-                    return found
-            try:
-                return self._create_once("invoices", invoice)
-            except OutcomeUnknownError as error:
-                if not recover:
-                    raise _StopRetrying(error) from None
-                uncertain = True
-                raise
-
-        try:
-            number = call_with_retry(attempt, self._retry)
-        except _StopRetrying as stop:
-            raise stop.error from None
+        number, recovered = create_once(
+            lambda: self._create_once("invoices", invoice),
+            lambda: self.find_invoice(invoice),
+            self._retry,
+            check_first=check_first,
+            recover=recover,
+        )
         if recovered:
             log.info("factuursturen: invoice %s found after a lost answer", number)
         return PostResult(number, clientnr, action, client_created=created, recovered=recovered)
@@ -295,17 +269,10 @@ class FactuursturenClient(HttpClient):
 
     def _create_once_retried(self, resource: str, body: dict[str, Any]) -> str:
         """Retry what surely did not arrive; a lost answer ends the retrying (see post)."""
-
-        def attempt() -> str:
-            try:
-                return self._create_once(resource, body)
-            except OutcomeUnknownError as error:
-                raise _StopRetrying(error) from None
-
-        try:
-            return call_with_retry(attempt, self._retry)
-        except _StopRetrying as stop:
-            raise stop.error from None
+        created, _ = create_once(
+            lambda: self._create_once(resource, body), lambda: None, self._retry, recover=False
+        )
+        return created
 
     def _create_once(self, resource: str, body: dict[str, Any]) -> str:
         try:

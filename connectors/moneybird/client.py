@@ -39,7 +39,7 @@ from ..errors import (
     TransientError,
 )
 from ..http import HttpClient, tls_context
-from ..retry import RetryPolicy, call_with_retry
+from ..retry import RetryPolicy, call_with_retry, create_once
 from .errors import error_text
 
 SYSTEM = "moneybird"
@@ -51,8 +51,6 @@ EPOCH_THRESHOLD = 1_000_000_000
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
 
 
 @dataclass(frozen=True)
@@ -165,24 +163,13 @@ class MoneybirdClient(HttpClient):
         contact_id, created = self.ensure_contact(contact)
         body = {"contact_id": contact_id, **{k: v for k, v in invoice.items()
                                              if k != "contact_id"}}
-        uncertain = check_first
-        recovered = False
-
-        def attempt() -> str:
-            nonlocal uncertain, recovered
-            if uncertain:
-                found = self._find_once(reference)
-                if found is not None:
-                    recovered = True
-                    return _id(found, "sales invoice")
-            try:
-                return _id(self._create_once("sales_invoices", "sales_invoice", body),
-                           "sales invoice")
-            except OutcomeUnknownError:
-                uncertain = True
-                raise
-
-        invoice_id = call_with_retry(attempt, self._retry)
+        invoice_id, recovered = create_once(
+            lambda: _id(self._create_once("sales_invoices", "sales_invoice", body),
+                        "sales invoice"),
+            lambda: _found_id(self._find_once(reference), "sales invoice"),
+            self._retry,
+            check_first=check_first,
+        )
         if recovered:
             log.info("moneybird: sales invoice %s found after a lost answer", invoice_id)
         return PostResult(invoice_id, contact_id, contact_created=created, recovered=recovered)
@@ -324,6 +311,10 @@ def _array(document: Any, resource: str) -> list[dict[str, Any]]:
     if not isinstance(document, list):
         raise ProtocolError(SYSTEM, f"{resource}: expected a JSON array")
     return document
+
+
+def _found_id(document: dict[str, Any] | None, what: str) -> str | None:
+    return None if document is None else _id(document, what)
 
 
 def _id(document: dict[str, Any], what: str) -> str:
