@@ -1,5 +1,5 @@
-"""What every httpx-based client shares: one TLS context, and closing its connection pool as a
-context manager."""
+"""What every httpx-based client shares: one TLS context, closing its connection pool as a
+context manager, and the error an HTTP status means."""
 
 from __future__ import annotations
 
@@ -9,6 +9,14 @@ from types import TracebackType
 from typing import Self
 
 import httpx
+
+from .errors import (
+    AuthenticationError,
+    ConnectorError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 
 
 @functools.cache
@@ -35,3 +43,25 @@ class HttpClient:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def status_error(
+    system: str,
+    status: int,
+    message: str,
+    *,
+    refused: str,
+    forbidden: str | None = "access not permitted",
+) -> ConnectorError:
+    """The error an HTTP status of 400 or more means, once a system's own cases (429, its
+    quirks) are taken: 401 credentials `refused`; 403 `forbidden` (None: a refusal like any other
+    4xx); 404 not found; 5xx transient; any other a refusal of the request."""
+    if status == 401:
+        return AuthenticationError(system, f"{refused} ({message})", status=status)
+    if status == 403 and forbidden is not None:
+        return AuthenticationError(system, f"{forbidden} ({message})", status=status)
+    if status == 404:
+        return NotFoundError(system, message, status=status)
+    if status >= 500:
+        return TransientError(system, message, status=status)
+    return RejectedError(system, message, status=status)

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 import httpx
 
 from ..errors import (
-    AuthenticationError,
     NotFoundError,
     NotSentError,
     OutcomeUnknownError,
@@ -34,7 +33,7 @@ from ..errors import (
     RejectedError,
     TransientError,
 )
-from ..http import HttpClient, tls_context
+from ..http import HttpClient, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry, create_once
 
 SYSTEM = "factuursturen"
@@ -353,16 +352,12 @@ def _error(method: str, resource: str, response: httpx.Response,
            remaining: int | None) -> Exception:
     status = response.status_code
     message = f"{method} {resource}: HTTP {status}: {_message(response)}"
-    if status == 401:
-        return AuthenticationError(SYSTEM, f"username/API key refused ({message})", status=status)
-    if status == 429 or remaining == 0:
+    if status == 429 or (remaining == 0 and status != 401):
         return RateLimitedError(SYSTEM, message, status=status,
                                 retry_after=_seconds(response.headers.get("Retry-After")))
-    if status == 404:
-        return NotFoundError(SYSTEM, message, status=status)
-    if status >= 500:
-        return TransientError(SYSTEM, message, status=status)
-    return RejectedError(SYSTEM, message, status=status)
+    return status_error(
+        SYSTEM, status, message, refused="username/API key refused", forbidden=None
+    )
 
 
 def _message(response: httpx.Response) -> str:

@@ -28,15 +28,13 @@ from typing import Any
 import httpx
 
 from ..errors import (
-    AuthenticationError,
     NotFoundError,
     ProtocolError,
     QuotaExceededError,
     RateLimitedError,
-    RejectedError,
     TransientError,
 )
-from ..http import HttpClient, tls_context
+from ..http import HttpClient, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry
 
 SYSTEM = "lightspeed"
@@ -400,15 +398,7 @@ def _decode(response: httpx.Response, resource: str) -> Any:
     status = response.status_code
     if status >= 400:
         message = f"{resource}: HTTP {status}: {_error_message(response)}"
-        if status == 401:
-            raise AuthenticationError(SYSTEM, f"API key/secret refused ({message})", status=status)
-        if status == 403:
-            raise AuthenticationError(SYSTEM, f"access not permitted ({message})", status=status)
-        if status == 404:
-            raise NotFoundError(SYSTEM, message, status=status)
-        if status >= 500:
-            raise TransientError(SYSTEM, message, status=status)
-        raise RejectedError(SYSTEM, message, status=status)
+        raise status_error(SYSTEM, status, message, refused="API key/secret refused")
     try:
         return json.loads(response.content, parse_float=Decimal)
     except ValueError:

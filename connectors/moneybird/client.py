@@ -28,7 +28,6 @@ from urllib.parse import quote
 import httpx
 
 from ..errors import (
-    AuthenticationError,
     ConnectorError,
     NotFoundError,
     NotSentError,
@@ -38,7 +37,7 @@ from ..errors import (
     RejectedError,
     TransientError,
 )
-from ..http import HttpClient, tls_context
+from ..http import HttpClient, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry, create_once
 from .errors import error_text
 
@@ -261,16 +260,10 @@ class MoneybirdClient(HttpClient):
     def _error(self, what: str, response: httpx.Response) -> ConnectorError:
         status = response.status_code
         message = f"{what}: HTTP {status}: {error_text(response.content, response.reason_phrase)}"
-        if status == 401:
-            return AuthenticationError(SYSTEM, f"API token refused ({message})", status=status)
         if status == 429:
             return RateLimitedError(SYSTEM, message, status=status,
                                     retry_after=self._retry_after(response.headers))
-        if status == 404:
-            return NotFoundError(SYSTEM, message, status=status)
-        if status >= 500:
-            return TransientError(SYSTEM, message, status=status)
-        return RejectedError(SYSTEM, message, status=status)
+        return status_error(SYSTEM, status, message, refused="API token refused", forbidden=None)
 
     def _retry_after(self, headers: httpx.Headers) -> float | None:
         """Seconds to wait: `Retry-After` (seconds, or an epoch time as the OpenAPI says),

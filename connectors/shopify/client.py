@@ -31,15 +31,13 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ..errors import (
-    AuthenticationError,
     ConfigurationError,
     NotFoundError,
     ProtocolError,
     RateLimitedError,
-    RejectedError,
     TransientError,
 )
-from ..http import HttpClient, tls_context
+from ..http import HttpClient, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry
 
 SYSTEM = "shopify"
@@ -322,15 +320,7 @@ def _raise_for_status(response: httpx.Response, resource: str) -> None:
     if status < 400:
         return
     message = f"{resource}: HTTP {status}: {_error_text(response)}"
-    if status == 401:
-        raise AuthenticationError(SYSTEM, f"access token refused ({message})", status=status)
-    if status == 403:
-        raise AuthenticationError(SYSTEM, f"access not permitted ({message})", status=status)
-    if status == 404:
-        raise NotFoundError(SYSTEM, message, status=status)
-    if status >= 500:
-        raise TransientError(SYSTEM, message, status=status)
-    raise RejectedError(SYSTEM, message, status=status)
+    raise status_error(SYSTEM, status, message, refused="access token refused")
 
 
 def _error_text(response: httpx.Response) -> str:

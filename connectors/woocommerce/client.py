@@ -46,10 +46,9 @@ from ..errors import (
     NotFoundError,
     ProtocolError,
     RateLimitedError,
-    RejectedError,
     TransientError,
 )
-from ..http import HttpClient, tls_context
+from ..http import HttpClient, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry
 
 SYSTEM = "woocommerce"
@@ -336,15 +335,7 @@ def _raise_for_status(response: httpx.Response, resource: str) -> None:
         return
     code, text = _error_parts(response)
     message = f"{resource}: HTTP {status}: {text}" + (f" ({code})" if code else "")
-    if status == 401:
-        raise AuthenticationError(SYSTEM, f"consumer key/secret refused ({message})", status=status)
-    if status == 403:
-        raise AuthenticationError(SYSTEM, f"access not permitted ({message})", status=status)
-    if status == 404:
-        raise NotFoundError(SYSTEM, message, status=status)
-    if status >= 500:
-        raise TransientError(SYSTEM, message, status=status)
-    raise RejectedError(SYSTEM, message, status=status)
+    raise status_error(SYSTEM, status, message, refused="consumer key/secret refused")
 
 
 def _error_parts(response: httpx.Response) -> tuple[str, str]:
