@@ -196,3 +196,12 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _serve
 
     return Handler
+
+
+# Made-up customers for the generated shops of the REST simulators (WooCommerce, Shopify): name
+# parts, (city, postcode, country) and a company VAT number per country that passes its checksum.
+FIRST_NAMES = ("Emma", "Daan", "Julia", "Sem", "Tess", "Lucas", "Fleur", "Finn", "Noor", "Bram")
+LAST_NAMES = ("Jansen", "de Jong", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Bos")
+PLACES = (("Amsterdam", "1012 AB", "NL"), ("Utrecht", "3511 LN", "NL"), ("Zwolle", "8011 CW",
+          "NL"), ("Antwerpen", "2000", "BE"), ("Köln", "50667", "DE"), ("Oslo", "0150", "NO"))
+COMPANY_VAT_NUMBERS = {"BE": "BE0403019261", "DE": "DE136695976"}

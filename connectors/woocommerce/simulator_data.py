@@ -25,6 +25,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ..simulation import COMPANY_VAT_NUMBERS, FIRST_NAMES, LAST_NAMES, PLACES
+
 SHOP_TIMEZONE = ZoneInfo("Europe/Amsterdam")
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
@@ -479,20 +481,15 @@ def demo_shop() -> ShopData:
     return shop
 
 
-_FIRST = ("Emma", "Daan", "Julia", "Sem", "Tess", "Lucas", "Fleur", "Finn", "Noor", "Bram")
-_LAST = ("Jansen", "de Jong", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Bos")
-_PLACES = (("Amsterdam", "1012 AB", "NL"), ("Utrecht", "3511 LN", "NL"), ("Zwolle", "8011 CW",
-           "NL"), ("Antwerpen", "2000", "BE"), ("Köln", "50667", "DE"), ("Oslo", "0150", "NO"))
 _STATUSES = ((50, "processing"), (20, "completed"), (10, "on-hold"), (8, "pending"),
              (5, "cancelled"), (4, "failed"), (3, "refunded"))
-_VAT_NUMBERS = {"BE": "BE0403019261", "DE": "DE136695976"}
 
 
 def _person(rng: random.Random, index: int) -> Person:
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
-    city, postcode, country = rng.choice(_PLACES)
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    city, postcode, country = rng.choice(PLACES)
     company = f"{last.split()[-1]} Tweewielers" if rng.random() < 0.25 else ""
-    vat = _VAT_NUMBERS.get(country, "") if company else ""
+    vat = COMPANY_VAT_NUMBERS.get(country, "") if company else ""
     return Person(first, last, f"{first.lower()}.{index}@example.nl",
                   f"{rng.choice(('Dorpsstraat', 'Kerkweg', 'Molenlaan'))} {rng.randrange(1, 250)}",
                   postcode, city, country=country, company=company, vat_number=vat,
