@@ -130,6 +130,23 @@ def _transition(
     return record
 
 
+def _new_row(
+    shop: str, order_id: str, number: str, order_date: datetime, now: datetime, **values: Any
+) -> dict[str, Any]:
+    """The row of an order the ledger sees for the first time; `values` say how it starts."""
+    return {
+        "shop": shop,
+        "order_id": order_id,
+        "number": number,
+        "order_date": order_date,
+        "reprocess_requested": False,
+        "attempts": 0,
+        "first_seen_at": now,
+        "updated_at": now,
+        **values,
+    }
+
+
 def observe(
     connection: Connection,
     now: datetime,
@@ -157,18 +174,7 @@ def observe(
     insert_if_absent(
         connection,
         orders,
-        {
-            "shop": shop,
-            "order_id": order_id,
-            "number": number,
-            "order_date": order_date,
-            "state": OPEN,
-            "reprocess_requested": False,
-            "reason": shop_state,
-            "attempts": 0,
-            "first_seen_at": now,
-            "updated_at": now,
-        },
+        _new_row(shop, order_id, number, order_date, now, state=OPEN, reason=shop_state),
     )
     return _existing(connection, shop, order_id)
 
@@ -192,20 +198,10 @@ def claim(
         inserted = insert_if_absent(
             connection,
             orders,
-            {
-                "shop": shop,
-                "order_id": order_id,
-                "number": number,
-                "order_date": order_date,
-                "state": SENDING,
-                "previous_state": OPEN,
-                "reprocess_requested": False,
-                "rule_version": rule_version,
-                "attempts": 1,
-                "first_seen_at": now,
-                "updated_at": now,
-                **extra,
-            },
+            _new_row(
+                shop, order_id, number, order_date, now, state=SENDING, previous_state=OPEN,
+                rule_version=rule_version, attempts=1, **extra,
+            ),
         )
         if inserted:
             claimed = OrderState.OPEN
@@ -321,16 +317,7 @@ def adopt(
     return insert_if_absent(
         connection,
         orders,
-        {
-            "shop": shop,
-            "order_id": order_id,
-            "number": number,
-            "order_date": order_date,
-            "reprocess_requested": False,
-            "attempts": 0,
-            "first_seen_at": now,
-            **values,
-        },
+        _new_row(shop, order_id, number, order_date, now, **values),
     )
 
 
@@ -485,21 +472,10 @@ def claim_many(
         inserted = _insert_absent(
             connection,
             [
-                {
-                    "shop": shop,
-                    "order_id": order_id,
-                    "number": wanted[order_id][0],
-                    "order_date": wanted[order_id][1],
-                    "state": SENDING,
-                    "previous_state": OPEN,
-                    "reprocess_requested": False,
-                    "rule_version": rule_version,
-                    "reason": None,
-                    "attempts": 1,
-                    "first_seen_at": now,
-                    "updated_at": now,
-                    **extra,
-                }
+                _new_row(
+                    shop, order_id, *wanted[order_id], now, state=SENDING, previous_state=OPEN,
+                    rule_version=rule_version, reason=None, attempts=1, **extra,
+                )
                 for order_id in ids
             ],
         )
@@ -640,18 +616,7 @@ def observe_many(
         inserted = _insert_absent(
             connection,
             [
-                {
-                    "shop": shop,
-                    "order_id": order_id,
-                    "number": number,
-                    "order_date": order_date,
-                    "state": OPEN,
-                    "reprocess_requested": False,
-                    "reason": shop_state,
-                    "attempts": 0,
-                    "first_seen_at": now,
-                    "updated_at": now,
-                }
+                _new_row(shop, order_id, number, order_date, now, state=OPEN, reason=shop_state)
                 for order_id, number, order_date, shop_state in (wanted[i] for i in ids)
             ],
         )
