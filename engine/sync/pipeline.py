@@ -396,13 +396,14 @@ class ShopSync:
         try:
             outcome = self.pair.map(document, order_id)
             if isinstance(outcome, Payload) and is_credit(outcome):
-                waiting = self._waiting_for_original(outcome)
+                original = self._original(outcome)
+                waiting = _waiting_for(original)
                 if cancelled_before_invoicing(outcome, order_id):
                     outcome = Skipped(order_id, "cancelled before it was invoiced")
                 elif waiting is not None:
                     outcome = Skipped(order_id, waiting)
                 else:
-                    booked = self._booked(document, outcome)
+                    booked = self._booked(document, outcome, original)
                     if booked is None:  # the rules make no credit of it now
                         report.open += 1
                         return None
@@ -439,22 +440,16 @@ class ShopSync:
             return None
         return outcome
 
-    def _waiting_for_original(self, credit: Payload) -> str | None:
-        """Why a credit waits in Open, or None: its order is open (not yet in an invoicing
-        state: a refund while the order is still being paid or shipped) or being sent right
-        now. Booked only once the order's invoice is, so that the order, invoiced later at its
-        full amount, and its refund never part; the re-check fetches it again. A credit of an
-        order the ledger never saw, or that failed, is for the rules to refuse."""
-        original = self.ledger.get_order(self.shop, str(credit.canonical.get("credits") or ""))
-        if original is None or original.state not in (OrderState.OPEN, OrderState.SENDING):
-            return None
-        return f"waits for order {original.number} to be invoiced"
+    def _original(self, credit: Payload) -> OrderRecord | None:
+        """What the ledger holds of the order a credit credits."""
+        return self.ledger.get_order(self.shop, str(credit.canonical.get("credits") or ""))
 
-    def _booked(self, document: dict[str, Any], credit: Payload) -> Payload | Rejection | None:
+    def _booked(
+        self, document: dict[str, Any], credit: Payload, original: OrderRecord | None
+    ) -> Payload | Rejection | None:
         """A credit mapped again with what the ledger knows of its original order (`booked`):
         the rules refuse a credit of an order never invoiced and refer to the invoice by the
         target's reference. None when the rules then make no credit of it."""
-        original = self.ledger.get_order(self.shop, str(credit.canonical.get("credits") or ""))
         credits = other_credits(self.ledger, self.shop, self.source, credit)
         outcome = self.pair.map(with_booked(document, original, credits), credit.order_id)
         return None if isinstance(outcome, Skipped) else outcome
@@ -476,7 +471,7 @@ class ShopSync:
         if record is not None and not _may_send(record.state, record.reprocess_requested):
             report.done_before += 1
             return None
-        booked = self._booked(document, outcome)
+        booked = self._booked(document, outcome, self._original(outcome))
         if isinstance(booked, Rejection):
             reason = "; ".join(f.message for f in booked.failures)
             resolution = " ".join(
@@ -678,6 +673,17 @@ class ShopSync:
             fence=self._fence(),
         )
         report.failed += 1
+
+
+def _waiting_for(original: OrderRecord | None) -> str | None:
+    """Why a credit of `original` waits in Open, or None: its order is open (not yet in an
+    invoicing state: a refund while the order is still being paid or shipped) or being sent
+    right now. Booked only once the order's invoice is, so that the order, invoiced later at its
+    full amount, and its refund never part; the re-check fetches it again. A credit of an order
+    the ledger never saw, or that failed, is for the rules to refuse."""
+    if original is None or original.state not in (OrderState.OPEN, OrderState.SENDING):
+        return None
+    return f"waits for order {original.number} to be invoiced"
 
 
 def _open_as_recorded(
