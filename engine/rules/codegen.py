@@ -141,12 +141,37 @@ class _Generator:
             lines.append(f"{ind}{target} = {body}")
             return
         index = self.place(place, path)
-        lines += [
+        guarded = [
             f"{ind}try:",
             f"{ind}    {target} = {body}",
             f"{ind}except _Exception as e:",
             f"{ind}    raise _me(e, _P[{index}]) from None",
         ]
+        fast = self.fast_expression(spec, env)
+        if fast is None or fast == body:
+            lines += guarded
+            return
+        # Plain subscripts first; when they raise (a field missing, a list where a dict was
+        # expected), the guarded form runs again from the start and says what failed. An
+        # error already located (a let's, the deadline) is not run twice.
+        lines += [
+            f"{ind}try:",
+            f"{ind}    {target} = {fast}",
+            f"{ind}except _MappingError:",
+            f"{ind}    raise",
+            f"{ind}except _Exception:",
+            *("    " + line for line in guarded),
+        ]
+
+    def fast_expression(self, spec: str, env: _Env) -> str | None:
+        """`spec` with fields read by plain subscripts, or None (a JSONPath)."""
+        if spec.startswith("$") or not is_template(spec):
+            return None
+        self.translator.fast = True
+        try:
+            return self.expression(spec, env)
+        finally:
+            self.translator.fast = False
 
     # -- values --------------------------------------------------------------------------
     def value(
@@ -321,6 +346,23 @@ class _Generator:
                 ]
 
     # -- the stage -----------------------------------------------------------------------
+    def circular(self) -> set[str]:
+        """The lazy lets that may read themselves, through other lets or directly."""
+        reads = {name: names_read(spec) & self.lazy for name, spec in self.lets.items()}
+        circular = set()
+        for start in self.lazy & set(reads):
+            seen: set[str] = set()
+            pending = list(reads[start])
+            while pending:
+                name = pending.pop()
+                if name == start:
+                    circular.add(start)
+                    break
+                if name not in seen:
+                    seen.add(name)
+                    pending.extend(reads.get(name, ()))
+        return circular
+
     def stage(self, checks: LocatedList, output: Any, root: Place) -> str:
         count = len(self.slots)
         top = _Env()  # the main function, as lets are made in order
@@ -336,32 +378,31 @@ class _Generator:
                     f"(V[{slot}] if V[{slot}] is not _U else s[{name!r}])",
                     f"(V[{slot}] is not _U or {name!r} in s)",
                 )
+        circular = self.circular()
         for name, slot in self.slots.items():
             if name not in self.lazy:
                 continue
-            lines = [
-                f"def _G{slot}(s, V):",
-                f"    if V[{count + slot}]:",
-                f"        raise _KeyError({name!r})",
-                f"    V[{count + slot}] = True",
-                "    dl = s.get('$deadline', _inf)",
-                "    try:",
-            ]
+            body: list[str] = []
+            ind = "        " if name in circular else "    "
             self.value(
-                "R",
-                self.lets[name],
-                self.lets.places[name],
-                f"let {name}",
-                lazy_env,
-                lines,
-                "        ",
+                "R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env, body, ind
             )
-            lines += [
-                "    finally:",
-                f"        V[{count + slot}] = False",
-                f"    V[{slot}] = R",
-                "    return R",
-            ]
+            lines = [f"def _G{slot}(s, V):"]
+            if any("> dl:" in line for line in body):  # a loop checks the order's deadline
+                lines.append("    dl = s.get('$deadline', _inf)")
+            if name in circular:  # it may read itself: then it is undefined, as in order
+                lines += [
+                    f"    if V[{count + slot}]:",
+                    f"        raise _KeyError({name!r})",
+                    f"    V[{count + slot}] = True",
+                    "    try:",
+                    *body,
+                    "    finally:",
+                    f"        V[{count + slot}] = False",
+                ]
+            else:
+                lines += body
+            lines += [f"    V[{slot}] = R", "    return R"]
             self.functions.append("\n".join(lines))
         main = [
             "def stage(s):",

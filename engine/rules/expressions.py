@@ -368,6 +368,10 @@ class _Translator:
         # (engine/rules/codegen.py): name → (Python source reading it, source of `is defined`);
         # None: the scope `s`, as in a rule value's own function.
         self.resolve: Callable[[str], tuple[str, str] | None] | None = None
+        # Plain subscripts for fields and items (`order["lines"]`), no sandbox accessor: the
+        # first try of a generated stage's expression, which falls back to the guarded form
+        # whenever it raises (see codegen.py `assign`).
+        self.fast = False
 
     def fresh(self) -> int:
         self.counter += 1
@@ -412,6 +416,11 @@ class _Translator:
             return f"s[{node.name!r}]"
         if isinstance(node, nodes.Getattr):
             _refuse_private(node.attr, node.lineno)
+            if self.fast and not hasattr(dict, node.attr):
+                # What a subscript finds, _attr finds too: a plain dict's item. Anything
+                # else (a list, a text, null, a missing field) raises, and the guarded form
+                # runs. A dict method's name keeps the guarded form.
+                return f"{self.expr(node.node)}[{node.attr!r}]"
             # Fields of plain dicts (all JSON input) are read inline; anything else goes through
             # the sandbox in _attr.
             n = self.fresh()
@@ -424,6 +433,8 @@ class _Translator:
                 return f"{self.expr(node.node)}[{self.slice(node.arg)}]"
             if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                 _refuse_private(node.arg.value, node.lineno)
+            if self.fast:  # a dict's, list's or text's item, as _item reads it; else raises
+                return f"{self.expr(node.node)}[{self.expr(node.arg)}]"
             return f"_item({self.expr(node.node)}, {self.expr(node.arg)})"
         if isinstance(node, nodes.Filter):
             return self.filter(node)
@@ -534,7 +545,12 @@ class _Translator:
             if getattr(func, "needs_scope", False):
                 args.insert(0, "s")
             return f"{self.bind('g', node.node.name, func)}({', '.join(args)})"
-        return f"_call({', '.join([self.expr(node.node), *args])})"
+        fast, self.fast = self.fast, False  # a method is read through the sandbox
+        try:
+            callee = self.expr(node.node)
+        finally:
+            self.fast = fast
+        return f"_call({', '.join([callee, *args])})"
 
 
 def _constant(node: nodes.Node) -> bool:
