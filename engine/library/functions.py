@@ -18,6 +18,7 @@ from decimal import (
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     Decimal,
+    InvalidOperation,
 )
 from functools import lru_cache
 from typing import Any
@@ -36,7 +37,11 @@ def decimals(value: object, places: int = 2) -> Decimal:
     >>> decimals("21.000", 2), decimals("3.33335", 4)
     (Decimal('21.00'), Decimal('3.3334'))
     """
-    return round_to(to_decimal(value), places)
+    number = value if type(value) is Decimal else to_decimal(value)
+    try:
+        return number.quantize(_QUANTUM[places], ROUND_HALF_UP)
+    except (InvalidOperation, KeyError):
+        return round_to(number, places)  # says what is out of range
 
 
 def price(value: object, places: int = 4) -> Decimal:
@@ -45,8 +50,8 @@ def price(value: object, places: int = 4) -> Decimal:
     >>> price("14.880000"), price(Decimal("10") / 3), price("7")
     (Decimal('14.88'), Decimal('3.3333'), Decimal('7.00'))
     """
-    rounded = round_to(to_decimal(value), places)
-    cents = round_to(rounded, 2)
+    rounded = decimals(value, places)
+    cents = rounded.quantize(CENT, ROUND_HALF_UP)
     return cents if cents == rounded else rounded.normalize()
 
 
@@ -56,12 +61,12 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     >>> unit_price("10.00", "3"), unit_price("59.90", "2")
     (Decimal('3.3333'), Decimal('29.95'))
     """
-    qty = to_decimal(quantity)
+    qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     if qty == 1:
         return price(amount, places)
     if qty == 0:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
-    return price(to_decimal(amount) / qty, places)
+    return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
@@ -92,18 +97,18 @@ def shop_round(value: object, mode: object = 2, places: int = 2) -> Decimal:
     Traceback (most recent call last):
     ValueError: round_mode 7 is not one of PrestaShop's PS_ROUND_* modes (0 to 5)
     """
-    number = to_decimal(value)
+    number = value if type(value) is Decimal else to_decimal(value)
     code = mode if type(mode) is int else int(to_decimal(mode))
     quantum = _QUANTUM[places]
     if code == 5:
-        down = number.quantize(quantum, rounding=ROUND_DOWN)
+        down = number.quantize(quantum, ROUND_DOWN)
         if abs(number - down) * 2 != quantum:
-            return number.quantize(quantum, rounding=ROUND_HALF_UP)
+            return number.quantize(quantum, ROUND_HALF_UP)
         last_digit = int(down.scaleb(places)) % 10
         return down if last_digit % 2 == 1 else down + quantum.copy_sign(number)
     if code not in _SHOP_ROUNDING:
         raise ValueError(f"round_mode {code} is not one of PrestaShop's PS_ROUND_* modes (0 to 5)")
-    return number.quantize(quantum, rounding=_SHOP_ROUNDING[code])
+    return number.quantize(quantum, _SHOP_ROUNDING[code])
 
 
 def split_over(
@@ -139,10 +144,10 @@ def vat_rate(value: object) -> Decimal:
     >>> vat_rate("0.21"), vat_rate("21.000"), vat_rate("5.50"), vat_rate(0)
     (Decimal('21'), Decimal('21'), Decimal('5.5'), Decimal('0'))
     """
-    rate = to_decimal(value)
+    rate = value if type(value) is Decimal else to_decimal(value)
     if 0 < rate < 1:
         rate = rate * 100
-    rate = round_to(rate, 2)
+    rate = decimals(rate, 2)
     whole = rate.to_integral_value()
     return whole if rate == whole else rate.normalize()
 
@@ -156,10 +161,8 @@ def rate_between(incl: object, excl: object) -> Decimal:
     >>> rate_between("10.900000", "10.000000"), rate_between("5.00", "5.00")
     (Decimal('0.09'), Decimal('0'))
     """
-    gross, net = (
-        to_decimal(incl),
-        to_decimal(excl),
-    )
+    gross = incl if type(incl) is Decimal else to_decimal(incl)
+    net = excl if type(excl) is Decimal else to_decimal(excl)
     if net == 0:
         return Decimal(0)
     return gross / net - 1
@@ -261,11 +264,21 @@ def local_date(value: object) -> str:
     return _local_date(value if isinstance(value, str) else str(value))
 
 
+_DAYS: dict[str, str] = {}  # the days read so far (a text's first ten characters), bounded
+
+
 def _local_date(value: str) -> str:
-    text = str(value).strip()
+    text = value.strip()
+    day = _DAYS.get(text[:10])
+    if day is not None:  # only a day that passed the checks below is kept
+        return day
     if not _DATE_PREFIX.match(text) or text.startswith("0000-00-00"):
         raise ValueError(f"expected a date like 2019-01-30 or 2019-01-30 01:02:12, got {value!r}")
-    return dt.date.fromisoformat(text[:10]).isoformat()
+    day = dt.date.fromisoformat(text[:10]).isoformat()
+    if len(_DAYS) >= 4096:
+        _DAYS.clear()
+    _DAYS[text[:10]] = day
+    return day
 
 
 def parse_date(value: object) -> dt.date:
@@ -409,14 +422,15 @@ def shop_line_amount(
     >>> shop_line_amount("1.009000", 3, 2, 1), shop_line_amount("1.001000", 3, 3, 0)
     (Decimal('3.02'), Decimal('3.00'))
     """
-    qty = to_decimal(quantity)
+    qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
     if kind == 1:
         return shop_round(unit, mode) * qty
+    amount = (unit if type(unit) is Decimal else to_decimal(unit)) * qty
     if kind == 3:
-        return money(to_decimal(unit) * qty)
-    return shop_round(to_decimal(unit) * qty, mode)
+        return money(amount)
+    return shop_round(amount, mode)
 
 
 def rounding_allowance(round_type: object, lines: int) -> Decimal:
@@ -433,7 +447,7 @@ def rounding_allowance(round_type: object, lines: int) -> Decimal:
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
     if kind != 3:
         return Decimal("0.00")
-    return (Decimal("0.005") * (int(lines) + 1)).quantize(CENT, rounding=ROUND_DOWN)
+    return (Decimal("0.005") * (int(lines) + 1)).quantize(CENT, ROUND_DOWN)
 
 
 def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal:
@@ -448,8 +462,10 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
     """
     total = Decimal("0.00")
     for line in lines:
-        qty = to_decimal(line["quantity"])
-        amount = to_decimal(line["amount_incl"])
+        qty = line["quantity"]
+        qty = qty if type(qty) is Decimal else to_decimal(qty)
+        amount = line["amount_incl"]
+        amount = amount if type(amount) is Decimal else to_decimal(amount)
         if qty == 1 and amount == amount.quantize(CENT):
             total += amount  # one item at a price in cents: nothing to lose
         else:
@@ -534,7 +550,8 @@ def sum_of(items: Iterable[Mapping[str, Any]], field: str) -> Decimal:
     """
     total = Decimal(0)
     for item in items:
-        total += to_decimal(item[field])
+        value = item[field]
+        total += value if type(value) is Decimal else to_decimal(value)
     return total
 
 

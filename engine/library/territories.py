@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -121,7 +121,7 @@ def vat_territory(
     code = iso_code(country or "")
     zipcode = _normal_postcode(postcode or "")
     prefix = (vat_number or "").strip().upper()[:2]
-    for row in territory_table():
+    for row in _rows_for(code):
         if row.holds_on(day) and _matches(row, code, zipcode, prefix):
             return Place(row.code, row.name, row.country, row.vat_country, row.eu_vat, row.source)
     member = is_eu(code, day)
@@ -131,6 +131,13 @@ def vat_territory(
         else "not an EU member state on that date"
     )
     return Place(code, code, code, code, member, source)
+
+
+@lru_cache(maxsize=512)  # keyed by the text an address gives
+def _rows_for(country: str) -> tuple[Territory, ...]:
+    """The rows an address in `country` may lie in, in the table's order (the first that
+    matches wins): those of that country, and those the country's code itself names."""
+    return tuple(row for row in territory_table() if row.country == country or country in row.codes)
 
 
 def _matches(row: Territory, country: str, postcode: str, prefix: str) -> bool:
