@@ -69,19 +69,21 @@ def text_in_language_2(node: yaml.Node) -> bool:
     boolean or number: `yes`, `NO`, `0123`, `1_000`, `12:30`."""
     return (
         isinstance(node, yaml.ScalarNode)
-        and node.style is None
+        and not node.style  # plain: None from PyYAML, "" from libyaml
         and node.tag in _CORE_SCALAR
         and _CORE_SCALAR[node.tag].fullmatch(node.value) is None
     )
 
 
-class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader: no Python objects, only plain data; bounded nesting, few aliases."""
-
+class _Counts:
     depth = 0
     aliases = 0
     built = 0
     text_scalars = False  # language 2: see text_in_language_2
+
+
+class _Loader(_Counts, yaml.SafeLoader):
+    """PyYAML's safe loader: no Python objects, only plain data; bounded nesting, few aliases."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -104,25 +106,93 @@ class _Loader(yaml.SafeLoader):
 RuleLoader = _Loader  # the loader rule files are composed with (engine/rules/migrate.py)
 
 
-class _DataLoader(_Loader):
-    """The safe loader for data files: `23:30` stays the text it reads like.
+class _TimesAsText:
+    """Data files: `23:30` stays the text it reads like.
 
     YAML 1.1 reads `23:30` as the base-60 number 1410 (and `03:00` as text): a time of day in a
     configuration is meant, never a sexagesimal number.
     """
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        tag = super().resolve(kind, value, implicit)  # type: ignore[misc]
         numeric = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         if tag in numeric and isinstance(value, str) and ":" in value:
             return "tag:yaml.org,2002:str"
         return tag
 
 
+class _DataLoader(_TimesAsText, _Loader):
+    """The safe loader for data files (see _TimesAsText)."""
+
+
 class _TextLoader(_Loader):
     """Every scalar is the text written: a secret `0123` stays `0123`, `yes` stays `yes`."""
 
     yaml_implicit_resolvers: dict[Any, Any] = {}
+
+
+# libyaml's composer (PyYAML's C extension, in its wheels) makes the same nodes, marks
+# included, several times faster; it cannot count depth and aliases as it goes, so the nodes
+# are measured after, and a file near a limit is composed again by _Loader, whose error
+# (and place) is the one the user reads. Likewise for any YAML error.
+_FAST_MARGIN = 4  # levels and aliases below the limits where the C composer's nodes are kept
+_FAST: dict[type, Any] = {}
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _CLoader(_Counts, yaml.CSafeLoader):  # type: ignore[misc, name-defined]
+        pass
+
+    class _CDataLoader(_TimesAsText, _CLoader):
+        pass
+
+    class _CTextLoader(_CLoader):
+        yaml_implicit_resolvers: dict[Any, Any] = {}
+
+    _FAST = {_Loader: _CLoader, _DataLoader: _CDataLoader, _TextLoader: _CTextLoader}
+
+
+def _compose(text: str, loader_class: type[_Loader]) -> tuple[yaml.Node | None, Any]:
+    """The root node of `text` and the loader that made it (dispose it when done)."""
+    fast = _FAST.get(loader_class)
+    if fast is not None:
+        loader = fast(text)
+        try:
+            root = loader.get_single_node()
+            if root is None or _within_limits(root):
+                return root, loader
+        except yaml.YAMLError:
+            pass
+        loader.dispose()
+    loader = loader_class(text)
+    try:
+        return loader.get_single_node(), loader
+    except BaseException:
+        loader.dispose()
+        raise
+
+
+def _within_limits(root: yaml.Node) -> bool:
+    """Whether the node graph stays clear of MAX_YAML_DEPTH and MAX_YAML_ALIASES."""
+    seen: set[int] = set()
+    aliases = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_YAML_DEPTH - _FAST_MARGIN:
+            return False
+        if id(node) in seen:  # a node reached again: an alias
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES - _FAST_MARGIN:
+                return False
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, depth + 1) for item in node.value)
+    return True
 
 
 def _place(node: yaml.Node, file: str) -> Place:
@@ -216,9 +286,9 @@ def load_yaml(path: Path, display_name: str | None = None, *, rule_file: bool = 
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise RuleError("rule file is not UTF-8 text", Place(name, line)) from None
-    loader = _Loader(text)
+    loader: Any = None
     try:
-        root = loader.get_single_node()
+        root, loader = _compose(text, _Loader)
         if root is None:
             return LocatedDict()
         if not rule_file:
@@ -238,7 +308,8 @@ def load_yaml(path: Path, display_name: str | None = None, *, rule_file: bool = 
         place = Place(name, mark.line + 1, mark.column + 1) if mark else Place(name, 0)
         raise RuleError(f"invalid YAML: {error.problem}", place) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def place_at(data: Any, path: Sequence[str | int]) -> Place | None:
@@ -280,9 +351,9 @@ def read_data_file(
         raise error(f"cannot read {what} {path}: {problem.strerror}") from None
     except UnicodeDecodeError:
         raise error(f"{what} {path} is not UTF-8 text") from None
-    loader = (_TextLoader if text else _DataLoader)(source)
+    loader: Any = None
     try:
-        root = loader.get_single_node()
+        root, loader = _compose(source, _TextLoader if text else _DataLoader)
         return None if root is None else _build(root, loader, name)
     except yaml.MarkedYAMLError as problem:
         mark = problem.problem_mark
@@ -296,7 +367,8 @@ def read_data_file(
     except RuleError as problem:  # a duplicate key, a date that does not exist: no value shown
         raise error(f"{problem.place or name}: {what}: {problem.message}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 _QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*")""")
