@@ -13,6 +13,7 @@ top-level keys, `settings`, `let` names, loop variables) to data.
 from __future__ import annotations
 
 import re
+import types
 import weakref
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -680,14 +681,35 @@ def compile_jinja(
             "    except _Exception as error:\n"
             "        raise _on_error(error) from None\n"
         )
-    try:
-        code = compile(source_code, "<rule>", "exec")
-    except (SyntaxError, RecursionError, MemoryError):  # Python's own nesting limits
-        raise ExpressionError(_too_deep()) from None
-    exec(code, translator.namespace)  # noqa: S102 — source built by the translator above
-    function: Value = translator.namespace["_rule"]
+    function = _compiled_on_first_call(source_code, translator.namespace)
     INLINE[function] = (body, translator.namespace)
     return function, body
+
+
+# A rule set holds some hundreds of values, and a run calls few of them through here (the
+# generated stage function does the work): Python compiles each one the first time it is
+# called. The function made now runs `_first_call`, which compiles the real one and puts its
+# code in place, so later calls run it directly.
+_PLACEHOLDER = compile("def _rule(s):\n    return _first_call(s)\n", "<rule>", "exec")
+_PLACEHOLDER_CODE = next(c for c in _PLACEHOLDER.co_consts if isinstance(c, types.CodeType))
+
+
+def _compiled_on_first_call(source_code: str, namespace: dict[str, Any]) -> Value:
+    function = types.FunctionType(_PLACEHOLDER_CODE, namespace, "_rule")
+
+    def first_call(scope: Scope) -> Any:
+        if function.__code__ is _PLACEHOLDER_CODE:
+            try:
+                code = compile(source_code, "<rule>", "exec")
+            except (SyntaxError, RecursionError, MemoryError):  # Python's own nesting limits
+                raise ExpressionError(_too_deep()) from None
+            built: dict[str, Any] = {}
+            exec(code, namespace, built)  # noqa: S102 — source built by the translator
+            function.__code__ = built["_rule"].__code__
+        return function(scope)
+
+    namespace["_first_call"] = first_call
+    return function
 
 
 # -- JSONPath ----------------------------------------------------------------------------------

@@ -86,66 +86,51 @@ class LookupIndex:
     memo: dict[Any, Any] = field(default_factory=dict)
 
     def find(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
-        """The most specific row for `values` that holds on `on` (any row: None)."""
-        return _holding(self.candidates(values), on)
-
-    def candidates(self, values: Sequence[object]) -> tuple[_Dated, ...]:
-        """Every row `values` match, most specific first (fewest wildcards, and wildcards on
-        later columns before earlier), with its validity dates read once."""
         if len(values) != self.width:
             raise ValueError(
                 f"lookup {self.name!r} takes {self.width} key values, got {len(values)}"
             )
         keys = [key_text(v) for v in values]
-        found: list[_Dated] = []
+        # Most specific first: fewest wildcards, and wildcards on later columns before earlier.
         for wildcards in range(self.width + 1):
             for positions in itertools.combinations(reversed(range(self.width)), wildcards):
                 candidate = tuple(WILDCARD if i in positions else k for i, k in enumerate(keys))
                 for row in self.rows.get(candidate, ()):
-                    start, end = row.get("from"), row.get("until")
-                    found.append(
-                        (
-                            row,
-                            None if start is None else _date(start),
-                            None if end is None else _date(end),
-                        )
-                    )
-        return tuple(found)
+                    if _valid_on(row, on):
+                        return row
+        return None
 
 
-_Dated = tuple[Mapping[str, Any], "dt.date | None", "dt.date | None"]
-
-
-def _holding(candidates: Sequence[_Dated], on: dt.date | None) -> Mapping[str, Any] | None:
-    for row, start, end in candidates:
-        if on is None or ((start is None or start <= on) and (end is None or on < end)):
-            return row
-    return None
+def _valid_on(row: Mapping[str, Any], on: dt.date | None) -> bool:
+    if on is None:
+        return True
+    start, end = row.get("from"), row.get("until")
+    return (start is None or _date(start) <= on) and (end is None or on < _date(end))
 
 
 def _date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+_MISS = object()
 MEMO_SIZE = 10_000
 
 
 def lookup_function(scope: Mapping[str, Any], name: str, *values: object, on: object = None) -> Any:
-    """The `lookup(...)` rules call; the tenant's indexes travel in the scope. The rows a key
-    matches are remembered per tenant (the same few keys come back on every order); the date
-    picks among them per call."""
+    """The `lookup(...)` rules call; the tenant's indexes travel in the scope. Answers are
+    remembered per tenant: the same few keys come back on every order."""
     indexes: Mapping[str, LookupIndex] = scope["$lookups"]
     index = indexes.get(name)
     if index is None:
         raise ValueError(f"no lookup table {name!r} (tables: {', '.join(indexes) or 'none'})")
-    memo_key = (values, tuple(map(type, values)))  # True == 1, but their keys differ
-    candidates = index.memo.get(memo_key)
-    if candidates is None:
-        candidates = index.candidates(values)
+    memo_key = (values, on)
+    found = index.memo.get(memo_key, _MISS)
+    if found is _MISS:
+        found = index.find(values, parse_date(on) if on else None)
         if len(index.memo) >= MEMO_SIZE:
             index.memo.clear()
-        index.memo[memo_key] = candidates
-    return _holding(candidates, parse_date(on) if on else None)
+        index.memo[memo_key] = found
+    return found
 
 
 lookup_function.needs_scope = True  # type: ignore[attr-defined]
