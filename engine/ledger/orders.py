@@ -433,14 +433,23 @@ def _insert_absent(connection: Connection, rows: Sequence[dict[str, Any]]) -> se
     this statement inserted (a row another transaction inserted first is left as it is)."""
     if not rows:
         return set()
-    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement: Insert = (
-        dialect_insert(orders)
-        .values(list(rows))
-        .on_conflict_do_nothing(index_elements=[orders.c.shop, orders.c.order_id])
-        .returning(orders.c.order_id)
-    )
-    return set(connection.execute(statement).scalars())
+    # One single-row statement, run for all rows: SQLAlchemy sends them as one multi-row
+    # INSERT ("insertmanyvalues") and compiles the statement once per process, where a
+    # statement built with the rows as VALUES is compiled anew for every chunk (the bulk of a
+    # pass's ledger time).
+    statement = _INSERT_ABSENT.get(connection.dialect.name)
+    if statement is None:
+        postgres = connection.dialect.name == "postgresql"
+        statement = (
+            (postgresql.insert if postgres else sqlite.insert)(orders)
+            .on_conflict_do_nothing(index_elements=[orders.c.shop, orders.c.order_id])
+            .returning(orders.c.order_id)
+        )
+        _INSERT_ABSENT[connection.dialect.name] = statement
+    return set(connection.execute(statement, list(rows)).scalars())
+
+
+_INSERT_ABSENT: dict[str, Insert] = {}
 
 
 def _by_id(values: dict[str, Any], column: Any) -> Any:
