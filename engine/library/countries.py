@@ -6,8 +6,6 @@ import datetime as dt
 import gettext
 from functools import cache, lru_cache
 
-import pycountry
-
 # EU member states with the date they joined and, where it applies, the date they left.
 # Dated so that an old order is judged by the membership on its own date.
 _EU_MEMBERSHIP: dict[str, tuple[dt.date, dt.date | None]] = {
@@ -56,6 +54,8 @@ def eu_members(on: dt.date | None = None) -> list[str]:
 
 @cache
 def _translation(language: str) -> gettext.NullTranslations:
+    import pycountry  # on demand: its tables take a while to load, and most runs need no names
+
     return gettext.translation(
         "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
     )
@@ -68,6 +68,8 @@ def country_name(code: str, language: str = "en") -> str:
     >>> country_name("NL"), country_name("de", "nl"), country_name("EL")
     ('Netherlands', 'Duitsland', 'Greece')
     """
+    import pycountry
+
     country = pycountry.countries.get(alpha_2=iso_code(code))
     if country is None:
         raise ValueError(f"unknown ISO country code {code!r}")

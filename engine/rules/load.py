@@ -139,7 +139,7 @@ _FAST_MARGIN = 4  # levels and aliases below the limits where the C composer's n
 _FAST: dict[type, Any] = {}
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _CLoader(_Counts, yaml.CSafeLoader):  # type: ignore[misc, name-defined]
+    class _CLoader(_Counts, yaml.CSafeLoader):
         pass
 
     class _CDataLoader(_TimesAsText, _CLoader):
