@@ -9,6 +9,7 @@ protocols, so a new system needs no change outside its own folder.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -22,6 +23,8 @@ from .errors import (
     TransientError,
 )
 from .secret import Secret
+
+log = logging.getLogger(__name__)
 
 
 class HasBody(Protocol):
@@ -156,6 +159,44 @@ def post_each(
         else:
             deliveries.append(Delivery("sent", reference=reference))
     return deliveries
+
+
+class ResolvingPrecheck:
+    """Holds back, before posting, the payloads the target's own lists cannot resolve (a VAT
+    code, tax rate or account the administration lacks), each with the resolver's reason.
+    `view` reads the lists (once a pass); when they cannot be read nothing is held back —
+    posting refuses such payloads itself. `lists` names them in the warning."""
+
+    def __init__(
+        self,
+        view: Callable[[], Any],
+        unresolvable: type[Exception],
+        system: str,
+        lists: str,
+    ) -> None:
+        self.view = view
+        self.unresolvable = unresolvable
+        self.system = system
+        self.lists = lists
+        self._unavailable = False
+
+    def __call__(self, payloads: Sequence[HasBody]) -> dict[int, str]:
+        if self._unavailable:
+            return {}
+        try:
+            view = self.view()
+        except ConnectorError as error:
+            log.warning("%s: %s not available, not pre-checked: %s",
+                        self.system, self.lists, error.message)
+            self._unavailable = True
+            return {}
+        problems = {}
+        for index, payload in enumerate(payloads):
+            try:
+                view.resolve(payload.body)
+            except self.unresolvable as problem:
+                problems[index] = str(problem)
+        return problems
 
 
 def timeout(section: Mapping[str, Any], default: float) -> float:

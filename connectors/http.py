@@ -1,12 +1,14 @@
 """What every httpx-based client shares: one TLS context, closing its connection pool as a
-context manager, and the error an HTTP status means."""
+context manager, the error an HTTP status means, and reading a JSON answer."""
 
 from __future__ import annotations
 
 import functools
+import json
 import ssl
+from decimal import Decimal
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import httpx
 
@@ -14,6 +16,7 @@ from .errors import (
     AuthenticationError,
     ConnectorError,
     NotFoundError,
+    ProtocolError,
     RejectedError,
     TransientError,
 )
@@ -65,3 +68,15 @@ def status_error(
     if status >= 500:
         return TransientError(system, message, status=status)
     return RejectedError(system, message, status=status)
+
+
+def json_answer(response: httpx.Response, system: str, problem: str, *, shown: int = 0) -> Any:
+    """The answer's JSON, numbers with a fraction as Decimal (money digit for digit); else a
+    ProtocolError saying `problem`, followed by the answer's first `shown` characters."""
+    try:
+        return json.loads(response.content, parse_float=Decimal)
+    except ValueError:
+        message = problem
+        if shown:
+            message += f": {response.text[:shown].replace(chr(10), ' ')!r}"
+        raise ProtocolError(system, message, status=response.status_code) from None

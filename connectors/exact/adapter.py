@@ -11,7 +11,6 @@ whose new token was kept nowhere would leave the next pass with a dead one.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from ..adapters import (
     Delivery,
     HasBody,
     RenderPayloads,
+    ResolvingPrecheck,
     login_failed,
     post_each,
     secret_value,
@@ -36,7 +36,6 @@ from .client import DEFAULT_URL, ExactClient
 from .resolve import Division, Unresolvable
 from .tokens import TokenStore
 
-log = logging.getLogger(__name__)
 TITLE = "Exact Online"
 
 
@@ -104,10 +103,10 @@ class ExactTarget:
         return [CheckLine(TITLE, True, f"{host}: tokens accepted, division {view.number} "
                                        f"({who}); sales VAT codes {codes}")]
 
-    def prechecker(self) -> Precheck:
+    def prechecker(self) -> ResolvingPrecheck:
         """A pre-check for one pass: the division's lists are read again (once)."""
         self._division = None
-        return Precheck(self)
+        return ResolvingPrecheck(self.division, Unresolvable, "exact", "VAT codes")
 
     def post(self, payloads: Sequence[HasBody]) -> list[Delivery]:
         return post_each(payloads, self._post_one, (Unresolvable,))
@@ -131,32 +130,6 @@ class ExactTarget:
 
     def close(self) -> None:
         self.client.close()
-
-
-class Precheck:
-    """Holds back, before posting, payloads whose codes the division lacks. When its lists
-    cannot be read nothing is held back (post refuses them itself)."""
-
-    def __init__(self, target: ExactTarget) -> None:
-        self.target = target
-        self._unavailable = False
-
-    def __call__(self, payloads: Sequence[HasBody]) -> dict[int, str]:
-        if self._unavailable:
-            return {}
-        try:
-            view = self.target.division()
-        except ConnectorError as error:
-            log.warning("exact: VAT codes not available, not pre-checked: %s", error.message)
-            self._unavailable = True
-            return {}
-        problems = {}
-        for index, payload in enumerate(payloads):
-            try:
-                view.resolve(payload.body)
-            except Unresolvable as problem:
-                problems[index] = str(problem)
-        return problems
 
 
 def _refusal(error: AuthenticationError) -> str:

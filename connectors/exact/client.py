@@ -21,12 +21,10 @@ when present.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
@@ -44,7 +42,7 @@ from ..errors import (
     RejectedError,
     TransientError,
 )
-from ..http import HttpClient, tls_context
+from ..http import HttpClient, json_answer, tls_context
 from ..retry import RetryPolicy, call_with_retry, create_once
 from . import odata
 from .errors import error_text
@@ -336,11 +334,7 @@ def _odata_error(content: bytes) -> bool:
 
 
 def _loads(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        raise ProtocolError(SYSTEM, "answer is not JSON (cut short, or Atom XML?)",
-                            status=response.status_code) from None
+    return json_answer(response, SYSTEM, "answer is not JSON (cut short, or Atom XML?)")
 
 
 def _found_guid(record: dict[str, Any] | None, key: str, what: str) -> str | None:

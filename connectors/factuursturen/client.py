@@ -33,7 +33,7 @@ from ..errors import (
     RejectedError,
     TransientError,
 )
-from ..http import HttpClient, status_error, tls_context
+from ..http import HttpClient, json_answer, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry, create_once
 
 SYSTEM = "factuursturen"
@@ -289,12 +289,7 @@ class FactuursturenClient(HttpClient):
 
     def _get_json(self, resource: str, params: dict[str, str] | None = None) -> Any:
         response = self._request("GET", resource, params=params)
-        try:
-            return json.loads(response.content, parse_float=Decimal)
-        except ValueError:
-            snippet = response.text[:80].replace("\n", " ")
-            raise ProtocolError(SYSTEM, f"{resource}: not JSON: {snippet!r}",
-                                status=response.status_code) from None
+        return json_answer(response, SYSTEM, f"{resource}: not JSON", shown=80)
 
     def _request(
         self,

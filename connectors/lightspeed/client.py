@@ -22,7 +22,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -34,7 +33,7 @@ from ..errors import (
     RateLimitedError,
     TransientError,
 )
-from ..http import HttpClient, status_error, tls_context
+from ..http import HttpClient, json_answer, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry
 
 SYSTEM = "lightspeed"
@@ -399,11 +398,7 @@ def _decode(response: httpx.Response, resource: str) -> Any:
     if status >= 400:
         message = f"{resource}: HTTP {status}: {_error_message(response)}"
         raise status_error(SYSTEM, status, message, refused="API key/secret refused")
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        snippet = response.text[:80].replace("\n", " ")
-        raise ProtocolError(SYSTEM, f"{resource}: not JSON: {snippet!r}", status=status) from None
+    return json_answer(response, SYSTEM, f"{resource}: not JSON", shown=80)
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -4,12 +4,19 @@ ids from lists read once per pass."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..adapters import CheckLine, Delivery, HasBody, RenderPayloads, post_each, secret_value
+from ..adapters import (
+    CheckLine,
+    Delivery,
+    HasBody,
+    RenderPayloads,
+    ResolvingPrecheck,
+    post_each,
+    secret_value,
+)
 from ..adapters import timeout as section_timeout
 from ..errors import (
     AuthenticationError,
@@ -21,7 +28,6 @@ from ..retry import RetryPolicy
 from .client import MoneybirdClient
 from .resolve import REVENUE, Administration, Unresolvable
 
-log = logging.getLogger(__name__)
 TITLE = "Moneybird"
 
 
@@ -109,10 +115,12 @@ class MoneybirdTarget:
         return [CheckLine(TITLE, True, f"token accepted, administration {name} found; sales "
                                        f"tax rates {rates}")]
 
-    def prechecker(self) -> Precheck:
+    def prechecker(self) -> ResolvingPrecheck:
         """A pre-check for one pass: the tax rates and ledger accounts are read again (once)."""
         self._administration = None
-        return Precheck(self)
+        return ResolvingPrecheck(
+            self.administration, Unresolvable, "moneybird", "tax rates"
+        )
 
     def post(self, payloads: Sequence[HasBody]) -> list[Delivery]:
         return post_each(payloads, self._post_one, (Unresolvable,))
@@ -128,33 +136,6 @@ class MoneybirdTarget:
 
     def close(self) -> None:
         self.client.close()
-
-
-class Precheck:
-    """Holds back, before posting, payloads whose tax rates or ledger accounts the
-    administration lacks. When its lists cannot be read nothing is held back (post refuses
-    them itself)."""
-
-    def __init__(self, target: MoneybirdTarget) -> None:
-        self.target = target
-        self._unavailable = False
-
-    def __call__(self, payloads: Sequence[HasBody]) -> dict[int, str]:
-        if self._unavailable:
-            return {}
-        try:
-            view = self.target.administration()
-        except ConnectorError as error:
-            log.warning("moneybird: tax rates not available, not pre-checked: %s", error)
-            self._unavailable = True
-            return {}
-        problems = {}
-        for index, payload in enumerate(payloads):
-            try:
-                view.resolve(payload.body)
-            except Unresolvable as problem:
-                problems[index] = str(problem)
-        return problems
 
 
 def fail(message: str) -> CheckLine:

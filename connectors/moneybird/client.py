@@ -37,7 +37,7 @@ from ..errors import (
     RejectedError,
     TransientError,
 )
-from ..http import HttpClient, status_error, tls_context
+from ..http import HttpClient, json_answer, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry, create_once
 from .errors import error_text
 
@@ -287,11 +287,7 @@ def _json_default(value: object) -> object:
 
 
 def _loads(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        raise ProtocolError(SYSTEM, "answer is not JSON (cut short?)",
-                            status=response.status_code) from None
+    return json_answer(response, SYSTEM, "answer is not JSON (cut short?)")
 
 
 def _object(document: Any, what: str) -> dict[str, Any]:

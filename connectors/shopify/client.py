@@ -24,7 +24,6 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -37,7 +36,7 @@ from ..errors import (
     RateLimitedError,
     TransientError,
 )
-from ..http import HttpClient, status_error, tls_context
+from ..http import HttpClient, json_answer, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry
 
 SYSTEM = "shopify"
@@ -344,10 +343,4 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def _decode(response: httpx.Response, resource: str) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        snippet = response.text[:60].replace("\n", " ")
-        raise ProtocolError(
-            SYSTEM, f"{resource}: not JSON (a proxy's page?): {snippet!r}", status=response.status_code
-        ) from None
+    return json_answer(response, SYSTEM, f"{resource}: not JSON (a proxy's page?)", shown=60)

@@ -34,7 +34,6 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,7 +47,7 @@ from ..errors import (
     RateLimitedError,
     TransientError,
 )
-from ..http import HttpClient, status_error, tls_context
+from ..http import HttpClient, json_answer, status_error, tls_context
 from ..retry import RetryPolicy, call_with_retry
 
 SYSTEM = "woocommerce"
@@ -366,10 +365,4 @@ def _plain(text: str) -> str:
 
 
 def _decode(response: httpx.Response, resource: str) -> Any:
-    try:
-        return json.loads(response.content, parse_float=Decimal)
-    except ValueError:
-        snippet = response.text[:60].replace("\n", " ")
-        raise ProtocolError(
-            SYSTEM, f"{resource}: not JSON (a host's page?): {snippet!r}", status=response.status_code
-        ) from None
+    return json_answer(response, SYSTEM, f"{resource}: not JSON (a host's page?)", shown=60)
