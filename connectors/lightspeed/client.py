@@ -120,21 +120,9 @@ class LightspeedClient(HttpClient):
         Orders that change while the pass runs may leave the window and shift later pages;
         they are picked up by the next pass, whose window starts where this one ended.
         """
-        if not 1 <= limit <= MAX_PAGE_SIZE:
-            raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
         customers: dict[int, dict[str, Any] | None] = {}
-        params = _window(updated_min, updated_max)
-        page = 1
-        while True:
-            document = self._get("orders", {**params, "page": page, "limit": limit})
-            orders = _unwrap(document, "orders")
-            if not isinstance(orders, list):
-                raise ProtocolError(SYSTEM, "orders: 'orders' is not a list")
-            for order in orders:
-                yield self._document(order, customers)
-            if len(orders) < limit:
-                return
-            page += 1
+        for order in self._changed("orders", updated_min, updated_max, limit):
+            yield self._document(order, customers)
 
     def fetch_orders(self, ids: Iterable[int | str]) -> Iterator[FetchedOrder]:
         """Fetched order documents of the given order ids: one request each.
@@ -163,10 +151,9 @@ class LightspeedClient(HttpClient):
             customers.setdefault(customer_id, customer)
         elif customer_id is not None and customer is False:
             customers.setdefault(customer_id, None)  # embedded `false`: no such customer
-        document = self._document(_without_embedded(order), customers, products=(
+        return self._document(_without_embedded(order), customers, products=(
             products if isinstance(products, list) and len(products) < MAX_PAGE_SIZE else None
         ))
-        return document
 
     # -- credit invoices ----------------------------------------------------------------
     def iter_credit_invoices_changed(
@@ -179,22 +166,33 @@ class LightspeedClient(HttpClient):
         """Credit documents of the credit invoices changed in the window: `invoices.json`
         takes the same `updated_at_min/max` filters as orders; the list holds every invoice,
         so the credit notes (`isCreditNote`) are picked out here."""
+        customers: dict[int, dict[str, Any] | None] = {}
+        for invoice in self._changed("invoices", updated_min, updated_max, limit):
+            if _is_credit_note(invoice):
+                credit = self._credit_document(invoice, customers)
+                if credit is not None:
+                    yield credit
+
+    def _changed(
+        self,
+        resource: str,
+        updated_min: datetime | str | None,
+        updated_max: datetime | str | None,
+        limit: int,
+    ) -> Iterator[Any]:
+        """The items of `resource` changed in the window, page by page (a short page is the
+        last)."""
         if not 1 <= limit <= MAX_PAGE_SIZE:
             raise ValueError(f"limit must be between 1 and {MAX_PAGE_SIZE}, not {limit}")
-        customers: dict[int, dict[str, Any] | None] = {}
         params = _window(updated_min, updated_max)
         page = 1
         while True:
-            document = self._get("invoices", {**params, "page": page, "limit": limit})
-            invoices = _unwrap(document, "invoices")
-            if not isinstance(invoices, list):
-                raise ProtocolError(SYSTEM, "invoices: 'invoices' is not a list")
-            for invoice in invoices:
-                if _is_credit_note(invoice):
-                    credit = self._credit_document(invoice, customers)
-                    if credit is not None:
-                        yield credit
-            if len(invoices) < limit:
+            document = self._get(resource, {**params, "page": page, "limit": limit})
+            items = _unwrap(document, resource)
+            if not isinstance(items, list):
+                raise ProtocolError(SYSTEM, f"{resource}: '{resource}' is not a list")
+            yield from items
+            if len(items) < limit:
                 return
             page += 1
 
