@@ -34,7 +34,14 @@ from typing import Any
 from ..errors import MappingError, Place
 from ..library.functions import FILTERS
 from .demand import names_read
-from .expressions import _Translator, compile_jsonpath, is_template, template_body, to_text
+from .expressions import (
+    _Translator,
+    compile_jsonpath,
+    is_computed,
+    is_template,
+    template_body,
+    to_text,
+)
 from .load import LocatedDict, LocatedList
 
 Stage = Callable[[dict[str, Any]], tuple[list[Any], Any]]
@@ -139,7 +146,7 @@ class _Generator:
     ) -> None:
         """`target = <spec>`, what fails turned into the rule's MappingError."""
         body = self.expression(spec, env, many)
-        if not isinstance(spec, str) or not (spec.startswith("$") or is_template(spec)):
+        if not is_computed(spec):
             lines.append(f"{ind}{target} = {body}")
             return
         index = self.place(place, path)
@@ -149,7 +156,7 @@ class _Generator:
             f"{ind}except _Exception as e:",
             f"{ind}    raise _me(e, _P[{index}]) from None",
         ]
-        fast = self.fast_expression(spec, env)
+        fast = None if spec.startswith("$") else self.fast_expression(spec, env)
         if fast is None or fast == body:
             lines += guarded
             return
@@ -165,10 +172,8 @@ class _Generator:
             *("    " + line for line in guarded),
         ]
 
-    def fast_expression(self, spec: str, env: _Env) -> str | None:
-        """`spec` with fields read by plain subscripts, or None (a JSONPath)."""
-        if spec.startswith("$") or not is_template(spec):
-            return None
+    def fast_expression(self, spec: str, env: _Env) -> str:
+        """The template `spec` with fields read by plain subscripts."""
         self.translator.fast = True
         try:
             return self.expression(spec, env)
@@ -192,9 +197,7 @@ class _Generator:
                 if not isinstance(name, str):
                     raise Unsupported("a field name that is no text")
                 child_path = f"{path}.{name}" if path else name
-                if isinstance(child, LocatedDict | LocatedList) or (
-                    isinstance(child, str) and (child.startswith("$") or is_template(child))
-                ):
+                if isinstance(child, LocatedDict | LocatedList) or is_computed(child):
                     temp = self.fresh("T")
                     self.value(temp, child, spec.places[name], child_path, env, lines, ind)
                     entries.append(f"{name!r}: {temp}")

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import monotonic
-from types import NoneType
 from typing import Any
 
 import jsonschema
@@ -38,6 +37,7 @@ from .expressions import (
     compile_jinja,
     compile_jsonpath,
     constant,
+    is_literal,
     is_template,
     to_text,
 )
@@ -652,9 +652,7 @@ def _object_builder(fields: list[tuple[str, Value, Any]]) -> Value:
     namespace: dict[str, Any] = {"__builtins__": {}, "_MappingError": MappingError}
     entries = []
     for index, (name, value, spec) in enumerate(fields):
-        literal = isinstance(spec, str | int | float | bool | NoneType) and not (
-            isinstance(spec, str) and (spec.startswith("$") or is_template(spec))
-        )
+        literal = is_literal(spec)
         inline = INLINE.get(value)
         if literal:
             entries.append(f"{name!r}: {spec!r}")

@@ -621,6 +621,17 @@ def is_template(text: str) -> bool:
     return bool(_JINJA_MARK.search(text))
 
 
+def is_computed(spec: Any) -> bool:
+    """Whether a rule value is computed per order (a JSONPath or a `{{ … }}` template), not a
+    literal written in the rule file."""
+    return isinstance(spec, str) and (spec.startswith("$") or is_template(spec))
+
+
+def is_literal(spec: Any) -> bool:
+    """A scalar written in the rule file as it is (text without `{{ }}`, a number, a flag)."""
+    return isinstance(spec, str | int | float | bool | types.NoneType) and not is_computed(spec)
+
+
 @lru_cache(maxsize=4096)
 def parse_template(source: str) -> nodes.Template:
     """Jinja's tree of a rule string, parsed once per process (compile and the analysis of

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from types import NoneType
 from typing import Any
 
-from .expressions import is_template
+from .expressions import is_literal
 from .load import LocatedDict, LocatedList
 from .render import _NAMES_SEEN, _XML_NAME, _escape, xml_element
 
@@ -30,12 +29,6 @@ BodyWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
 def _pad(depth: int) -> str:
     return "  " * depth
-
-
-def _literal(spec: Any) -> bool:
-    return isinstance(spec, str | int | float | bool | NoneType) and not (
-        isinstance(spec, str) and (spec.startswith("$") or is_template(spec))
-    )
 
 
 class _Generator:
@@ -76,7 +69,7 @@ class _Generator:
         self, name: str, spec: Any, value: str, depth: int, lines: list[str], ind: str
     ) -> None:
         pad = _pad(depth)
-        if _literal(spec):
+        if is_literal(spec):
             out: list[str] = []
             xml_element(name, spec, out, depth)
             for line in out:
