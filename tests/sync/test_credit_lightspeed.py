@@ -11,14 +11,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from mapper.connectors.factuursturen import simulator as factuursturen_sim
 from mapper.connectors.factuursturen.simulator import FactuursturenSimulator
-from mapper.connectors.lightspeed import simulator as lightspeed_sim
 from mapper.connectors.lightspeed.simulator import LightspeedSimulator
 from mapper.engine.ledger import Ledger, OrderState
-from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.config import Config
 from mapper.engine.sync.lists import order_lists
 from mapper.engine.sync.pipeline import ShopSync
+
+from sync.one_shop import (
+    LIGHTSPEED_FACTUURSTUREN_ENVIRON,
+    factuursturen_target,
+    lightspeed_source,
+    one_shop_config,
+)
 
 SHOP = "tea"
 ORDER = 8810001  # ORD00101: 2 × Sencha Kyoto (9 %), 1 theepot (21 %), PostNL pakket 5.95
@@ -35,29 +40,10 @@ def systems() -> Iterator[tuple[LightspeedSimulator, FactuursturenSimulator]]:
 def config_for(
     folder: Path, shop: LightspeedSimulator, books: FactuursturenSimulator, ledger: str
 ) -> Config:
-    return parse_config(
-        {
-            "ledger": ledger,
-            "shops": [{
-                "name": SHOP,
-                "mapping": "lightspeed-factuursturen",
-                "start": "2026-01-01",
-                "source": {
-                    "type": "lightspeed", "url": shop.url,
-                    "key": {"env": "LS_KEY"}, "secret": {"env": "LS_SECRET"},
-                },
-                "target": {
-                    "type": "factuursturen", "url": books.url,
-                    "username": factuursturen_sim.DEMO_USERNAME, "api_key": {"env": "FS_KEY"},
-                },
-            }],
-        },
-        folder,
-        environ={
-            "LS_KEY": lightspeed_sim.DEMO_KEY,
-            "LS_SECRET": lightspeed_sim.DEMO_SECRET,
-            "FS_KEY": factuursturen_sim.DEMO_API_KEY,
-        },
+    return one_shop_config(
+        folder, ledger, name=SHOP, mapping="lightspeed-factuursturen", start="2026-01-01",
+        source=lightspeed_source(shop), target=factuursturen_target(books),
+        environ=LIGHTSPEED_FACTUURSTUREN_ENVIRON,
     )
 
 

@@ -17,9 +17,11 @@ from mapper.connectors.shopify.simulator import DEMO_TOKEN, ShopifySimulator
 from mapper.connectors.shopify.simulator_data import CATALOGUE, DEMO_PEOPLE, OrderSpec
 from mapper.connectors.yuki.simulator import YukiSimulator
 from mapper.engine.ledger import Ledger, OrderState
-from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.config import Config
 from mapper.engine.sync.lists import order_lists
 from mapper.engine.sync.pipeline import ShopSync
+
+from sync.one_shop import one_shop_config, yuki_target
 
 SHOP = "fietsen"
 ORDER = 5801003  # #1003: LED set (21 %), 2 × energy bars (9 %), chain oil (21 %), LENTE10, PostNL
@@ -37,20 +39,10 @@ def systems() -> Iterator[tuple[ShopifySimulator, YukiSimulator, str, str]]:
 def config_for(folder: Path, systems: tuple[ShopifySimulator, YukiSimulator, str, str],
                ledger: str) -> Config:
     shop, books, key, administration = systems
-    return parse_config(
-        {
-            "ledger": ledger,
-            "shops": [{
-                "name": SHOP,
-                "mapping": "shopify-yuki",
-                "start": "2026-01-01",
-                "source": {"type": "shopify", "url": shop.url,
-                           "access_token": {"env": "SHOPIFY_TOKEN"}},
-                "target": {"type": "yuki", "url": books.url, "access_key": {"env": "YUKI_KEY"},
-                           "administration_id": administration},
-            }],
-        },
-        folder,
+    return one_shop_config(
+        folder, ledger, name=SHOP, mapping="shopify-yuki", start="2026-01-01",
+        source={"type": "shopify", "url": shop.url, "access_token": {"env": "SHOPIFY_TOKEN"}},
+        target=yuki_target(books, administration),
         environ={"SHOPIFY_TOKEN": DEMO_TOKEN, "YUKI_KEY": key},
     )
 

@@ -15,9 +15,11 @@ from mapper.connectors.woocommerce import simulator as woo_sim
 from mapper.connectors.woocommerce.simulator import WooCommerceSimulator
 from mapper.connectors.yuki.simulator import YukiSimulator
 from mapper.engine.ledger import Ledger, OrderState
-from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.config import Config
 from mapper.engine.sync.lists import order_lists
 from mapper.engine.sync.pipeline import ShopSync
+
+from sync.one_shop import one_shop_config, yuki_target
 
 SHOP = "fietsen"
 ORDER = 1103  # LED set (21 %), 2 × energy bars (9 %), chain oil (21 %), LENTE10, PostNL
@@ -35,20 +37,11 @@ def systems() -> Iterator[tuple[WooCommerceSimulator, YukiSimulator, str, str]]:
 def config_for(folder: Path, systems: tuple[WooCommerceSimulator, YukiSimulator, str, str],
                ledger: str) -> Config:
     shop, books, key, administration = systems
-    return parse_config(
-        {
-            "ledger": ledger,
-            "shops": [{
-                "name": SHOP,
-                "mapping": "woocommerce-yuki",
-                "start": "2026-01-01",
-                "source": {"type": "woocommerce", "url": shop.url,
-                           "key": {"env": "WC_KEY"}, "secret": {"env": "WC_SECRET"}},
-                "target": {"type": "yuki", "url": books.url, "access_key": {"env": "YUKI_KEY"},
-                           "administration_id": administration},
-            }],
-        },
-        folder,
+    return one_shop_config(
+        folder, ledger, name=SHOP, mapping="woocommerce-yuki", start="2026-01-01",
+        source={"type": "woocommerce", "url": shop.url,
+                "key": {"env": "WC_KEY"}, "secret": {"env": "WC_SECRET"}},
+        target=yuki_target(books, administration),
         environ={"WC_KEY": woo_sim.DEMO_KEY, "WC_SECRET": woo_sim.DEMO_SECRET, "YUKI_KEY": key},
     )
 

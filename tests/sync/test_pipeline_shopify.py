@@ -13,9 +13,10 @@ from mapper.connectors.shopify.simulator_data import generated_shop
 from mapper.connectors.yuki.simulator import YukiSimulator
 from mapper.engine.ledger import Ledger, OrderState
 from mapper.engine.mapping import Pair
-from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.config import Config
 from mapper.engine.sync.pipeline import ShopSync
 
+from sync.one_shop import one_shop_config, yuki_target
 from sync.sync_helpers import (
     SHOP,
     Expected,
@@ -40,20 +41,12 @@ def systems() -> Iterator[tuple[ShopifySimulator, YukiSimulator, str, str]]:
 
 def config_for(folder: Path, shop: ShopifySimulator, books: YukiSimulator,
                key: str, administration: str, ledger: str) -> Config:
-    return parse_config(
-        {
-            "ledger": ledger,
-            "shops": [{
-                "name": SHOP,
-                "mapping": MAPPING,
-                "start": (datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
-                "source": {"type": "shopify", "url": shop.url, "page_size": 25,
-                           "access_token": {"env": "SHOPIFY_TOKEN"}},
-                "target": {"type": "yuki", "url": books.url, "access_key": {"env": "YUKI_KEY"},
-                           "administration_id": administration},
-            }],
-        },
-        folder,
+    return one_shop_config(
+        folder, ledger, name=SHOP, mapping=MAPPING,
+        start=(datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
+        source={"type": "shopify", "url": shop.url, "page_size": 25,
+                "access_token": {"env": "SHOPIFY_TOKEN"}},
+        target=yuki_target(books, administration),
         environ={"SHOPIFY_TOKEN": DEMO_TOKEN, "YUKI_KEY": key},
     )
 

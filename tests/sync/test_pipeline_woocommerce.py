@@ -14,9 +14,10 @@ from mapper.connectors.woocommerce.simulator_data import generated_shop
 from mapper.connectors.yuki.simulator import YukiSimulator
 from mapper.engine.ledger import Ledger, OrderState
 from mapper.engine.mapping import Pair
-from mapper.engine.sync.config import Config, parse_config
+from mapper.engine.sync.config import Config
 from mapper.engine.sync.pipeline import ShopSync
 
+from sync.one_shop import one_shop_config, yuki_target
 from sync.sync_helpers import (
     SHOP,
     Expected,
@@ -41,20 +42,12 @@ def systems() -> Iterator[tuple[WooCommerceSimulator, YukiSimulator, str, str]]:
 
 def config_for(folder: Path, shop: WooCommerceSimulator, books: YukiSimulator,
                key: str, administration: str, ledger: str) -> Config:
-    return parse_config(
-        {
-            "ledger": ledger,
-            "shops": [{
-                "name": SHOP,
-                "mapping": MAPPING,
-                "start": (datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
-                "source": {"type": "woocommerce", "url": shop.url, "page_size": 25,
-                           "key": {"env": "WC_KEY"}, "secret": {"env": "WC_SECRET"}},
-                "target": {"type": "yuki", "url": books.url, "access_key": {"env": "YUKI_KEY"},
-                           "administration_id": administration},
-            }],
-        },
-        folder,
+    return one_shop_config(
+        folder, ledger, name=SHOP, mapping=MAPPING,
+        start=(datetime.now(UTC) - timedelta(days=30)).date().isoformat(),
+        source={"type": "woocommerce", "url": shop.url, "page_size": 25,
+                "key": {"env": "WC_KEY"}, "secret": {"env": "WC_SECRET"}},
+        target=yuki_target(books, administration),
         environ={"WC_KEY": woo_sim.DEMO_KEY, "WC_SECRET": woo_sim.DEMO_SECRET, "YUKI_KEY": key},
     )
 
