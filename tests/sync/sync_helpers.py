@@ -4,6 +4,8 @@ ledger and Yuki's invoices agree with it (each order invoiced exactly once, none
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -189,6 +191,26 @@ def ledger_records(ledger_url: str) -> dict[str, OrderRecord]:
 def invoice_counts(yuki: YukiSimulator) -> Counter[str]:
     """Invoices Yuki booked, by Subject ("Bestelling <reference>")."""
     return Counter(str(invoice["subject"]) for invoice in yuki.invoices)
+
+
+def killed_when(
+    command: list[str], env: dict[str, str], reached: Callable[[], bool], *, within: float,
+    waiting_for: str,
+) -> bool:
+    """Run `command` and SIGKILL it as soon as `reached()` holds; True if it was still running
+    then (False: it finished first). Fails when nothing is reached `within` seconds."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + within
+    while process.poll() is None and not reached():
+        assert time.monotonic() < deadline, f"the pass never {waiting_for}"
+        time.sleep(0.005)
+    killed = process.poll() is None
+    if killed:
+        process.send_signal(signal.SIGKILL)
+    process.wait()
+    return killed
 
 
 def take_over_lock(ledger_url: str) -> None:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from sync.sync_helpers import (  # tests/ is on sys.path: pytest puts it there
     SHOP,
     Systems,
     config_data,
+    killed_when,
     running_systems,
     take_over_lock,
     write_config,
@@ -236,17 +235,10 @@ def test_a_pass_killed_while_booking_a_cancellation_credits_each_order_once(
 
         # Killed once it has claimed a cancellation's credit (before or after posting it).
         with Ledger.open(ledger_url) as watcher:
-            process = subprocess.Popen(
-                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            killed = killed_when(  # within: a guard, a loaded machine starts slowly
+                command, env, lambda: bool(_credits(watcher)), within=120,
+                waiting_for="claimed a credit",
             )
-            deadline = time.monotonic() + 120  # a guard: a loaded machine starts slowly
-            while process.poll() is None and not _credits(watcher):
-                assert time.monotonic() < deadline, "the pass never claimed a credit"
-                time.sleep(0.005)
-            killed = process.poll() is None
-            if killed:
-                process.send_signal(signal.SIGKILL)
-            process.wait()
         take_over_lock(ledger_url)
         final = subprocess.run(command, env=env, capture_output=True, text=True)
         assert final.returncode in (0, 1), final.stderr

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -27,6 +25,7 @@ from sync.sync_helpers import (  # tests/ is on sys.path: pytest puts it there
     SHOP,
     Systems,
     config_data,
+    killed_when,
     running_systems,
     take_over_lock,
     write_config,
@@ -171,17 +170,10 @@ def test_a_pass_killed_while_booking_a_credit_never_books_it_twice(tmp_path: Pat
 
         # Killed once it has claimed a credit (between claim and mark_sent, or after posting).
         with Ledger.open(ledger_url) as watcher:
-            process = subprocess.Popen(
-                command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            killed = killed_when(
+                command, env, lambda: _a_credit_claimed(watcher), within=30,
+                waiting_for="claimed a credit",
             )
-            deadline = time.monotonic() + 30
-            while process.poll() is None and not _a_credit_claimed(watcher):
-                assert time.monotonic() < deadline, "the pass never claimed a credit"
-                time.sleep(0.005)
-            killed = process.poll() is None
-            if killed:
-                process.send_signal(signal.SIGKILL)
-            process.wait()
         take_over_lock(ledger_url)
         final = subprocess.run(command, env=env, capture_output=True, text=True)
         assert final.returncode in (0, 1), final.stderr
