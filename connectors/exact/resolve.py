@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..percentages import as_percentage, percent_text
 from . import odata
 
 WHERE_VAT = "Exact Online: Stamgegevens → Btw-codes"
@@ -58,14 +59,14 @@ class Division:
                 f"(for '{description}'; it has: {have}). Add it in {WHERE_VAT}, or set the exact "
                 "settings' vat_codes, icp_vat_code, export_vat_code or rounding_vat_code to one "
                 "it has")
-        rate, want = _percent(found.get("Percentage")), _percent(percentage)
+        rate, want = as_percentage(found.get("Percentage")), as_percentage(percentage)
         # Percentage is a fraction in some answers (0.21) and a number of percent in others.
         if rate is not None and rate < 1 and rate != 0:
             rate = (rate * 100).normalize()
         if want is not None and rate is not None and rate != want:
             raise Unresolvable(
                 f"Exact Online VAT code '{wanted.strip()}' ({found.get('Description')}) is "
-                f"{_text(rate)} %, but '{description}' was charged {_text(want)} %; set the "
+                f"{percent_text(rate)} %, but '{description}' was charged {percent_text(want)} %; set the "
                 "exact settings' vat_codes to the division's code for that rate")
         return wanted
 
@@ -118,19 +119,6 @@ def _number(value: Any, field: str) -> Decimal:
     except InvalidOperation:
         raise Unresolvable(f"line {field} {value!r} is not a number") from None
     return number
-
-
-def _percent(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value)).normalize()
-    except InvalidOperation:
-        return None
-
-
-def _text(value: Decimal) -> str:
-    return format(value, "f")
 
 
 def _code(record: Mapping[str, Any]) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from ..percentages import as_percentage, percent_text
 
 SALES = "sales_invoice"
 REVENUE = "revenue"
@@ -50,17 +51,17 @@ class Administration:
         if not isinstance(spec, Mapping):
             raise Unresolvable(f"detail '{description}': tax_rate must be an object")
         name = str(spec.get("name") or "").strip()
-        percentage = _percent(spec.get("percentage"))
+        percentage = as_percentage(spec.get("percentage"))
         rates = self.sales_rates
         if name:
             matches = [r for r in rates if str(r.get("name", "")).strip().casefold()
                        == name.casefold() and (percentage is None
-                                               or _percent(r.get("percentage")) == percentage)]
+                                               or as_percentage(r.get("percentage")) == percentage)]
             what = f"named '{name}'"
         elif percentage is not None:
             matches = [r for r in rates
-                       if _percent(r.get("percentage")) == percentage and not r.get("country")]
-            what = f"of {_text(percentage)} %"
+                       if as_percentage(r.get("percentage")) == percentage and not r.get("country")]
+            what = f"of {percent_text(percentage)} %"
         else:
             raise Unresolvable(f"detail '{description}': tax_rate names no percentage or name")
         if len(matches) == 1:
@@ -110,19 +111,6 @@ class Administration:
                 detail.get("ledger_account"), description)
             details.append(resolved)
         return Resolved(dict(contact), {**invoice, "details_attributes": details})
-
-
-def _percent(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        return Decimal(str(value)).normalize()
-    except InvalidOperation:
-        return None
-
-
-def _text(value: Decimal) -> str:
-    return format(value, "f")
 
 
 def _account(account: Mapping[str, Any]) -> str:
