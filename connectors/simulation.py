@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
 FAULT_KINDS = ("500", "429", "timeout", "truncated")
@@ -97,7 +98,7 @@ class Simulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> Simulator:
+    def start(self) -> Self:
         self._server = _Server(("127.0.0.1", self.port), _handler_for(self))
         self._thread = threading.Thread(
             # A short poll interval: stop() waits for it, and tests start and stop many servers.
@@ -123,7 +124,7 @@ class Simulator:
         finally:
             self._server.server_close()
 
-    def __enter__(self) -> Simulator:
+    def __enter__(self) -> Self:  # a subclass's own type: `with ExactSimulator() as books:`
         return self.start()
 
     def __exit__(

@@ -124,10 +124,6 @@ class ExactSimulator(Simulator):
         return (f"ExactSimulator(division={self.division}, accounts={len(self.accounts)}, "
                 f"entries={len(self.entries)}, port={self.port})")
 
-    def __enter__(self) -> ExactSimulator:
-        self.start()
-        return self
-
     def expire_access_tokens(self) -> None:
         """Every access token issued so far stops working (as after its 10 minutes)."""
         with self._lock:

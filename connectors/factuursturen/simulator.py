@@ -168,9 +168,6 @@ class FactuursturenSimulator(Simulator):
         return (f"FactuursturenSimulator(clients={len(self.clients)}, "
                 f"invoices={len(self.invoices)}, port={self.port})")
 
-    def __enter__(self) -> FactuursturenSimulator:
-        self.start()
-        return self
 
     # -- serving ------------------------------------------------------------------------
     def fault_reply(self, kind: str) -> Reply:

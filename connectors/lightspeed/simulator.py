@@ -157,9 +157,6 @@ class LightspeedSimulator(Simulator):
     def __repr__(self) -> str:
         return f"LightspeedSimulator(orders={len(self.shop.orders)}, port={self.port})"
 
-    def __enter__(self) -> LightspeedSimulator:
-        self.start()
-        return self
 
     # -- test helpers -------------------------------------------------------------------
     def set_order_status(

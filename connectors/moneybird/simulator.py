@@ -121,10 +121,6 @@ class MoneybirdSimulator(Simulator):
         return (f"MoneybirdSimulator(contacts={len(self.contacts)}, "
                 f"invoices={len(self.invoices)}, port={self.port})")
 
-    def __enter__(self) -> MoneybirdSimulator:
-        self.start()
-        return self
-
     @property
     def administration_id(self) -> str:
         return str(self.administration["id"])

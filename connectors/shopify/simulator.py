@@ -132,9 +132,6 @@ class ShopifySimulator(Simulator):
     def __repr__(self) -> str:
         return f"ShopifySimulator(orders={len(self.shop.orders)}, port={self.port})"
 
-    def __enter__(self) -> ShopifySimulator:
-        self.start()
-        return self
 
     # -- test helpers -------------------------------------------------------------------
     def set_financial_status(self, order_id: int, status: str, at: datetime | None = None) -> None:

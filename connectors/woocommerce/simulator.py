@@ -136,9 +136,6 @@ class WooCommerceSimulator(Simulator):
     def __repr__(self) -> str:
         return f"WooCommerceSimulator(orders={len(self.shop.orders)}, port={self.port})"
 
-    def __enter__(self) -> WooCommerceSimulator:
-        self.start()
-        return self
 
     # -- test helpers -------------------------------------------------------------------
     def set_status(self, order_id: int, status: str, at: datetime | None = None) -> None:
