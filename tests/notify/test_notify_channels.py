@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from mapper.connectors.secret import Secret
@@ -64,6 +65,15 @@ def webhook(url: str, secret: str = WEBHOOK_SECRET, attempts: int = 4) -> Notify
     return NotifySettings(
         webhook=WebhookSettings(url=url, secret=Secret(secret, "secret webhook"), attempts=attempts)
     )
+
+
+def email_to(port: int, **changes: Any) -> EmailSettings:
+    """Mail to the shop owner through the local SMTP server on `port`, logged in as SMTP_USER."""
+    settings: dict[str, Any] = {
+        "host": "127.0.0.1", "port": port, "starttls": False, "sender": SMTP_USER,
+        "to": ("owner@shop.example",), "username": SMTP_USER, "password": Secret(SMTP_PASSWORD),
+    }
+    return EmailSettings(**{**settings, **changes})
 
 
 def test_a_webhook_answering_500_is_posted_again_after_a_pause(
@@ -168,15 +178,7 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
 def test_a_refused_smtp_login_names_the_user_never_the_password() -> None:
     with smtp_server() as server:
         settings = NotifySettings(
-            email=EmailSettings(
-                host="127.0.0.1",
-                port=server.port,
-                starttls=False,
-                sender=SMTP_USER,
-                to=("owner@shop.example",),
-                username=SMTP_USER,
-                password=Secret("wrong-pw-31c", "env SMTP_PASSWORD"),
-            )
+            email=email_to(server.port, password=Secret("wrong-pw-31c", "env SMTP_PASSWORD"))
         )
         [result] = deliver(settings, one_error(), sleep=no_pause)
         mails = server.mailbox.mails
@@ -190,16 +192,7 @@ def test_a_refused_smtp_login_names_the_user_never_the_password() -> None:
 
 def test_starttls_asked_of_a_server_without_it_is_one_clear_problem() -> None:
     with smtp_server() as server:
-        settings = NotifySettings(
-            email=EmailSettings(
-                host="127.0.0.1",
-                port=server.port,
-                sender=SMTP_USER,
-                to=("owner@shop.example",),
-                username=SMTP_USER,
-                password=Secret(SMTP_PASSWORD),
-            )
-        )
+        settings = NotifySettings(email=email_to(server.port, starttls=True))
         [result] = deliver(settings, one_error(), sleep=no_pause)
     assert result.problem.startswith("the server does not offer STARTTLS")
 
@@ -227,16 +220,7 @@ def test_a_secret_in_a_reason_is_scrubbed_from_mail_and_webhook(
     assert message is not None
     with smtp_server() as server:
         settings = NotifySettings(
-            email=EmailSettings(
-                host="127.0.0.1",
-                port=server.port,
-                starttls=False,
-                sender=SMTP_USER,
-                to=("owner@shop.example",),
-                username=SMTP_USER,
-                password=Secret(SMTP_PASSWORD),
-            ),
-            webhook=webhook(receiver.hook_url).webhook,
+            email=email_to(server.port), webhook=webhook(receiver.hook_url).webhook
         )
         results = deliver(settings, message, secrets=[Secret(key, "env YUKI_KEY")])
         [(_, mail)] = server.mailbox.mails
