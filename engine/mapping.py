@@ -14,7 +14,7 @@ from typing import Any
 
 from .errors import MappingError, UsageError
 from .paths import mappings_dir, written_as_path
-from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set
+from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set, name_order
 from .rules.expressions import to_text
 from .rules.render import XmlDocumentWriter, json_ready, json_text, xml_document
 
@@ -160,18 +160,25 @@ class Pair:
     def map(self, document: dict[str, Any], order_id: str | None = None) -> Outcome:
         """The payload for one document, or why there is none. `order_id`, when the caller
         has already read it, is not read again."""
-        order_id = order_id or self.order_id(document)
-        reason = self.source.not_sendable_reason(document, order_id)
-        if reason is not None:
-            return Skipped(order_id, reason)
-        canonical = self.source.apply(document, order_id)
-        if isinstance(canonical, Rejection):
-            return canonical
-        body, text = self.target.apply_written({"order": canonical}, order_id)
+        # The order's id is read from the document only when something must be named by it
+        # (a skip, a rejection, an error, a canonical order without id).
+        try:
+            reason = self.source.not_sendable_reason(document, order_id)
+            if reason is not None:
+                return Skipped(order_id or self.order_id(document), reason)
+            canonical = self.source.apply(document, order_id)
+            if isinstance(canonical, Rejection):
+                return self._named(canonical, document)
+            body, text = self.target.apply_written({"order": canonical}, order_id)
+        except MappingError as error:
+            if order_id is None:
+                name_order(error, self.order_id(document))
+            raise
         if isinstance(body, Rejection):
-            return body
+            return self._named(body, document)
+        found_id = canonical.get("id")
         return Payload(
-            order_id=to_text(canonical.get("id", order_id)),
+            order_id=to_text((order_id or self.order_id(document)) if found_id is None else found_id),
             order_number=to_text(canonical.get("number", "")),
             body=body,
             canonical=canonical,
@@ -179,6 +186,11 @@ class Pair:
             text=text,
             text_format=None if text is None else self.target.rules.format.get("type", "json"),
         )
+
+    def _named(self, rejection: Rejection, document: dict[str, Any]) -> Rejection:
+        if rejection.order_id is not None:
+            return rejection
+        return Rejection(self.order_id(document), rejection.failures)
 
     def render(self, payloads: Iterable[Payload], output_format: str | None = None) -> str:
         """XML: one document holding every payload; JSON: one line per payload."""

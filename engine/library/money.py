@@ -19,14 +19,14 @@ class MoneyFormatError(ValueError):
 # "21.000"); a Decimal is immutable, so one object serves every reader. Bounded: emptied when
 # full. Only texts Decimal reads as a finite amount in range are kept.
 MAX_PARSED = 50_000
-_PARSED: dict[str, Decimal] = {}
+PARSED_AMOUNTS: dict[str, Decimal] = {}
 _MONEY: dict[str, Decimal] = {}  # the same texts rounded to cents (`money`)
 
 
 def _remember(text: str, amount: Decimal) -> None:
-    if len(_PARSED) >= MAX_PARSED:
-        _PARSED.clear()
-    _PARSED[text] = amount
+    if len(PARSED_AMOUNTS) >= MAX_PARSED:
+        PARSED_AMOUNTS.clear()
+    PARSED_AMOUNTS[text] = amount
 
 
 def to_decimal(value: object) -> Decimal:
@@ -45,7 +45,7 @@ def to_decimal(value: object) -> Decimal:
         return value  # type: ignore[return-value]
     if kind is str:
         text: str = value  # type: ignore[assignment]
-        found = _PARSED.get(text)
+        found = PARSED_AMOUNTS.get(text)
         if found is not None:
             return found
         try:

@@ -28,7 +28,8 @@ interpreter. Both paths give the same output (tests/engine/test_engine_codegen.p
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import MappingError, Place
@@ -105,6 +106,13 @@ class _Generator:
         self.lazy = lazy
         self.slots = {name: index for index, name in enumerate(lets)}
         self.functions: list[str] = []
+        # Lets kept in locals (`L<slot>`) within the function being written: `kept` maps a
+        # let to how the function reads it; `available` holds those a statement already run
+        # has certainly read (its local is set); `reading` those the statement being written
+        # reads wherever it runs (not in a branch that may be skipped).
+        self.kept: dict[str, tuple[str, str]] = {}
+        self.available: set[str] = set()
+        self.reading: set[str] = set()
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -126,12 +134,37 @@ class _Generator:
             self.namespace[key] = compile_jsonpath(spec, many=many)
             return f"{key}(s)"
         if is_template(spec):
-            self.translator.resolve = env.find
+            self.translator.resolve = lambda name: self.resolve(env, name)
+            self.translator.conditional = 0
             try:
                 return template_body(spec, self.translator)
             finally:
                 self.translator.resolve = None
         return repr(spec)
+
+    def resolve(self, env: _Env, name: str) -> tuple[str, str] | None:
+        """How the expression being written reads `name`: a let a statement before has read
+        is its local; a let read first here, outside a branch, is read into its local."""
+        found = env.find(name)
+        if found is None or self.kept.get(name) is not found:
+            return found
+        local = f"L{self.slots[name]}"
+        if name in self.available:
+            return local, found[1]
+        if self.translator.conditional:
+            return found
+        self.reading.add(name)
+        return f"({local} := {found[0]})", found[1]
+
+    @contextmanager
+    def block(self) -> Iterator[None]:
+        """Writing a block Python may skip or leave early (a loop's body, an `if`): what its
+        statements read is available inside it only."""
+        available = set(self.available)
+        try:
+            yield
+        finally:
+            self.available = available
 
     def assign(
         self,
@@ -145,6 +178,24 @@ class _Generator:
         many: bool = False,
     ) -> None:
         """`target = <spec>`, what fails turned into the rule's MappingError."""
+        self.reading = set()
+        try:
+            self._assign(target, spec, place, path, env, lines, ind, many)
+        finally:
+            self.available |= self.reading  # read by this statement once it has run
+            self.reading = set()
+
+    def _assign(
+        self,
+        target: str,
+        spec: Any,
+        place: Place | None,
+        path: str,
+        env: _Env,
+        lines: list[str],
+        ind: str,
+        many: bool,
+    ) -> None:
         body = self.expression(spec, env, many)
         if not is_computed(spec):
             lines.append(f"{ind}{target} = {body}")
@@ -245,26 +296,26 @@ class _Generator:
         else:
             loop = ind
         tind = loop + "    "
-        for name in own:
-            local = self.fresh("A")
-            self.value(
-                local, lets[name], lets.places[name], f"{path}[] let {name}", inner, body, tind
-            )
-            inner.names[name] = (local, "True")
-        item_lines: list[str] = []
-        temp = self.fresh("T")
-        self.value(temp, spec["item"], spec.places["item"], f"{path}[]", inner, item_lines, "")
-        if "when" in spec:
-            when = self.fresh("W")
-            self.assign(
-                when, spec["when"], spec.places["when"], f"{path}[] when", inner, body, tind
-            )
-            body.append(f"{tind}if {when}:")
-            item_ind = tind + "    "
-        else:
+        with self.block():  # written in the order it runs: lets, when, item
+            for name in own:
+                local = self.fresh("A")
+                self.value(
+                    local, lets[name], lets.places[name], f"{path}[] let {name}", inner, body, tind
+                )
+                inner.names[name] = (local, "True")
             item_ind = tind
-        body += [item_ind + line for line in item_lines]
-        body.append(f"{item_ind}{out}.append({temp})")
+            if "when" in spec:
+                when = self.fresh("W")
+                self.assign(
+                    when, spec["when"], spec.places["when"], f"{path}[] when", inner, body, tind
+                )
+                body.append(f"{tind}if {when}:")
+                item_ind = tind + "    "
+            temp = self.fresh("T")
+            self.value(
+                temp, spec["item"], spec.places["item"], f"{path}[]", inner, body, item_ind
+            )
+            body.append(f"{item_ind}{out}.append({temp})")
         path_key = self.fresh("_path")
         self.namespace[path_key] = path
         lines.append(f"{loop}try:")
@@ -303,45 +354,8 @@ class _Generator:
                 lines.append(f"{ind}for {element} in {each}:")
                 cind = ind + "    "
             body: list[str] = []
-            bind = cind
-            if "when" in check:
-                when = self.fresh("W")
-                self.assign(
-                    when, check["when"], check.places["when"], f"{path}.when", inner, body, cind
-                )
-                body.append(f"{cind}if {when}:")
-                bind = cind + "    "
-            ok = self.fresh("W")
-            self.assign(
-                ok, check["assert"], check.places["assert"], f"{path}.assert", inner, body, bind
-            )
-            body.append(f"{bind}if not {ok}:")
-            fail = bind + "    "
-            resolution = self.fresh("T")
-            if "resolution" in check:
-                self.assign(
-                    resolution,
-                    check["resolution"],
-                    check.places["resolution"],
-                    f"{path}.resolution",
-                    inner,
-                    body,
-                    fail,
-                )
-                body.append(f"{fail}{resolution} = _text({resolution})")
-            else:
-                body.append(f"{fail}{resolution} = ''")
-            message = self.fresh("T")
-            self.assign(
-                message,
-                check["message"],
-                check.places["message"],
-                f"{path}.message",
-                inner,
-                body,
-                fail,
-            )
-            body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
+            with self.block():  # the loop's body, or the check itself
+                self.check(check, path, inner, body, cind, name, place)
             lines += body
             if "each" in check:
                 where = self.place(spec.places[index], f"checks {check['name']}")
@@ -349,6 +363,52 @@ class _Generator:
                     f"{cind}if _mono() > dl:",
                     f"{cind}    raise _oot(_P[{where}])",
                 ]
+
+    def check(
+        self, check: LocatedDict, path: str, env: _Env, body: list[str], ind: str, name: str,
+        place: str,
+    ) -> None:
+        """One check's `when`, `assert` and, when it fails, its CheckFailure."""
+        if "when" in check:
+            when = self.fresh("W")
+            self.assign(when, check["when"], check.places["when"], f"{path}.when", env, body, ind)
+            body.append(f"{ind}if {when}:")
+            ind += "    "
+        with self.block():
+            ok = self.fresh("W")
+            self.assign(
+                ok, check["assert"], check.places["assert"], f"{path}.assert", env, body, ind
+            )
+            body.append(f"{ind}if not {ok}:")
+            fail = ind + "    "
+            with self.block():
+                resolution = self.fresh("T")
+                if "resolution" in check:
+                    self.assign(
+                        resolution,
+                        check["resolution"],
+                        check.places["resolution"],
+                        f"{path}.resolution",
+                        env,
+                        body,
+                        fail,
+                    )
+                    body.append(f"{fail}{resolution} = _text({resolution})")
+                else:
+                    body.append(f"{fail}{resolution} = ''")
+                message = self.fresh("T")
+                self.assign(
+                    message,
+                    check["message"],
+                    check.places["message"],
+                    f"{path}.message",
+                    env,
+                    body,
+                    fail,
+                )
+                body.append(
+                    f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))"
+                )
 
     # -- the stage -----------------------------------------------------------------------
     def circular(self) -> set[str]:
@@ -389,6 +449,7 @@ class _Generator:
                 continue
             body: list[str] = []
             ind = "        " if name in circular else "    "
+            self.kept, self.available = dict(lazy_env.names), set()  # a function of its own
             self.value(
                 "R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env, body, ind
             )
@@ -414,6 +475,8 @@ class _Generator:
             "    V = _INIT[:]",
             "    dl = s.get('$deadline', _inf)",
         ]
+        self.kept = {name: top.names[name] for name in self.lazy if name in top.names}
+        self.available = set()
         for name, slot in self.slots.items():
             if name in self.lazy:
                 continue
@@ -422,7 +485,7 @@ class _Generator:
                 temp, self.lets[name], self.lets.places[name], f"let {name}", top, main, "    "
             )
             main.append(f"    V[{slot}] = {temp}")
-            top.names[name] = (f"V[{slot}]", "True")
+            top.names[name] = (temp, "True")  # made in order: its local from here on
         main.append("    F = []")
         self.checks(checks, top, main, "    ")
         main.append("    if F:")

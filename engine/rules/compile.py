@@ -238,7 +238,7 @@ class BoundRuleSet:
         try:
             return None if when(scope) else to_text(reason(scope))
         except MappingError as error:
-            _name_order(error, order_id)
+            name_order(error, order_id)
             raise
 
     def apply(
@@ -296,7 +296,7 @@ class BoundRuleSet:
                 return output, None
             return output, self._written(output)
         except MappingError as error:
-            _name_order(error, order_id)
+            name_order(error, order_id)
             raise
 
     def _written(self, output: Any) -> str | None:
@@ -323,7 +323,8 @@ def _refuse_payload(output: Any, *, xml: bool) -> None:
         raise MappingError(problem[1], field=problem[0])
 
 
-def _name_order(error: MappingError, order_id: str | None) -> None:
+def name_order(error: MappingError, order_id: str | None) -> None:
+    """Name the order in `error`'s message, unless it names one already."""
     if error.order_id is None and order_id is not None:
         error.order_id = order_id
         error.args = (_mapping_message(error),)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 import types
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -29,6 +30,7 @@ from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonpath_ng.jsonpath import Wildcard
 
 from . import limits
+from ..library.money import PARSED_AMOUNTS
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
 
 Scope = dict[str, Any]
@@ -248,6 +250,8 @@ def to_text(value: Any) -> str:
         return ""
     if type(value) is str:
         return value
+    if type(value) is int:
+        return str(value)  # an id: Python writes at most 4,300 digits, within MAX_SIZE
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
@@ -319,6 +323,8 @@ _RUNTIME: dict[str, Any] = {
     "_mod": _mod,
     "_text": to_text,
     "_defined": _defined,
+    "_parsed": PARSED_AMOUNTS.get,
+    "_str": str,
     "Decimal": Decimal,
     "_M": object(),  # "no such key" for the inline field reads
     "_Exception": Exception,
@@ -373,10 +379,23 @@ class _Translator:
         # first try of a generated stage's expression, which falls back to the guarded form
         # whenever it raises (see codegen.py `assign`).
         self.fast = False
+        # Above 0 while translating a part Python may not evaluate (`branch`).
+        self.conditional = 0
 
     def fresh(self) -> int:
         self.counter += 1
         return self.counter
+
+    @contextmanager
+    def branch(self) -> Iterator[None]:
+        """Translating a part that Python may not evaluate (an `if`'s branches, the right of
+        `and`/`or`): what it reads is not certainly read (see codegen.py, lets kept in
+        locals)."""
+        self.conditional += 1
+        try:
+            yield
+        finally:
+            self.conditional -= 1
 
     def bind(self, prefix: str, name: str, obj: Any) -> str:
         key = f"{prefix}_{name}"
@@ -444,12 +463,16 @@ class _Translator:
         if isinstance(node, nodes.Call):
             return self.call(node)
         if isinstance(node, nodes.CondExpr):
-            otherwise = self.expr(node.expr2) if node.expr2 is not None else "None"
-            return f"({self.expr(node.expr1)} if {self.expr(node.test)} else {otherwise})"
-        if isinstance(node, nodes.And):
-            return f"({self.expr(node.left)} and {self.expr(node.right)})"
-        if isinstance(node, nodes.Or):
-            return f"({self.expr(node.left)} or {self.expr(node.right)})"
+            test = self.expr(node.test)
+            with self.branch():
+                then = self.expr(node.expr1)
+                otherwise = self.expr(node.expr2) if node.expr2 is not None else "None"
+            return f"({then} if {test} else {otherwise})"
+        if isinstance(node, nodes.And | nodes.Or):
+            left = self.expr(node.left)
+            with self.branch():
+                right = self.expr(node.right)
+            return f"({left} {'and' if isinstance(node, nodes.And) else 'or'} {right})"
         if isinstance(node, nodes.Not):
             return f"(not {self.expr(node.node)})"
         if isinstance(node, nodes.Neg):
@@ -460,12 +483,16 @@ class _Translator:
             if isinstance(node, node_type):
                 return template.format(self.expr(node.left), self.expr(node.right))
         if isinstance(node, nodes.Concat):
-            return "_cat(" + " + ".join(f"_text({self.expr(n)})" for n in node.nodes) + ")"
+            return "_cat(" + " + ".join(self.text(n) for n in node.nodes) + ")"
         if isinstance(node, nodes.Compare):
             parts = [self.expr(node.expr)]
-            for operand in node.ops:
+            for position, operand in enumerate(node.ops):
                 parts.append(_COMPARE[operand.op])
-                parts.append(self.expr(operand.expr))
+                if position == 0:
+                    parts.append(self.expr(operand.expr))
+                    continue
+                with self.branch():  # a chained comparison stops at the first false one
+                    parts.append(self.expr(operand.expr))
             return "(" + " ".join(parts) + ")"
         if isinstance(node, nodes.List):
             built = "[" + ", ".join(self.expr(item) for item in node.items) + "]"
@@ -480,6 +507,13 @@ class _Translator:
         raise ExpressionError(
             f"{type(node).__name__} is not allowed in a rule expression", node.lineno
         )
+
+    def text(self, node: nodes.Node) -> str:
+        """`node` as it reads inside a text (`to_text`): a text as it is, written in place."""
+        if isinstance(node, nodes.Const) and isinstance(node.value, str):
+            return repr(node.value)
+        n = self.fresh()
+        return f"(_o{n} if _type(_o{n} := {self.expr(node)}) is _str else _text(_o{n}))"
 
     def slice(self, node: nodes.Slice) -> str:
         parts = [self.expr(p) if p is not None else "" for p in (node.start, node.stop, node.step)]
@@ -500,7 +534,15 @@ class _Translator:
             # The commonest filter, written in place: a Decimal is already one.
             n = self.fresh()
             key = self.bind("f", name, self.filters[name])
-            return f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is Decimal else {key}(_o{n}))"
+            # An amount text read before comes from the parsed amounts (a zero: parsed again).
+            return (
+                f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is Decimal else "
+                f"((_type(_o{n}) is _str and _parsed(_o{n})) or {key}(_o{n})))"
+            )
+        if name == "string" and not node.args and not node.kwargs and node.node is not None:
+            n = self.fresh()
+            key = self.bind("f", name, self.filters.get(name) or _JINJA_FILTERS[name])
+            return f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is _str else {key}(_o{n}))"
         func = self.filters.get(name) or _JINJA_FILTERS.get(name)
         if func is None:
             raise ExpressionError(f"unknown filter {name!r}", node.lineno)
@@ -524,14 +566,21 @@ class _Translator:
 
     def defined(self, node: nodes.Node) -> str:
         if isinstance(node, nodes.Name):
-            found = self.resolve(node.name) if self.resolve is not None else None
+            with self.branch():  # asks whether the name is defined, reads no value of it
+                found = self.resolve(node.name) if self.resolve is not None else None
             if found is not None:
                 return found[1]
             # a `let` not read yet (engine/rules/compile.py LetScope) is defined too
             return f"({node.name!r} in s or _pending({node.name!r}, s))"
         if isinstance(node, nodes.Getattr):
+            head = self.defined(node.node)
+            n = self.fresh()
+            with self.branch():
+                subject = self.expr(node.node)
+            # A plain dict's own key is defined (written in place); the rest asks _defined.
             return (
-                f"({self.defined(node.node)} and _defined({self.expr(node.node)}, {node.attr!r}))"
+                f"({head} and (_type(_o{n} := {subject}) is _dict and {node.attr!r} in _o{n} "
+                f"or _defined(_o{n}, {node.attr!r})))"
             )
         raise ExpressionError("'is defined' works on names and fields only", node.lineno)
 
@@ -661,7 +710,7 @@ def template_body(source: str, translator: _Translator) -> str:
         if isinstance(node, nodes.TemplateData):
             pieces.append(repr(node.data))
         else:
-            pieces.append(f"_text({translator.expr(node)})")
+            pieces.append(translator.text(node))
     return "_cat(" + " + ".join(pieces) + ")" if pieces else "''"
 
 

@@ -135,6 +135,8 @@ def _character_problem(char: str, xml: bool) -> str:
 
 def comment_text(text: str) -> str:
     """Text safe inside `<!-- … -->`: no `--`, no trailing `-`, nothing XML cannot carry."""
+    if text.isascii() and text.isprintable() and "--" not in text and text[-1:] != "-":
+        return text  # the common case, an order number and the rule sets' names
     text = _NOT_XML.sub("?", text)
     while "--" in text:
         text = text.replace("--", "- -")

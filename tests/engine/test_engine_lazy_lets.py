@@ -128,19 +128,19 @@ def test_lets_reading_a_name_a_loop_binds_run_in_order(tmp_path: Path) -> None:
 # -- parsed amounts ------------------------------------------------------------------------
 def test_parsed_amounts_are_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(money_module, "MAX_PARSED", 3)
-    monkeypatch.setattr(money_module, "_PARSED", {})
+    monkeypatch.setattr(money_module, "PARSED_AMOUNTS", {})
     monkeypatch.setattr(money_module, "_MONEY", {})
     first = to_decimal("16.505000")
     assert to_decimal("16.505000") is first and first == Decimal("16.505000")
     assert str(money("16.505000")) == "16.51" and money("16.505000") is money("16.505000")
     for text in ("1.1", "2.2", "3.3", "4.4"):
         assert to_decimal(text) == Decimal(text)
-    assert len(money_module._PARSED) <= 3
+    assert len(money_module.PARSED_AMOUNTS) <= 3
     with pytest.raises(money_module.MoneyFormatError, match="got '12,50'"):
         to_decimal("12,50")
     with pytest.raises(money_module.MoneyFormatError, match="'1e400' is out of range"):
         money("1e400")
-    assert "12,50" not in money_module._PARSED and "1e400" not in money_module._PARSED
+    assert "12,50" not in money_module.PARSED_AMOUNTS and "1e400" not in money_module.PARSED_AMOUNTS
 
 
 # -- the written payload's check, and JSON in one pass ----------------------------------------
