@@ -29,8 +29,8 @@ from jsonpath_ng import Child, Fields, Index, Root
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from jsonpath_ng.jsonpath import Wildcard
 
-from . import limits
 from ..library.money import PARSED_AMOUNTS
+from . import limits
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
 
 Scope = dict[str, Any]
