@@ -7,8 +7,10 @@ import json
 import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jsonschema
+if TYPE_CHECKING:
+    import jsonschema
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PROJECT_DIR / "schemas"
@@ -33,7 +35,15 @@ def written_as_path(text: str) -> bool:
 
 
 @cache
+def schema_text(name: str) -> str:
+    """The text of `schemas/<name>.schema.json`."""
+    return (SCHEMAS_DIR / f"{name}.schema.json").read_text(encoding="utf-8")
+
+
+@cache
 def schema_validator(name: str) -> jsonschema.Draft202012Validator:
     """The validator of `schemas/<name>.schema.json`, loaded once per process."""
-    schema = json.loads((SCHEMAS_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+    import jsonschema  # here: a command whose rule files were found valid before needs none
+
+    schema = json.loads(schema_text(name))
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())

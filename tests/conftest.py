@@ -1,4 +1,6 @@
-"""Fixtures shared by the whole suite: a ledger database on SQLite and on PostgreSQL.
+"""Fixtures shared by the whole suite: a ledger database on SQLite and on PostgreSQL; and a
+start-up cache of its own (engine/rules/disk_cache.py), so the suite writes nothing under the
+user's home and starts from nothing kept.
 
 `ledger_url` runs a test twice: on a fresh SQLite file, and on a fresh schema of the PostgreSQL
 server named by MAPPER_TEST_POSTGRES_URL (`.ci/run` starts one; by hand see
@@ -8,13 +10,22 @@ reason, except under CI=true, where they fail: CI must never pass by not testing
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 from support.no_secrets import found_in, watched_processes
 from support.postgres import PostgresServer, postgres_server
+
+if "MAPPER_CACHE_DIR" not in os.environ:  # set before any mapper module reads it
+    _CACHE = tempfile.mkdtemp(prefix="mapper-test-cache-")
+    os.environ["MAPPER_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 _DATABASE_ID = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
 

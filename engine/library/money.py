@@ -20,7 +20,7 @@ class MoneyFormatError(ValueError):
 # full. Only texts Decimal reads as a finite amount in range are kept.
 MAX_PARSED = 50_000
 PARSED_AMOUNTS: dict[str, Decimal] = {}
-_MONEY: dict[str, Decimal] = {}  # the same texts rounded to cents (`money`)
+MONEY_AMOUNTS: dict[str, Decimal] = {}  # the same texts rounded to cents (`money`)
 
 
 def _remember(text: str, amount: Decimal) -> None:
@@ -115,13 +115,13 @@ def money(value: object) -> Decimal:
     Decimal('16.51')
     """
     if type(value) is str:
-        found = _MONEY.get(value)
+        found = MONEY_AMOUNTS.get(value)
         if found is not None:
             return found
         rounded = _money(to_decimal(value), value)
-        if len(_MONEY) >= MAX_PARSED:
-            _MONEY.clear()
-        _MONEY[value] = rounded
+        if len(MONEY_AMOUNTS) >= MAX_PARSED:
+            MONEY_AMOUNTS.clear()
+        MONEY_AMOUNTS[value] = rounded
         return rounded
     return _money(value if type(value) is Decimal else to_decimal(value), value)
 

@@ -16,9 +16,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from stdnum.eu import vat as eu_vat
-from stdnum.exceptions import ValidationError
-
 from .countries import is_eu, iso_code
 
 
@@ -51,6 +48,11 @@ def check_vat_number(raw: str | None) -> VatNumber:
     text = (raw or "").strip()
     if not text:
         return VatNumber("", "invalid", "", "no VAT number")
+    # Imported here: python-stdnum brings ssl and more, which an order without a number
+    # (and `mapper --help`) never needs.
+    from stdnum.eu import vat as eu_vat
+    from stdnum.exceptions import ValidationError
+
     try:
         compact = eu_vat.compact(text)
     except ValidationError:

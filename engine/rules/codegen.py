@@ -35,6 +35,7 @@ from typing import Any
 from ..errors import MappingError, Place
 from ..library.functions import FILTERS
 from .demand import names_read
+from .disk_cache import compiled
 from .expressions import (
     _Translator,
     compile_jsonpath,
@@ -512,7 +513,7 @@ def generate_stage(
         source = generator.stage(checks, output, root)
         if len(source) > MAX_SOURCE:
             return None
-        code = compile(source, "<stage>", "exec")
+        code = compiled(source, "<stage>")
     except (Unsupported, SyntaxError, RecursionError, MemoryError, ValueError, KeyError):
         return None
     except Exception:  # noqa: BLE001 — anything the translator refuses: the interpreter runs it

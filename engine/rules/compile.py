@@ -17,16 +17,16 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 
-import jsonschema
 from jinja2.exceptions import SecurityError, UndefinedError
 
 from ..errors import MappingError, Place, RuleError
 from ..library.functions import FILTERS, FUNCTIONS
 from ..library.money import MoneyFormatError
-from ..paths import schema_validator
+from ..paths import schema_text, schema_validator
 from .codegen import Stage, generate_stage
 from .confine import allowed_roots, confined
 from .demand import Reads, lazy_lets, names_read, needed_lets, prune, target_reads
+from .disk_cache import known_valid, remember_valid
 from .expressions import (
     INLINE,
     PENDING,
@@ -436,12 +436,18 @@ def _merge(into: LocatedDict, other: LocatedDict) -> None:
 
 
 def _validate(data: LocatedDict, path: Path) -> None:
+    checked = (schema_text("mapping"), repr(data))  # a rule file's data: texts, numbers, lists
+    if known_valid(*checked):
+        return
     errors = sorted(
         schema_validator("mapping").iter_errors(data), key=lambda e: list(e.absolute_path)
     )
     if not errors:
+        remember_valid(*checked)
         return
-    error = jsonschema.exceptions.best_match(errors)
+    from jsonschema.exceptions import best_match
+
+    error = best_match(errors)
     where = _place_of(data, list(error.absolute_path)) or data.place
     rule_path = ".".join(str(p) for p in error.absolute_path)
     raise RuleError(f"not valid rule file: {error.message}", where, rule_path)

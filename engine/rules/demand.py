@@ -15,6 +15,7 @@ An over-approximation only keeps more; nothing read is ever left out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import nodes
@@ -51,13 +52,17 @@ def names_read(spec: Any) -> set[str]:
     """The names the Jinja expressions in `spec` read; `$` when a JSONPath reads the input."""
     names: set[str] = set()
     for text in _texts(spec):
-        if text.startswith("$"):
-            names.add("$")
-            continue
-        tree = _parse(text)
-        if tree is not None:
-            names.update(node.name for node in tree.find_all(nodes.Name))
+        names |= _names_in(text)
     return names
+
+
+@lru_cache(maxsize=4096)
+def _names_in(text: str) -> frozenset[str]:
+    """One rule string's names (the analyses ask for the same strings many times)."""
+    if text.startswith("$"):
+        return frozenset({"$"})
+    tree = _parse(text)
+    return frozenset() if tree is None else frozenset(n.name for n in tree.find_all(nodes.Name))
 
 
 def _chain(node: nodes.Node, root: str) -> list[str] | None:

@@ -12,6 +12,7 @@ top-level keys, `settings`, `let` names, loop variables) to data.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import types
 import weakref
@@ -19,18 +20,18 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jsonpath_ng import Child, Fields, Index, Root
-from jsonpath_ng.ext.parser import parse as parse_jsonpath
-from jsonpath_ng.jsonpath import Wildcard
 
-from ..library.money import PARSED_AMOUNTS
+from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS
 from . import limits
+from .disk_cache import StoredTable
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
 
 Scope = dict[str, Any]
@@ -324,6 +325,7 @@ _RUNTIME: dict[str, Any] = {
     "_text": to_text,
     "_defined": _defined,
     "_parsed": PARSED_AMOUNTS.get,
+    "_cents": MONEY_AMOUNTS.get,
     "_str": str,
     "Decimal": Decimal,
     "_M": object(),  # "no such key" for the inline field reads
@@ -539,6 +541,14 @@ class _Translator:
                 f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is Decimal else "
                 f"((_type(_o{n}) is _str and _parsed(_o{n})) or {key}(_o{n})))"
             )
+        if name == "money" and not node.args and not node.kwargs and node.node is not None:
+            n = self.fresh()
+            key = self.bind("f", name, self.filters[name])
+            # A text rounded before comes from the rounded amounts (a zero: rounded again).
+            return (
+                f"((_type(_o{n} := {self.expr(node.node)}) is _str and _cents(_o{n})) "
+                f"or {key}(_o{n}))"
+            )
         if name == "string" and not node.args and not node.kwargs and node.node is not None:
             n = self.fresh()
             key = self.bind("f", name, self.filters.get(name) or _JINJA_FILTERS[name])
@@ -556,6 +566,8 @@ class _Translator:
         if node.name in ("defined", "undefined"):
             check = self.defined(node.node)
             return check if node.name == "defined" else f"(not {check})"
+        if node.name == "none" and not node.args and not node.kwargs:
+            return f"({self.expr(node.node)} is None)"  # Jinja's own test, written in place
         func = _JINJA_TESTS.get(node.name)
         if func is None:
             raise ExpressionError(f"unknown test {node.name!r}", node.lineno)
@@ -681,18 +693,36 @@ def is_literal(spec: Any) -> bool:
     return isinstance(spec, str | int | float | bool | types.NoneType) and not is_computed(spec)
 
 
+# Jinja's trees of rule strings parsed before, on this machine (engine/rules/disk_cache.py): for
+# this Jinja and this module (which configures the environment that parses).
+# Written without their environment (the one above, set again when a tree is read back).
+_TREES = StoredTable(
+    "templates",
+    jinja2.__version__,
+    hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    detach=lambda tree: tree.set_environment(None),
+    attach=lambda tree: tree.set_environment(_ENV),
+)
+
+
 @lru_cache(maxsize=4096)
 def parse_template(source: str) -> nodes.Template:
     """Jinja's tree of a rule string, parsed once per process (compile and the analysis of
-    what is read, engine/rules/demand.py, share it; the trees are only read)."""
+    what is read, engine/rules/demand.py, share it; the trees are only read) and kept on disk
+    for the next command."""
     if _bracket_depth(source) > MAX_EXPRESSION_DEPTH:
         raise ExpressionError(_too_deep())
+    stored = _TREES.get(source)
+    if isinstance(stored, nodes.Template):
+        return stored
     try:
-        return _ENV.parse(source)
+        tree = _ENV.parse(source)
     except TemplateSyntaxError as error:
         raise ExpressionError(f"Jinja syntax error: {error.message}", error.lineno) from None
     except RecursionError:
         raise ExpressionError(_too_deep()) from None
+    _TREES.put(source, tree)
+    return tree
 
 
 def template_body(source: str, translator: _Translator) -> str:
@@ -789,6 +819,17 @@ def compile_jsonpath(source: str, *, many: bool) -> Value:
             "regular expressions (=~) are not allowed in JSONPath filters; "
             "compare with == or use a Jinja expression"
         )
+    steps = plain_steps(source)
+    if steps is not None:
+        spread = bool(steps) and steps[-1] is _ALL
+        if spread and many:
+            return _steps_reader(steps[:-1], source, spread=True)
+        if not spread and not many:
+            return _steps_reader(steps, source, spread=False)
+    # Imported here: jsonpath-ng builds its parser when imported (about 50 ms), which the
+    # plain paths rules mostly use never need.
+    from jsonpath_ng.ext.parser import parse as parse_jsonpath
+
     try:
         parsed = parse_jsonpath(source)
         steps = _simple_steps(parsed)
@@ -815,6 +856,27 @@ def compile_jsonpath(source: str, *, many: bool) -> Value:
 
 
 _ALL = object()  # the step `[*]`
+_PLAIN_PATH = re.compile(r"\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]{1,9}\])*(?:\[\*\])?", re.ASCII)
+_PLAIN_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]|(\[\*\])", re.ASCII)
+_JSONPATH_WORDS = frozenset({"where", "wherenot"})  # jsonpath-ng's operators, no field names
+
+
+def plain_steps(source: str) -> list[Any] | None:
+    """The steps of a path of fields and indexes (`$.order.rows[0].id`, optionally ending in
+    `[*]`), read without jsonpath-ng: the same steps `_simple_steps` finds in its parse (tests/
+    engine/test_engine_jsonpath.py); None for anything else.
+
+    >>> plain_steps("$.order.rows[2].id"), plain_steps("$.a..b"), plain_steps("$.where")
+    (['order', 'rows', 2, 'id'], None, None)
+    """
+    if not _PLAIN_PATH.fullmatch(source):
+        return None
+    steps: list[Any] = []
+    for field, index, spread in _PLAIN_STEP.findall(source[1:]):
+        if field in _JSONPATH_WORDS:
+            return None
+        steps.append(_ALL if spread else field if field else int(index))
+    return steps
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
@@ -828,6 +890,9 @@ def _simple_steps(path: Any) -> list[Any] | None:
 
     Only the last step may be `[*]`; it is returned as `_ALL`.
     """
+    from jsonpath_ng import Child, Fields, Index, Root
+    from jsonpath_ng.jsonpath import Wildcard
+
     if isinstance(path, Root):
         return []
     if not isinstance(path, Child):

@@ -19,7 +19,6 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from xml.sax.saxutils import escape
 
 from .expressions import to_text
 
@@ -141,6 +140,15 @@ def comment_text(text: str) -> str:
     while "--" in text:
         text = text.replace("--", "- -")
     return text + " " if text.endswith("-") else text
+
+
+def escape(text: str, entities: Mapping[str, str] | None = None) -> str:
+    """`&`, `<` and `>` (and any of `entities`) as XML entities: xml.sax.saxutils.escape,
+    without importing urllib.request, email and http with it."""
+    text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for character, entity in (entities or {}).items():
+        text = text.replace(character, entity)
+    return text
 
 
 def _escape(text: str) -> str:

@@ -13,9 +13,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from ..errors import ConfigError, Place, UsageError
+from .disk_cache import known_valid, remember_valid
 from .known_keys import did_you_mean, dotted, unknown_keys
 from .load import LocatedDict, LocatedList, place_at, read_data_file
 
@@ -73,6 +72,11 @@ def merge_settings(
             f"unknown setting of rule set {rules.name}"
             f"{did_you_mean(str(path[-1]), allowed)}"
         )
+    checked = (repr(schema), repr(merged))
+    if not lines and known_valid(*checked):
+        return merged
+    import jsonschema  # here: settings found valid before need none
+
     validator = jsonschema.Draft202012Validator(schema)
     for error in sorted(validator.iter_errors(merged), key=lambda e: list(e.absolute_path)):
         if error.validator == "additionalProperties" and lines:
@@ -83,6 +87,7 @@ def merge_settings(
         lines.append(f"{found or source}: {key}: {error.message}")
     if lines:
         raise ConfigError("\n".join(lines))
+    remember_valid(*checked)
     return merged
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
 from .render import _NAMES_SEEN, _XML_NAME, _escape, xml_element
@@ -44,7 +45,6 @@ class _Generator:
             "_dict": dict,
             "_type": type,
             "_tuple": tuple,
-            "_format": format,
         }
         self.counter = 0
         self.functions: list[str] = []
@@ -95,19 +95,23 @@ class _Generator:
             return
         var = self.fresh("v")
         kind = self.fresh("t")
-        open_, close = f"{pad}<{name}>", f"</{name}>"
+        open_, close = f"{pad}<{name}>", f"</{name}>"  # an XML name: no braces, no quotes
+
+        def written(text: str) -> str:  # the element around `text`, an f-string's field
+            return f"_a(f'{open_}{{{text}}}{close}')"
+
         lines += [
             f"{ind}{var} = {value}",
             f"{ind}{kind} = _type({var})",
             f"{ind}if {kind} is _str:",
             f"{ind}    if {var}:",
-            f"{ind}        _a({open_!r} + _esc({var}) + {close!r})",
+            f"{ind}        {written(f'_esc({var})')}",
             f"{ind}elif {kind} is Decimal:",
-            f"{ind}    _a({open_!r} + _format({var}, 'f') + {close!r})",
+            f"{ind}    {written(f'{var}:f')}",
             f"{ind}elif {kind} is _bool:",
             f"{ind}    _a({open_!r} + ('true' if {var} else 'false') + {close!r})",
             f"{ind}elif {kind} is _int:",
-            f"{ind}    _a({open_!r} + _str({var}) + {close!r})",
+            f"{ind}    {written(var)}",
             f"{ind}elif {var} is not None:",
             f"{ind}    g = _x({name!r}, {var}, out, {depth}) or g",
         ]
@@ -224,7 +228,7 @@ def compile_body_writer(spec: Any, depth: int = 2) -> BodyWriter | None:
     lines.append("    return '\\n'.join(out), g")
     source = "\n\n".join([*generator.functions, "\n".join(lines)]) + "\n"
     namespace = generator.namespace
-    exec(compile(source, "<xml writer>", "exec"), namespace)  # noqa: S102 — built from names
+    exec(compiled(source, "<xml writer>"), namespace)  # noqa: S102 — built from names
     for key, table in list(namespace.items()):
         if key.startswith("_shapes"):
             namespace[key] = {keys: namespace[name] for keys, name in table.items()}

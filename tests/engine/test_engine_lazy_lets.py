@@ -129,7 +129,7 @@ def test_lets_reading_a_name_a_loop_binds_run_in_order(tmp_path: Path) -> None:
 def test_parsed_amounts_are_kept_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(money_module, "MAX_PARSED", 3)
     monkeypatch.setattr(money_module, "PARSED_AMOUNTS", {})
-    monkeypatch.setattr(money_module, "_MONEY", {})
+    monkeypatch.setattr(money_module, "MONEY_AMOUNTS", {})
     first = to_decimal("16.505000")
     assert to_decimal("16.505000") is first and first == Decimal("16.505000")
     assert str(money("16.505000")) == "16.51" and money("16.505000") is money("16.505000")

@@ -1,0 +1,173 @@
+"""What start-up keeps from one command to the next (engine/rules/disk_cache.py) gives what
+working it out again gives; and plain JSONPaths are read without jsonpath-ng.
+
+- compiled stage code read back from the cache maps an order byte for byte as freshly compiled
+  code does; a damaged or foreign file is compiled again; `MAPPER_CACHE_DIR=off` keeps nothing;
+- the generated source is the same in every process (else the cache would never hit);
+- a rule file or settings found valid are remembered, never a problem: an invalid settings
+  value is refused the second time as the first;
+- Jinja trees read back from disk translate to the same Python as freshly parsed ones;
+- `plain_steps` finds the steps jsonpath-ng's parse gives, for every plain path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jsonpath_ng.ext.parser import parse as parse_jsonpath
+from mapper.engine.errors import ConfigError
+from mapper.engine.mapping import Pair, Payload
+from mapper.engine.paths import mappings_dir
+from mapper.engine.rules import disk_cache
+from mapper.engine.rules.compile import BoundRuleSet, compile_rule_set
+from mapper.engine.rules.expressions import _ALL, _simple_steps, plain_steps
+
+FIXTURE = (
+    mappings_dir() / "prestashop-yuki" / "fixtures" / "01_domestic_two_rates_discount.input.json"
+)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(disk_cache.CACHE_ENV, str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _payload_text() -> str:
+    pair = Pair(
+        compile_rule_set(mappings_dir() / "prestashop").bind(),
+        compile_rule_set(mappings_dir() / "yuki").bind(),
+    )
+    outcome = pair.map(json.loads(FIXTURE.read_text(encoding="utf-8")))
+    assert isinstance(outcome, Payload)
+    return pair.render([outcome])
+
+
+def test_cached_stage_code_maps_as_freshly_compiled_code(cache: Path) -> None:
+    fresh = _payload_text()  # compiles and keeps the stage code
+    kept = sorted((cache / "code").glob("*.code"))
+    assert len(kept) == 2  # the PrestaShop and Yuki stages (their writers are small)
+    assert _payload_text() == fresh  # read back from the cache
+    for file in kept:
+        file.write_bytes(file.read_bytes()[:40])  # cut short: compiled again
+    assert _payload_text() == fresh
+    assert all(len(file.read_bytes()) > 40 for file in kept)  # and written anew
+
+
+def test_a_file_of_another_python_is_not_read(cache: Path) -> None:
+    source = "x = 1\n" * 5000
+    assert disk_cache.compiled(source, "<stage>").co_filename == "<stage>"
+    (kept,) = (cache / "code").glob("*.code")
+    kept.write_bytes(b"\0\0\0\0" + kept.read_bytes()[4:])  # another interpreter's magic
+    namespace: dict[str, object] = {}
+    exec(disk_cache.compiled(source, "<stage>"), namespace)  # noqa: S102 — our own source
+    assert namespace["x"] == 1
+
+
+def test_off_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(disk_cache.CACHE_ENV, "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert disk_cache.cache_folder("code") is None
+    disk_cache.compiled("y = 2\n" * 5000, "<stage>")
+    disk_cache.remember_valid("schema", "data")
+    assert not disk_cache.known_valid("schema", "data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_generated_source_is_the_same_in_every_process() -> None:
+    script = (
+        "import hashlib, json, sys\n"
+        "import mapper.engine.rules.codegen as codegen\n"
+        "seen = []\n"
+        "codegen.compiled = lambda source, name: (seen.append(source), compile(source, name,"
+        " 'exec'))[1]\n"
+        "from mapper.engine.mapping import Pair\n"
+        "pair = Pair.load('prestashop-yuki')\n"
+        f"pair.map(json.load(open({str(FIXTURE)!r})))\n"
+        "print(' '.join(hashlib.sha256(s.encode()).hexdigest() for s in seen))\n"
+    )
+    digests = set()
+    for seed in ("1", "2"):
+        environment = {**os.environ, "PYTHONHASHSEED": seed, disk_cache.CACHE_ENV: "off"}
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=environment
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1 and len(digests.pop().split()) == 2
+
+
+def test_settings_found_valid_are_remembered_and_problems_never(cache: Path) -> None:
+    rules = compile_rule_set(mappings_dir() / "yuki")
+    assert isinstance(rules.bind({"currency": "EUR"}), BoundRuleSet)
+    remembered = len(list((cache / "valid").iterdir()))
+    assert remembered >= 2  # the rule files, and these settings
+    assert isinstance(rules.bind({"currency": "EUR"}), BoundRuleSet)
+    assert len(list((cache / "valid").iterdir())) == remembered  # known: nothing new
+    for _ in range(2):  # refused each time: a problem is never remembered as valid
+        with pytest.raises(ConfigError, match=r"yuki\.currency: 'euro' does not match"):
+            rules.bind({"currency": "euro"})
+
+
+def test_jinja_trees_read_back_translate_as_freshly_parsed_ones(cache: Path) -> None:
+    script = (
+        "import hashlib, json\n"
+        "import mapper.engine.rules.codegen as codegen\n"
+        "import mapper.engine.rules.expressions as expressions\n"
+        "parsed, parse = [], expressions._ENV.parse\n"
+        "expressions._ENV.parse = lambda source: (parsed.append(source), parse(source))[1]\n"
+        "codegen.compiled = lambda source, name: (print(hashlib.sha256(source.encode())"
+        ".hexdigest()), compile(source, name, 'exec'))[1]\n"
+        "from mapper.engine.mapping import Pair\n"
+        "pair = Pair.load('prestashop-yuki')\n"
+        f"pair.map(json.load(open({str(FIXTURE)!r})))\n"
+        "print('parsed', len(parsed))\n"
+    )
+    environment = {**os.environ, disk_cache.CACHE_ENV: str(cache)}
+    runs = []
+    for _ in range(2):
+        runs.append(
+            subprocess.run(
+                [sys.executable, "-c", script], capture_output=True, text=True, env=environment
+            )
+        )
+        assert runs[-1].returncode == 0, runs[-1].stderr[-2000:]
+        assert list((cache / "templates").glob("*.pickle"))  # the trees, kept at exit
+    first, second = (run.stdout.splitlines() for run in runs)
+    assert first[:2] == second[:2]  # the same stage sources
+    assert first[2] != "parsed 0" and second[2] == "parsed 0"  # the second run parsed nothing
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "$",
+        "$.order",
+        "$.order.number",
+        "$.order.associations.order_rows[*]",
+        "$.products[*]",
+        "$[*]",
+        "$.a[0].b",
+        "$.a[12][3]",
+        "$.a_b1.C2",
+        "$.sorted.len.true",
+    ],
+)
+def test_plain_paths_read_as_jsonpath_ng_parses_them(path: str) -> None:
+    ours = plain_steps(path)
+    theirs = _simple_steps(parse_jsonpath(path))
+    assert ours is not None and ours == theirs
+    assert (ours[-1] is _ALL) == path.endswith("[*]") if ours else path == "$"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["$..a", "$.a[*].b", "$.a[-1]", "$.where", "$.a[?(@.b > 1)]", "$['a']", "$.a.*", "$.é"],
+)
+def test_other_paths_are_left_to_jsonpath_ng(path: str) -> None:
+    assert plain_steps(path) is None
