@@ -18,7 +18,7 @@ import types
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -325,6 +325,9 @@ _RUNTIME: dict[str, Any] = {
     "_text": to_text,
     "_defined": _defined,
     "_parsed": PARSED_AMOUNTS.get,
+    "_HALF_UP": ROUND_HALF_UP,
+    "_int": int,
+    "_length": len,
     "_cents": MONEY_AMOUNTS.get,
     "_str": str,
     "Decimal": Decimal,
@@ -541,6 +544,33 @@ class _Translator:
                 f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is Decimal else "
                 f"((_type(_o{n}) is _str and _parsed(_o{n})) or {key}(_o{n})))"
             )
+        if (
+            name == "decimals"
+            and self.fast
+            and len(node.args) == 1
+            and not node.kwargs
+            and isinstance(node.args[0], nodes.Const)
+            and type(node.args[0].value) is int
+            and 0 <= node.args[0].value <= 8
+            and node.node is not None
+        ):
+            # The fast form rounds a Decimal in place; anything else, or a failure, and the
+            # guarded form calls `decimals`, which says what went wrong.
+            n = self.fresh()
+            quantum = self.bind("q", str(node.args[0].value), Decimal(1).scaleb(-node.args[0].value))
+            key = self.bind("f", name, self.filters[name])
+            return (
+                f"(_o{n}.quantize({quantum}, _HALF_UP) if _type(_o{n} := {self.expr(node.node)})"
+                f" is Decimal else {key}(_o{n}, {node.args[0].value}))"
+            )
+        if name == "int" and self.fast and not node.args and not node.kwargs and node.node:
+            # The fast form reads a text of a few digits in place (an id, a PrestaShop mode).
+            n = self.fresh()
+            key = self.bind("f", name, self.filters.get(name) or _JINJA_FILTERS[name])
+            return (
+                f"(_int(_o{n}) if _type(_o{n} := {self.expr(node.node)}) is _str and "
+                f"_length(_o{n}) < 10 and _o{n}.isdigit() and _o{n}.isascii() else {key}(_o{n}))"
+            )
         if name == "money" and not node.args and not node.kwargs and node.node is not None:
             n = self.fresh()
             key = self.bind("f", name, self.filters[name])
@@ -604,15 +634,41 @@ class _Translator:
             func = self.functions.get(node.node.name)
             if func is None:
                 raise ExpressionError(f"unknown function {node.node.name!r}", node.lineno)
+            key = self.bind("g", node.node.name, func)
+            memo = getattr(func, "memo_in_scope", None)
+            if memo is not None and self.fast:
+                remembered = self.remembered(node, key, memo)
+                if remembered is not None:
+                    return remembered
             if getattr(func, "needs_scope", False):
                 args.insert(0, "s")
-            return f"{self.bind('g', node.node.name, func)}({', '.join(args)})"
+            return f"{key}({', '.join(args)})"
         fast, self.fast = self.fast, False  # a method is read through the sandbox
         try:
             callee = self.expr(node.node)
         finally:
             self.fast = fast
         return f"_call({', '.join([callee, *args])})"
+
+
+    def remembered(self, node: nodes.Call, key: str, memo: Any) -> str | None:
+        """The fast form of a call whose answers the scope remembers (`lookup(table, *values,
+        on=…)`): the answer read from the memo in place, the function called when it has none
+        (or when anything fails: then the guarded form calls it and says why)."""
+        table = node.args[0] if node.args else None
+        if not isinstance(table, nodes.Const) or not isinstance(table.value, str):
+            return None
+        if any(keyword.key != "on" for keyword in node.kwargs):
+            return None
+        values = "".join(f"{self.expr(a)}, " for a in node.args[1:])
+        on = self.expr(node.kwargs[0].value) if node.kwargs else "None"
+        n = self.fresh()
+        missing = self.bind("m", "missing", memo.missing)
+        return (
+            f"(_o{n} if (_o{n} := s[{memo.scope_key!r}][{table.value!r}].memo.get("
+            f"((_k{n} := ({values})), (_w{n} := {on})), {missing})) is not {missing} "
+            f"else {key}(s, {table.value!r}, *_k{n}, on=_w{n}))"
+        )
 
 
 def _constant(node: nodes.Node) -> bool:

@@ -133,4 +133,13 @@ def lookup_function(scope: Mapping[str, Any], name: str, *values: object, on: ob
     return found
 
 
+@dataclass(frozen=True)
+class ScopeMemo:
+    """Where a function's remembered answers are (see expressions.py `remembered`)."""
+
+    scope_key: str  # the scope's key of the tenant's indexes
+    missing: object  # what the memo gives for a question not asked yet
+
+
 lookup_function.needs_scope = True  # type: ignore[attr-defined]
+lookup_function.memo_in_scope = ScopeMemo("$lookups", _MISS)  # type: ignore[attr-defined]

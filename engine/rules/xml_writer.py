@@ -23,7 +23,7 @@ from typing import Any
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
-from .render import _NAMES_SEEN, _XML_NAME, _escape, xml_element
+from .render import _NAMES_SEEN, _XML_NAME, escape, xml_element
 
 BodyWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
@@ -36,7 +36,7 @@ class _Generator:
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
-            "_esc": _escape,
+            "_escape_all": escape,
             "_x": _generic,
             "Decimal": Decimal,
             "_str": str,
@@ -105,7 +105,10 @@ class _Generator:
             f"{ind}{kind} = _type({var})",
             f"{ind}if {kind} is _str:",
             f"{ind}    if {var}:",
-            f"{ind}        {written(f'_esc({var})')}",
+            # the check `_escape` makes, in place: most texts need no escaping
+            f"{ind}        if '&' in {var} or '<' in {var} or '>' in {var}:",
+            f"{ind}            {var} = _escape_all({var})",
+            f"{ind}        {written(var)}",
             f"{ind}elif {kind} is Decimal:",
             f"{ind}    {written(f'{var}:f')}",
             f"{ind}elif {kind} is _bool:",
