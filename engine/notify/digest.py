@@ -1,8 +1,9 @@
 """`mapper notify digest` and `mapper notify test`: a message to each shop's channels on demand.
 
-The digest (run once a day by cron or the scheduler) goes to every shop with `digest: true` in
-its `notify:` section, or to the one shop asked for: how many orders are in each list, and the
-Errors list with each order's reason and resolution. The test message proves a shop's channels
+The digest goes to every shop with `digest: true` in its `notify:` section, or to the one shop
+asked for: how many orders are in each list, and the Errors list with each order's reason and
+resolution. `mapper beat` (engine/workers/beat.py) and `mapper schedule` send it every day at
+the shop's `digest_at`; `mapper notify digest` when run. The test message proves a shop's channels
 work. Both read only the ledger's bookkeeping.
 """
 
@@ -49,7 +50,7 @@ def digest_shops(config: Config, shop: str | None = None) -> list[ShopConfig]:
         chosen = config.shop(shop)
         _settings(chosen)
         return [chosen]
-    shops = [s for s in config.shops if s.notify is not None and s.notify.digest]
+    shops = [s for s in config.shops if digest_due(s)]
     if not shops:
         raise ConfigError("no shop has digest: true in its notify: section")
     return shops
@@ -64,13 +65,26 @@ def send_digests(
 ) -> list[ShopDelivery]:
     """The daily digest of each shop (see `digest_shops`), from the ledger as it is now."""
     shops = digest_shops(config, shop)
-    results = []
     with Ledger.open(config.ledger_url, create=False) as ledger:
-        for entry in shops:
-            failed = list(ledger.list_orders(entry.name, OrderState.FAILED, limit=MAX_LISTED))
-            message = digest_message(entry.name, ledger.counts(entry.name), failed, clock())
-            results.append(_send(entry, message, sleep))
-    return results
+        return [send_digest(entry, ledger, clock=clock, sleep=sleep) for entry in shops]
+
+
+def send_digest(
+    shop: ShopConfig,
+    ledger: Ledger,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ShopDelivery:
+    """One shop's digest, from `ledger` as it is now."""
+    failed = list(ledger.list_orders(shop.name, OrderState.FAILED, limit=MAX_LISTED))
+    message = digest_message(shop.name, ledger.counts(shop.name), failed, clock())
+    return _send(shop, message, sleep)
+
+
+def digest_due(shop: ShopConfig) -> bool:
+    """Whether the scheduler sends this shop a daily digest."""
+    return shop.notify is not None and shop.notify.digest
 
 
 def send_test(

@@ -8,6 +8,7 @@ secret are always `Secret`s; the webhook URL may be one too (many services put a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from ...connectors.secret import Secret
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_ATTEMPTS = 4
+DIGEST_AT = dt.time(8, 0)  # the daily digest, local time
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,12 @@ class WebhookSettings:
 
 @dataclass(frozen=True)
 class NotifySettings:
-    """The channels of one shop (one or both) and whether it gets the daily digest."""
+    """The channels of one shop (one or both) and whether it gets the daily digest, when."""
 
     email: EmailSettings | None = None
     webhook: WebhookSettings | None = None
     digest: bool = False
+    digest_at: dt.time = DIGEST_AT  # local time
 
     def secrets(self) -> list[Secret]:
         """Every credential of the channels, so a message can be scrubbed of them."""
@@ -92,6 +95,7 @@ def notify_settings(
         email=_email(email) if email is not None else None,
         webhook=_webhook(webhook) if webhook is not None else None,
         digest=bool(section.get("digest", False)),
+        digest_at=dt.time.fromisoformat(str(section.get("digest_at", "08:00"))),
     )
 
 

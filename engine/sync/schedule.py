@@ -1,6 +1,7 @@
 """`mapper schedule`: the jobs run in-process — every hour a sync pass, every night a re-check
-of open orders, per shop. One shop's failure is reported (a system's as the report's one-line
-`failure`, bad configuration as a problem) and never stops the others."""
+of open orders, per shop; every day the digest of a shop with `notify: {digest: true}`. One
+shop's failure is reported (a system's as the report's one-line `failure`, bad configuration as
+a problem) and never stops the others."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 from ..errors import MapperError
 from ..ledger import Ledger
+from ..notify.digest import digest_due, send_digest
+from ..notify.settings import DIGEST_AT
 from .config import Config, ShopConfig
 from .jobs import run_job
 from .pipeline import PassReport, ShopSync
@@ -22,7 +25,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Due:
     shop: ShopConfig
-    job: str  # "sync" | "recheck"
+    job: str  # "sync" | "recheck" | "digest"
     at: dt.datetime
 
 
@@ -42,12 +45,15 @@ def run_schedule(
     stop: threading.Event | None = None,
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> None:
-    """Run until `stop` is set: a sync pass per shop right away and every `sync_every`, and
-    a re-check per shop every night at `recheck_at`."""
+    """Run until `stop` is set: a sync pass per shop right away and every `sync_every`, a
+    re-check per shop every night at `recheck_at`, and a digest every day at `digest_at`."""
     stop = stop or threading.Event()
     now = clock()
     plan = [Due(shop, "sync", now) for shop in config.shops]
     plan += [Due(shop, "recheck", next_recheck(now, shop.recheck_at)) for shop in config.shops]
+    plan += [
+        Due(shop, "digest", next_recheck(now, _digest_at(shop))) for shop in _digests(config)
+    ]
     with Ledger.open(config.ledger_url) as ledger:
         while not stop.is_set():
             plan.sort(key=lambda due: due.at)
@@ -59,11 +65,24 @@ def run_schedule(
             finished = clock()
             if due.job == "sync":
                 due.at = max(due.at + due.shop.sync_every, finished)
+            elif due.job == "digest":
+                due.at = next_recheck(finished, _digest_at(due.shop))
             else:
                 due.at = next_recheck(finished, due.shop.recheck_at)
 
 
+def _digests(config: Config) -> list[ShopConfig]:
+    return [shop for shop in config.shops if digest_due(shop)]
+
+
+def _digest_at(shop: ShopConfig) -> dt.time:
+    return shop.notify.digest_at if shop.notify is not None else DIGEST_AT
+
+
 def _run(due: Due, ledger: Ledger, report: Callable[[PassReport], None]) -> None:
+    if due.job == "digest":
+        _send_digest(due.shop, ledger)
+        return
     job = ShopSync.sync if due.job == "sync" else ShopSync.recheck
     try:
         report(run_job(due.shop, ledger, due.job, job))
@@ -72,3 +91,17 @@ def _run(due: Due, ledger: Ledger, report: Callable[[PassReport], None]) -> None
         failed = PassReport(due.shop.name, due.job)
         failed.problems.append(str(error))
         report(failed)
+
+
+def _send_digest(shop: ShopConfig, ledger: Ledger) -> None:
+    """The shop's digest; how it fared goes to the log (a digest never stops the schedule)."""
+    try:
+        delivery = send_digest(shop, ledger)
+    except MapperError as error:
+        log.error("%s: digest failed: %s", shop.name, error)
+        return
+    for delivered in delivery.delivered:
+        if delivered.ok:
+            log.info("%s: digest delivered: %s", shop.name, delivered.channel)
+        else:
+            log.warning("%s: digest: %s: %s", shop.name, delivered.channel, delivered.problem)

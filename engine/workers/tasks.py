@@ -1,4 +1,5 @@
-"""The one task: a job (sync, re-check, backfill) for one shop, run by `run_job`.
+"""The one task: a job (sync, re-check, backfill) for one shop, run by `run_job`; or the shop's
+daily digest (`mapper beat` queues it at the shop's `digest_at`).
 
 What ends a job is told in the worker's log, one line, never a traceback: the pass's summary,
 its problems, the one line of a system that failed. A shop another pass holds (or whose killed
@@ -21,6 +22,7 @@ from ..errors import MapperError, UsageError
 from ..ledger import Ledger
 from ..ledger.errors import LedgerUnavailable, LockLost, ShopLocked
 from ..ledger.timestamps import utc_now
+from ..notify.digest import send_digest
 from ..sync.config import Config, ShopConfig
 from ..sync.jobs import Job, run_job
 from ..sync.pipeline import LOCK_TTL, NO_PROGRESS, PassReport, Progress, ShopSync
@@ -28,7 +30,8 @@ from ..sync.pipeline import LOCK_TTL, NO_PROGRESS, PassReport, Progress, ShopSyn
 log = logging.getLogger(__name__)
 
 TASK = "mapper.job"
-JOBS = ("sync", "recheck", "backfill")
+JOBS = ("sync", "recheck", "backfill")  # what `mapper enqueue` may queue
+DIGEST = "digest"  # queued by beat only (`mapper notify digest` sends one by hand)
 # A task waiting for a shop's lock or the ledger is tried again after at least this long.
 MIN_WAIT = dt.timedelta(seconds=1)
 LEDGER_WAIT = dt.timedelta(seconds=5)
@@ -81,6 +84,18 @@ class Runner:
         entry = self.config.shop(request.shop)
         return run_job(entry, self.ledger(), request.job, job, build=self._build)
 
+    def digest(self, shop: str) -> dict[str, Any]:
+        """The shop's daily digest, sent now; the task's result says how each channel fared."""
+        delivery = send_digest(self.config.shop(shop), self.ledger())
+        problems = [f"{d.channel}: {d.problem}" for d in delivery.delivered if not d.ok]
+        sent = len(delivery.delivered) - len(problems)
+        summary = f"{shop}: digest delivered on {sent} of {len(delivery.delivered)} channels"
+        log.info("%s", summary)
+        for problem in problems:
+            log.warning("%s: digest: %s", shop, problem)
+        failure = "; ".join(problems) or None
+        return {"shop": shop, "job": DIGEST, "summary": summary, "failure": failure}
+
     def _build(
         self, config: ShopConfig, ledger: Ledger, *, progress: Progress = NO_PROGRESS
     ) -> ShopSync:
@@ -131,6 +146,8 @@ def register_tasks(app: Celery, config: Config) -> Task:
     ) -> dict[str, Any]:
         request = JobRequest(job, shop, since, window_days)
         try:
+            if job == DIGEST:
+                return runner.digest(shop)
             return outcome(runner.run(request))
         except (ShopLocked, LockLost, LedgerUnavailable) as error:
             wait = runner.wait_for(error)

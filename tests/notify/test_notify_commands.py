@@ -1,9 +1,12 @@
-"""`mapper notify test`, `mapper notify digest` and the dashboard's Report problem, each through
-a shop's real channels: the SMTP server and the signed-webhook receiver on loopback."""
+"""`mapper notify test`, `mapper notify digest`, the daily digest beat queues and the
+dashboard's Report problem, each through a shop's real channels: the SMTP server and the
+signed-webhook receiver on loopback."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from celery.schedules import crontab
 from click.testing import CliRunner
 from dashboard.dashboard_helpers import add_order, built, log_in
 from mapper.cli import main
@@ -18,6 +22,10 @@ from mapper.commands.dashboard import create_app
 from mapper.engine.ledger import Ledger
 from mapper.engine.notify.settings import NotifySettings
 from mapper.engine.sync.config import load_config
+from mapper.engine.sync.pipeline import PassReport
+from mapper.engine.sync.schedule import run_schedule
+from mapper.engine.workers.app import build_app
+from mapper.engine.workers.tasks import TASK
 from starlette.testclient import TestClient
 
 from notify.receivers import (
@@ -214,3 +222,76 @@ def test_report_problem_no_channel_took_is_saved_to_the_file(
     ) in page.replace("&#39;", "'")
     [line] = (tmp_path / "problem-reports.jsonl").read_text().splitlines()
     assert json.loads(line)["number"] == "N202"
+
+
+def test_beat_sends_the_digest_every_day_at_digest_at(tmp_path: Path, channels: Channels) -> None:
+    """`digest: true` puts the digest on beat's schedule at `digest_at`; the worker's task
+    sends it as `mapper notify digest` does."""
+    config_path = write_config(tmp_path, channels.notify(digest=True, digest_at="07:15"))
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["queue"] = "redis://127.0.0.1:9/0"  # never reached: the task is applied in place
+    config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    config = load_config(config_path, {"PS_KEY": "ps-key-88", **NOTIFY_ENV})
+    with Ledger.open(config.ledger_url) as ledger:
+        add_order(ledger, "alpha", "201", "failed", "shipping line has no VAT rate")
+    app = build_app(config, config_path)
+
+    assert app.conf.beat_schedule["digest alpha"] == {
+        "task": TASK,
+        "schedule": crontab(minute=15, hour=7),
+        "args": ("digest", "alpha"),
+        "options": {"expires": 43200},
+    }
+    result = app.tasks[TASK].apply(args=("digest", "alpha")).get()
+
+    assert result == {
+        "shop": "alpha",
+        "job": "digest",
+        "summary": "alpha: digest delivered on 2 of 2 channels",
+        "failure": None,
+    }
+    [(_, mail)] = channels.smtp.mailbox.mails
+    assert mail["Subject"] == "mapper: shop alpha: daily digest, 1 order in Errors"
+    [hook] = channels.hooks.received
+    assert hook.signed and [o["number"] for o in hook.json["orders"]] == ["N201"]
+
+
+def test_without_digest_beat_sends_none(tmp_path: Path, channels: Channels) -> None:
+    config_path = write_config(tmp_path, channels.notify())
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["queue"] = "redis://127.0.0.1:9/0"
+    config_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    config = load_config(config_path, {"PS_KEY": "ps-key-88", **NOTIFY_ENV})
+    assert sorted(build_app(config, config_path).conf.beat_schedule) == [
+        "recheck alpha",
+        "sync alpha",
+    ]
+
+
+def test_mapper_schedule_sends_the_digest_at_digest_at(tmp_path: Path, channels: Channels) -> None:
+    """In-process: after the first sync pass, the digest (00:30) comes before the re-check
+    (03:00) of the same night (which, with no open order, asks no system and mails nothing)."""
+    config = load_config(
+        write_config(tmp_path, channels.notify(digest=True, digest_at="00:30")),
+        {"PS_KEY": "ps-key-88", **NOTIFY_ENV},
+    )
+    midnight = dt.datetime(2026, 11, 21).astimezone()  # local midnight
+    times = iter([midnight])
+    stop = threading.Event()
+    reports: list[PassReport] = []
+
+    def report(result: PassReport) -> None:
+        reports.append(result)
+        if result.job == "recheck":
+            stop.set()
+
+    # Every reading of the clock after the plan is made is two days on: nothing is waited for.
+    run_schedule(
+        config, report=report, stop=stop, clock=lambda: next(times, midnight + dt.timedelta(2))
+    )
+
+    assert [r.job for r in reports] == ["sync", "recheck"]  # both stopped: no shop, no Yuki
+    assert [mail["Subject"] for _, mail in channels.smtp.mailbox.mails] == [
+        "mapper: shop alpha: yuki failed",  # the sync pass's
+        "mapper: shop alpha: daily digest, 0 orders in Errors",
+    ]
