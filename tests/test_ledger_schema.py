@@ -243,6 +243,9 @@ def test_no_column_holds_order_contents(engine: Engine) -> None:
             "backfill_until",
             "backfill_position",
             "updated_at",
+            # the system failure last told to the shop's channels, and when (no order data)
+            "failure_told",
+            "failure_told_at",
         ],
         "ledger_shop_locks": [
             "shop", "owner", "token", "acquired_at", "expires_at", "generation"
@@ -281,7 +284,9 @@ def test_the_state_column_only_takes_known_states(engine: Engine) -> None:
 # portability ---------------------------------------------------------------------------------
 
 
-_LATER_COLUMNS = {"claimed_at", "claim_generation", "generation", "failed_check"}  # 2, 8
+_LATER_COLUMNS = {
+    "claimed_at", "claim_generation", "generation", "failed_check", "failure_told", "failure_told_at"
+}  # migrations 2, 8, 9
 _LATER_INDEXES = {"ix_ledger_orders_number"}  # migration 4
 
 

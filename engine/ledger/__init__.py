@@ -18,7 +18,7 @@ from .errors import (
 from .ledger import DEFAULT_BUSY_TIMEOUT, DEFAULT_LOCK_TTL, Ledger
 from .locks import ShopLock
 from .migrations import LATEST_VERSION
-from .records import BackfillProgress, Claim, OrderRecord, OrderState
+from .records import BackfillProgress, Claim, FailureTold, OrderRecord, OrderState
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT",
@@ -26,6 +26,7 @@ __all__ = [
     "LATEST_VERSION",
     "BackfillProgress",
     "Claim",
+    "FailureTold",
     "InvalidTransition",
     "Ledger",
     "LedgerError",

@@ -24,7 +24,7 @@ from .database import connect, parse_url, reading, safe_url, sqlite_path, writin
 from .dbclock import DatabaseClock, database_now
 from .errors import NoLedger
 from .migrations import current_version, migrate
-from .records import BackfillProgress, Claim, OrderRecord, OrderState
+from .records import BackfillProgress, Claim, FailureTold, OrderRecord, OrderState
 from .timestamps import Clock, as_utc, utc_now
 
 log = logging.getLogger(__name__)
@@ -429,6 +429,16 @@ class Ledger:
         """Forget the shop's backfill, once it is complete."""
         with writing(self._engine) as connection:
             shops.set_backfill(connection, self._now(), _text("shop", shop), None, None, None)
+
+    def get_failure_told(self, shop: str) -> FailureTold | None:
+        """The system failure last told to the shop's notification channels, if any."""
+        with reading(self._engine) as connection:
+            return shops.get_failure_told(connection, shop)
+
+    def set_failure_told(self, shop: str, failure: str | None) -> None:
+        """Remember `failure` as told now (None: the shop's systems work again)."""
+        with writing(self._engine) as connection:
+            shops.set_failure_told(connection, self._now(), _text("shop", shop), failure)
 
     # Shop lock --------------------------------------------------------------------------------
 

@@ -224,6 +224,14 @@ def _add_failed_checks(connection: Connection) -> None:
     connection.execute(text("ALTER TABLE ledger_orders ADD COLUMN failed_check TEXT"))
 
 
+def _add_failure_told(connection: Connection) -> None:
+    """Version 9: the system failure last told to a shop's notification channels, and when, so
+    one that goes on is told once (and once a day), not after every job it stops."""
+    timestamp = "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
+    connection.execute(text("ALTER TABLE ledger_shops ADD COLUMN failure_told TEXT"))
+    connection.execute(text(f"ALTER TABLE ledger_shops ADD COLUMN failure_told_at {timestamp}"))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "orders, shop cursors and backfill progress, shop locks", _create_initial_schema),
     Migration(2, "lock generations (fencing) and claim times", _add_fencing_and_claim_times),
@@ -233,6 +241,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "connector tokens (rotating OAuth tokens, encrypted)", _create_connector_tokens),
     Migration(7, "VIES verdicts per VAT number per day", _create_vies_checks),
     Migration(8, "the checks that turned a failed order away", _add_failed_checks),
+    Migration(9, "the system failure last told to a shop", _add_failure_told),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -56,6 +56,14 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class FailureTold:
+    """The system failure last told to a shop's notification channels (its key), and when."""
+
+    failure: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class BackfillProgress:
     """How far a history load of one shop got, so an interrupted one resumes there."""
 

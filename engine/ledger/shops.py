@@ -1,4 +1,5 @@
-"""Per-shop progress: the fetch cursor (which only moves forward) and backfill progress."""
+"""Per-shop progress: the fetch cursor (which only moves forward) and backfill progress; and
+the system failure last told to the shop's notification channels."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Connection
 
 from .database import insert_if_absent
-from .records import BackfillProgress
+from .records import BackfillProgress, FailureTold
 from .tables import shops
 
 
@@ -70,6 +71,30 @@ def set_backfill(
         "backfill_since": since,
         "backfill_until": until,
         "backfill_position": position,
+        "updated_at": now,
+    }
+    changed = connection.execute(update(shops).where(shops.c.shop == shop).values(**values))
+    if changed.rowcount == 1:
+        return
+    if not insert_if_absent(connection, shops, {"shop": shop, **values}):
+        connection.execute(update(shops).where(shops.c.shop == shop).values(**values))
+
+
+def get_failure_told(connection: Connection, shop: str) -> FailureTold | None:
+    row = connection.execute(
+        select(shops.c.failure_told, shops.c.failure_told_at).where(shops.c.shop == shop)
+    ).first()
+    if row is None or row.failure_told is None or row.failure_told_at is None:
+        return None
+    return FailureTold(row.failure_told, row.failure_told_at)
+
+
+def set_failure_told(
+    connection: Connection, now: datetime, shop: str, failure: str | None
+) -> None:
+    values = {
+        "failure_told": failure,
+        "failure_told_at": None if failure is None else now,
         "updated_at": now,
     }
     changed = connection.execute(update(shops).where(shops.c.shop == shop).values(**values))

@@ -82,6 +82,9 @@ shops = Table(
     Column("backfill_until", UtcDateTime(), nullable=True),
     Column("backfill_position", UtcDateTime(), nullable=True),
     Column("updated_at", UtcDateTime(), nullable=False),
+    # The system failure last told to the shop's notify: channels, and when (engine/notify).
+    Column("failure_told", Text(), nullable=True),
+    Column("failure_told_at", UtcDateTime(), nullable=True),
 )
 
 shop_locks = Table(

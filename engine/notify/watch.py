@@ -12,8 +12,11 @@ The Errors list afterwards is read newest change first and only until the first 
 not change during the job (everything after it is older still), and only when the job counted
 an order to Errors at all: a pass without new errors reads nothing more and sends nothing.
 
-A system failure is reported for every job it stops (hourly while a system stays down); what
-a pass does is never changed by its notification: nothing here raises into the job.
+A system failure is told when it first stops a job, again when its problem changes, and once a
+day while it lasts — not after every job it stops: the ledger keeps the failure last told (and
+when) per shop, forgotten after a job that no failure stopped. A message no channel took is
+not remembered as told, so the next job tries again. What a pass does is never changed by its
+notification: nothing here raises into the job.
 """
 
 from __future__ import annotations
@@ -26,16 +29,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ...connectors.secret import Secret
-from ..ledger import Ledger, OrderRecord, OrderState
+from ..ledger import FailureTold, Ledger, OrderRecord, OrderState
 from ..ledger.timestamps import utc_now
 from .messages import pass_message
 from .send import Delivered, deliver
 
 if TYPE_CHECKING:  # engine.sync imports this module (jobs.py)
     from ..sync.config import ShopConfig
+    from ..sync.failures import SystemFailure
     from ..sync.pipeline import PassReport
 
 log = logging.getLogger(__name__)
+
+REMIND_EVERY = dt.timedelta(days=1)  # a failure that goes on is told again after this long
 
 
 @dataclass(frozen=True)
@@ -89,11 +95,23 @@ def notify_pass(
     if config.notify is None or before is None:
         return []
     try:
+        now = clock()
+        told = ledger.get_failure_told(config.name)
+        failure = report.failure
+        if failure is None:
+            if told is not None:
+                ledger.set_failure_told(config.name, None)  # its systems work again
+            news = None
+        else:
+            news = failure if _news(failure, told, now) else None
         entered = entered_errors(ledger, config.name, before) if report.failed else []
-        message = pass_message(config.name, report.job, entered, report.failure, clock())
+        message = pass_message(config.name, report.job, entered, news, now)
         if message is None:
             return []
-        return deliver(config.notify, message, secrets=secrets_of(config), sleep=sleep)
+        delivered = deliver(config.notify, message, secrets=secrets_of(config), sleep=sleep)
+        if news is not None and any(d.ok for d in delivered):
+            ledger.set_failure_told(config.name, failure_key(news))
+        return delivered
     except Exception as error:  # noqa: BLE001 — a notification never changes the pass
         log.error(
             "shop %s: the notification of the %s job failed (%s)",
@@ -102,3 +120,15 @@ def notify_pass(
             type(error).__name__,
         )
         return []
+
+
+def failure_key(failure: SystemFailure) -> str:
+    """What makes two failures the same for telling: the system and its problem."""
+    return f"{failure.side} {failure.system}: {failure.problem}"
+
+
+def _news(failure: SystemFailure, told: FailureTold | None, now: dt.datetime) -> bool:
+    """Whether `failure` is to be told: not told yet, another problem, or told a day ago."""
+    if told is None or told.failure != failure_key(failure):
+        return True
+    return now - told.at >= REMIND_EVERY

@@ -4,7 +4,8 @@ receiver, all on loopback, over real sockets.
 An order that lands in Errors produces exactly one e-mail and one signed webhook, naming the
 shop, the order number, the reason and the resolution, with no customer data and no secret; a
 pass without new errors, and an order failing again on reprocess, send nothing; a system that
-cannot be reached or refuses the key is one message.
+cannot be reached or refuses the key is one message, however many jobs it stops (again once a
+day, and after it was back).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from mapper.connectors.prestashop.simulator.data import demo_records
 from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
 from mapper.connectors.retry import RetryPolicy
 from mapper.connectors.yuki.simulator import YukiSimulator
-from mapper.engine.ledger import Ledger, OrderRecord, OrderState
+from mapper.engine.ledger import FailureTold, Ledger, OrderRecord, OrderState
+from mapper.engine.notify.watch import _news, failure_key
 from mapper.engine.sync.config import Config, load_config
+from mapper.engine.sync.failures import SystemFailure
 from mapper.engine.sync.jobs import run_job
 from mapper.engine.sync.pipeline import PassReport, ShopSync
 
@@ -264,6 +267,45 @@ def test_an_unreachable_accounting_system_is_one_message(world: World, dead_port
         "resolution": resolution,
     }
     assert_nothing_private(world, mail.as_string(), hook.body.decode())
+
+
+def test_a_system_that_stays_down_is_told_once_and_again_after_it_was_back(
+    world: World, dead_port: int
+) -> None:
+    """Three jobs stopped by the same failure: one message. A job that went through forgets
+    it; the next failure is told again."""
+    down = world.config()
+    down.shops[0].source["url"] = f"http://127.0.0.1:{dead_port}"  # every pass reads the shop
+    for _ in range(3):
+        assert world.run(down).failure is not None
+    assert len(world.smtp.mailbox.mails) == len(world.hooks.received) == 1
+    with Ledger.open(world.ledger_url) as ledger:
+        told = ledger.get_failure_told(SHOP)
+    assert told is not None and told.failure == (
+        f"source prestashop: cannot reach http://127.0.0.1:{dead_port} (connection refused)"
+    )
+
+    assert world.run(world.config()).failure is None  # back: order 1 to Errors is its news
+    with Ledger.open(world.ledger_url) as ledger:
+        assert ledger.get_failure_told(SHOP) is None
+    assert world.run(down).failure is not None
+    subjects = [mail["Subject"] for _, mail in world.smtp.mailbox.mails]
+    assert subjects == [
+        f"mapper: shop {SHOP}: prestashop failed",
+        f"mapper: shop {SHOP}: 1 order to Errors",
+        f"mapper: shop {SHOP}: prestashop failed",
+    ]
+
+
+def test_a_failure_told_a_day_ago_is_told_again() -> None:
+    failure = SystemFailure(SHOP, "yuki", "target", "cannot reach x", "check url")
+    told_at = dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC)
+    told = FailureTold(failure_key(failure), told_at)
+    assert not _news(failure, told, told_at + dt.timedelta(hours=23, minutes=59))
+    assert _news(failure, told, told_at + dt.timedelta(days=1))
+    other = SystemFailure(SHOP, "yuki", "target", "access refused", "check access_key")
+    assert _news(other, told, told_at + dt.timedelta(minutes=1))  # another problem: news
+    assert _news(failure, None, told_at)
 
 
 def test_a_refused_key_is_one_message_without_the_key(world: World) -> None:
