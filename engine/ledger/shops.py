@@ -3,6 +3,7 @@ the system failure last told to the shop's notification channels."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import or_, select, update
@@ -73,11 +74,7 @@ def set_backfill(
         "backfill_position": position,
         "updated_at": now,
     }
-    changed = connection.execute(update(shops).where(shops.c.shop == shop).values(**values))
-    if changed.rowcount == 1:
-        return
-    if not insert_if_absent(connection, shops, {"shop": shop, **values}):
-        connection.execute(update(shops).where(shops.c.shop == shop).values(**values))
+    _update_or_insert(connection, shop, values)
 
 
 def get_failure_told(connection: Connection, shop: str) -> FailureTold | None:
@@ -97,8 +94,14 @@ def set_failure_told(
         "failure_told_at": None if failure is None else now,
         "updated_at": now,
     }
+    _update_or_insert(connection, shop, values)
+
+
+def _update_or_insert(connection: Connection, shop: str, values: Mapping[str, object]) -> None:
+    """Set `values` on the shop's row, made if the shop has none yet."""
     changed = connection.execute(update(shops).where(shops.c.shop == shop).values(**values))
     if changed.rowcount == 1:
         return
     if not insert_if_absent(connection, shops, {"shop": shop, **values}):
+        # Another worker made the row meanwhile.
         connection.execute(update(shops).where(shops.c.shop == shop).values(**values))

@@ -179,50 +179,43 @@ class _Generator:
         many: bool = False,
     ) -> None:
         """`target = <spec>`, what fails turned into the rule's MappingError."""
+        with self.statement():
+            body = self.expression(spec, env, many)
+            if not is_computed(spec):
+                lines.append(f"{ind}{target} = {body}")
+                return
+            index = self.place(place, path)
+            guarded = [
+                f"{ind}try:",
+                f"{ind}    {target} = {body}",
+                f"{ind}except _Exception as e:",
+                f"{ind}    raise _me(e, _P[{index}]) from None",
+            ]
+            fast = None if spec.startswith("$") else self.fast_expression(spec, env)
+            if fast is None or fast == body:
+                lines += guarded
+                return
+            # Plain subscripts first; when they raise (a field missing, a list where a dict was
+            # expected), the guarded form runs again from the start and says what failed. An
+            # error already located (a let's, the deadline) is not run twice.
+            lines += [
+                f"{ind}try:",
+                f"{ind}    {target} = {fast}",
+                f"{ind}except _MappingError:",
+                f"{ind}    raise",
+                f"{ind}except _Exception:",
+                *("    " + line for line in guarded),
+            ]
+
+    @contextmanager
+    def statement(self) -> Iterator[None]:
+        """Writing one statement: the lets it reads wherever it runs are available after it."""
         self.reading = set()
         try:
-            self._assign(target, spec, place, path, env, lines, ind, many)
+            yield
         finally:
-            self.available |= self.reading  # read by this statement once it has run
+            self.available |= self.reading
             self.reading = set()
-
-    def _assign(
-        self,
-        target: str,
-        spec: Any,
-        place: Place | None,
-        path: str,
-        env: _Env,
-        lines: list[str],
-        ind: str,
-        many: bool,
-    ) -> None:
-        body = self.expression(spec, env, many)
-        if not is_computed(spec):
-            lines.append(f"{ind}{target} = {body}")
-            return
-        index = self.place(place, path)
-        guarded = [
-            f"{ind}try:",
-            f"{ind}    {target} = {body}",
-            f"{ind}except _Exception as e:",
-            f"{ind}    raise _me(e, _P[{index}]) from None",
-        ]
-        fast = None if spec.startswith("$") else self.fast_expression(spec, env)
-        if fast is None or fast == body:
-            lines += guarded
-            return
-        # Plain subscripts first; when they raise (a field missing, a list where a dict was
-        # expected), the guarded form runs again from the start and says what failed. An
-        # error already located (a let's, the deadline) is not run twice.
-        lines += [
-            f"{ind}try:",
-            f"{ind}    {target} = {fast}",
-            f"{ind}except _MappingError:",
-            f"{ind}    raise",
-            f"{ind}except _Exception:",
-            *("    " + line for line in guarded),
-        ]
 
     def fast_expression(self, spec: str, env: _Env) -> str:
         """The template `spec` with fields read by plain subscripts."""

@@ -535,62 +535,53 @@ class _Translator:
 
     def filter(self, node: nodes.Filter) -> str:
         name = node.name
-        if name == "decimal" and not node.args and not node.kwargs and node.node is not None:
-            # The commonest filter, written in place: a Decimal is already one.
-            n = self.fresh()
-            key = self.bind("f", name, self.filters[name])
-            # An amount text read before comes from the parsed amounts (a zero: parsed again).
-            return (
-                f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is Decimal else "
-                f"((_type(_o{n}) is _str and _parsed(_o{n})) or {key}(_o{n})))"
-            )
-        if (
-            name == "decimals"
-            and self.fast
-            and len(node.args) == 1
-            and not node.kwargs
-            and isinstance(node.args[0], nodes.Const)
-            and type(node.args[0].value) is int
-            and 0 <= node.args[0].value <= 8
-            and node.node is not None
-        ):
-            # The fast form rounds a Decimal in place; anything else, or a failure, and the
-            # guarded form calls `decimals`, which says what went wrong.
-            n = self.fresh()
-            quantum = self.bind("q", str(node.args[0].value), Decimal(1).scaleb(-node.args[0].value))
-            key = self.bind("f", name, self.filters[name])
-            return (
-                f"(_o{n}.quantize({quantum}, _HALF_UP) if _type(_o{n} := {self.expr(node.node)})"
-                f" is Decimal else {key}(_o{n}, {node.args[0].value}))"
-            )
-        if name == "int" and self.fast and not node.args and not node.kwargs and node.node:
-            # The fast form reads a text of a few digits in place (an id, a PrestaShop mode).
-            n = self.fresh()
-            key = self.bind("f", name, self.filters.get(name) or _JINJA_FILTERS[name])
-            return (
-                f"(_int(_o{n}) if _type(_o{n} := {self.expr(node.node)}) is _str and "
-                f"_length(_o{n}) < 10 and _o{n}.isdigit() and _o{n}.isascii() else {key}(_o{n}))"
-            )
-        if name == "money" and not node.args and not node.kwargs and node.node is not None:
-            n = self.fresh()
-            key = self.bind("f", name, self.filters[name])
-            # A text rounded before comes from the rounded amounts (a zero: rounded again).
-            return (
-                f"((_type(_o{n} := {self.expr(node.node)}) is _str and _cents(_o{n})) "
-                f"or {key}(_o{n}))"
-            )
-        if name == "string" and not node.args and not node.kwargs and node.node is not None:
-            n = self.fresh()
-            key = self.bind("f", name, self.filters.get(name) or _JINJA_FILTERS[name])
-            return f"(_o{n} if _type(_o{n} := {self.expr(node.node)}) is _str else {key}(_o{n}))"
         func = self.filters.get(name) or _JINJA_FILTERS.get(name)
         if func is None:
             raise ExpressionError(f"unknown filter {name!r}", node.lineno)
         key = self.bind("f", name, func)
+        in_place = self.filter_in_place(node, key)
+        if in_place is not None:
+            return in_place
         head = _pass_arg(func)
         subject = self.expr(node.node) if node.node is not None else "None"
         args = ([head] if head else []) + [subject] + self.arguments(node)
         return f"{key}({', '.join(args)})"
+
+    def filter_in_place(self, node: nodes.Filter, key: str) -> str | None:
+        """The commonest filters written in place, their function `key` called for anything
+        else; None for the rest. `decimals` and `int` only in a stage's fast form: where that
+        raises, the guarded form calls the function, which says what went wrong."""
+        if node.node is None or node.kwargs:
+            return None
+        name, args = node.name, node.args
+        places: Any = args[0].value if len(args) == 1 and isinstance(args[0], nodes.Const) else None
+        if not (
+            (name in ("decimal", "money", "string") and not args)
+            or (name == "int" and self.fast and not args)
+            or (name == "decimals" and self.fast and type(places) is int and 0 <= places <= 8)
+        ):
+            return None
+        o = f"_o{self.fresh()}"
+        subject = self.expr(node.node)
+        if name == "decimal":  # an amount text read before: as parsed then (a zero: again)
+            return (
+                f"({o} if _type({o} := {subject}) is Decimal else "
+                f"((_type({o}) is _str and _parsed({o})) or {key}({o})))"
+            )
+        if name == "money":  # a text rounded before: as rounded then (a zero: again)
+            return f"((_type({o} := {subject}) is _str and _cents({o})) or {key}({o}))"
+        if name == "string":
+            return f"({o} if _type({o} := {subject}) is _str else {key}({o}))"
+        if name == "int":  # a text of a few digits: an id, a PrestaShop mode
+            return (
+                f"(_int({o}) if _type({o} := {subject}) is _str and _length({o}) < 10 and "
+                f"{o}.isdigit() and {o}.isascii() else {key}({o}))"
+            )
+        quantum = self.bind("q", str(places), Decimal(1).scaleb(-places))  # decimals(n)
+        return (
+            f"({o}.quantize({quantum}, _HALF_UP) if _type({o} := {subject}) is Decimal "
+            f"else {key}({o}, {places}))"
+        )
 
     def test(self, node: nodes.Test) -> str:
         if node.name in ("defined", "undefined"):
