@@ -866,13 +866,9 @@ def compile_jsonpath(source: str, *, many: bool) -> Value:
             "regular expressions (=~) are not allowed in JSONPath filters; "
             "compare with == or use a Jinja expression"
         )
-    steps = plain_steps(source)
-    if steps is not None:
-        spread = bool(steps) and steps[-1] is _ALL
-        if spread and many:
-            return _steps_reader(steps[:-1], source, spread=True)
-        if not spread and not many:
-            return _steps_reader(steps, source, spread=False)
+    direct = _direct_reader(plain_steps(source), source, many=many)
+    if direct is not None:
+        return direct
     # Imported here: jsonpath-ng builds its parser when imported (about 50 ms), which the
     # plain paths rules mostly use never need.
     from jsonpath_ng.ext.parser import parse as parse_jsonpath
@@ -884,12 +880,9 @@ def compile_jsonpath(source: str, *, many: bool) -> Value:
         raise ExpressionError(f"a JSONPath nested too deeply: {source[:40]!r}…") from None
     except Exception as error:  # jsonpath-ng raises plain Exception for some syntax errors
         raise ExpressionError(f"invalid JSONPath {source!r}: {error}") from None
-    if steps is not None:
-        spread = bool(steps) and steps[-1] is _ALL
-        if spread and many:
-            return _steps_reader(steps[:-1], source, spread=True)
-        if not spread and not many:
-            return _steps_reader(steps, source, spread=False)
+    direct = _direct_reader(steps, source, many=many)
+    if direct is not None:
+        return direct
 
     def find_all(scope: Scope) -> Any:
         matches = [m.value for m in parsed.find(scope["$"])]
@@ -954,6 +947,19 @@ def _simple_steps(path: Any) -> list[Any] | None:
         return [*head, right.indices[0]]
     if isinstance(right, Wildcard):
         return [*head, _ALL]
+    return None
+
+
+def _direct_reader(steps: list[Any] | None, source: str, *, many: bool) -> Value | None:
+    """A reader of the path's `steps` by plain lookups, when they make one: a path ending in
+    `[*]` read for all its matches, or one without read for its match; else None."""
+    if steps is None:
+        return None
+    spread = bool(steps) and steps[-1] is _ALL
+    if spread and many:
+        return _steps_reader(steps[:-1], source, spread=True)
+    if not spread and not many:
+        return _steps_reader(steps, source, spread=False)
     return None
 
 
