@@ -6,7 +6,9 @@ through the scope's pending table. Here the same rule set becomes one function `
 
 - each top-level `let` is a slot of a per-order list `V` (computed in order, or — a lazy let —
   by its own function the first time it is read; where a let can reach itself through other
-  lets, a busy flag makes it undefined while it is being made, as in the interpreter);
+  lets, a busy flag makes it undefined while it is being made, as in the interpreter); within
+  one function, a let that a statement already run has read wherever it runs (not in a branch
+  Python may skip) is read from a local (`L<slot>`) from then on;
 - each `each` is a `for` loop, its `as:` and `let:` names plain local variables; `when` an `if`;
 - each check an `if` appending its CheckFailure; the output an inline dict / list display.
 
@@ -14,8 +16,9 @@ Expressions are translated by the same translator as the interpreter's (engine/r
 expressions.py: the sandbox's accessors, the size limits, names starting with `_` refused),
 only with names resolved to where they live. Each is written twice: with fields read by plain
 subscripts, tried first, and in the guarded form, run only when the first raises (a field
-missing, a list where an object was expected), so what the user reads is the guarded form's. Nothing of a rule file enters the generated
-source except through that translator or as a `repr`'d constant. Every expression keeps its
+missing, a list where an object was expected), so what the user reads is the guarded form's.
+Nothing of a rule file enters the generated source except through that translator or as a
+`repr`'d constant. Every expression keeps its
 own try/except (free in Python 3.11 until something fails), which turns what failed into the
 MappingError naming the rule's place and field; list parts name the element, as
 `_relabel` does; loops check the per-order deadline as the interpreter does.
