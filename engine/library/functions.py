@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from .countries import country_name, eu_members, is_eu, iso_code
-from .money import CENT, PARSED_AMOUNTS, money, round_to, split, to_decimal
+from .money import CENT, money, round_to, split, to_decimal
 from .territories import vat_territory as _vat_territory
 from .vat_rates import rates_on
 from .vatnumber import VatNumber, check_vat_number, with_vies
@@ -50,11 +50,7 @@ def price(value: object, places: int = 4) -> Decimal:
     >>> price("14.880000"), price(Decimal("10") / 3), price("7")
     (Decimal('14.88'), Decimal('3.3333'), Decimal('7.00'))
     """
-    number = value if type(value) is Decimal else to_decimal(value)
-    try:
-        rounded = number.quantize(_QUANTUM[places], ROUND_HALF_UP)  # `decimals`, in place
-    except (InvalidOperation, KeyError):
-        rounded = round_to(number, places)  # says what is out of range
+    rounded = decimals(value, places)
     cents = rounded.quantize(CENT, ROUND_HALF_UP)
     return cents if cents == rounded else rounded.normalize()
 
@@ -74,7 +70,6 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
-_PARSED = PARSED_AMOUNTS.get
 
 _SHOP_ROUNDING = {
     0: ROUND_CEILING,  # PS_ROUND_UP
@@ -152,10 +147,7 @@ def vat_rate(value: object) -> Decimal:
     rate = value if type(value) is Decimal else to_decimal(value)
     if 0 < rate < 1:
         rate = rate * 100
-    try:
-        rate = rate.quantize(CENT, ROUND_HALF_UP)  # `decimals(rate, 2)`, in place
-    except InvalidOperation:
-        rate = round_to(rate, 2)
+    rate = decimals(rate, 2)
     whole = rate.to_integral_value()
     return whole if rate == whole else rate.normalize()
 
@@ -169,9 +161,8 @@ def rate_between(incl: object, excl: object) -> Decimal:
     >>> rate_between("10.900000", "10.000000"), rate_between("5.00", "5.00")
     (Decimal('0.09'), Decimal('0'))
     """
-    # An amount text read before is taken as it was parsed (a zero: parsed again).
-    gross = incl if type(incl) is Decimal else (type(incl) is str and _PARSED(incl)) or to_decimal(incl)
-    net = excl if type(excl) is Decimal else (type(excl) is str and _PARSED(excl)) or to_decimal(excl)
+    gross = incl if type(incl) is Decimal else to_decimal(incl)
+    net = excl if type(excl) is Decimal else to_decimal(excl)
     if net == 0:
         return Decimal(0)
     return gross / net - 1
@@ -434,7 +425,7 @@ def shop_line_amount(
     qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
-    price = unit if type(unit) is Decimal else (type(unit) is str and _PARSED(unit)) or to_decimal(unit)
+    price = unit if type(unit) is Decimal else to_decimal(unit)
     if kind == 1:
         return shop_round(price, mode) * qty
     if kind == 3:

@@ -10,6 +10,7 @@ work. Both read only the ledger's bookkeeping.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from .send import Delivered, deliver
 from .settings import NotifySettings
 from .watch import secrets_of
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ShopDelivery:
@@ -30,6 +33,22 @@ class ShopDelivery:
 
     shop: str
     delivered: list[Delivered]
+
+    def problems(self) -> list[str]:
+        """One line per channel that did not take the message."""
+        return [f"{d.channel}: {d.problem}" for d in self.delivered if not d.ok]
+
+    def summary(self, what: str) -> str:
+        sent = len(self.delivered) - len(self.problems())
+        return f"{self.shop}: {what} delivered on {sent} of {len(self.delivered)} channels"
+
+    def logged(self, what: str) -> str | None:
+        """Say in the log how the message fared; the channels' problems in one line, if any."""
+        log.info("%s", self.summary(what))
+        problems = self.problems()
+        for problem in problems:
+            log.warning("%s: %s: %s", self.shop, what, problem)
+        return "; ".join(problems) or None
 
 
 def _settings(shop: ShopConfig) -> NotifySettings:
@@ -50,7 +69,7 @@ def digest_shops(config: Config, shop: str | None = None) -> list[ShopConfig]:
         chosen = config.shop(shop)
         _settings(chosen)
         return [chosen]
-    shops = [s for s in config.shops if digest_due(s)]
+    shops = [s for s in config.shops if digest_time(s) is not None]
     if not shops:
         raise ConfigError("no shop has digest: true in its notify: section")
     return shops
@@ -82,9 +101,10 @@ def send_digest(
     return _send(shop, message, sleep)
 
 
-def digest_due(shop: ShopConfig) -> bool:
-    """Whether the scheduler sends this shop a daily digest."""
-    return shop.notify is not None and shop.notify.digest
+def digest_time(shop: ShopConfig) -> dt.time | None:
+    """When the scheduler sends this shop its daily digest (local time); None: it gets none."""
+    notify = shop.notify
+    return notify.digest_at if notify is not None and notify.digest else None
 
 
 def send_test(

@@ -95,7 +95,9 @@ def notify_settings(
         email=_email(email) if email is not None else None,
         webhook=_webhook(webhook) if webhook is not None else None,
         digest=bool(section.get("digest", False)),
-        digest_at=dt.time.fromisoformat(str(section.get("digest_at", "08:00"))),
+        digest_at=dt.time.fromisoformat(str(section["digest_at"]))
+        if "digest_at" in section
+        else DIGEST_AT,
     )
 
 

@@ -117,6 +117,7 @@ class _Generator:
         self.kept: dict[str, tuple[str, str]] = {}
         self.available: set[str] = set()
         self.reading: set[str] = set()
+        self.reads_deadline = False  # whether the function being written checks the deadline
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -159,6 +160,11 @@ class _Generator:
             return found
         self.reading.add(name)
         return f"({local} := {found[0]})", found[1]
+
+    def deadline(self) -> str:
+        """The clock a loop compares with the order's deadline `dl` (read by the function)."""
+        self.reads_deadline = True
+        return "_mono()"
 
     @contextmanager
     def block(self) -> Iterator[None]:
@@ -286,7 +292,7 @@ class _Generator:
                 f"{ind}    if not _isinstance({each}, _list | _tuple):",
                 f"{ind}        raise _each_error({each}, _P[{each_place}])",
                 f"{ind}    for {element} in {each}:",
-                f"{ind}        if _mono() > dl:",
+                f"{ind}        if {self.deadline()} > dl:",
                 f"{ind}            raise _oot(_P[{each_place}])",
             ]
             loop = ind + "        "
@@ -357,7 +363,7 @@ class _Generator:
             if "each" in check:
                 where = self.place(spec.places[index], f"checks {check['name']}")
                 lines += [
-                    f"{cind}if _mono() > dl:",
+                    f"{cind}if {self.deadline()} > dl:",
                     f"{cind}    raise _oot(_P[{where}])",
                 ]
 
@@ -447,11 +453,12 @@ class _Generator:
             body: list[str] = []
             ind = "        " if name in circular else "    "
             self.kept, self.available = dict(lazy_env.names), set()  # a function of its own
+            self.reads_deadline = False
             self.value(
                 "R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env, body, ind
             )
             lines = [f"def _G{slot}(s, V):"]
-            if any("> dl:" in line for line in body):  # a loop checks the order's deadline
+            if self.reads_deadline:  # a loop checks the order's deadline
                 lines.append("    dl = s.get('$deadline', _inf)")
             if name in circular:  # it may read itself: then it is undefined, as in order
                 lines += [

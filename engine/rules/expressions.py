@@ -904,7 +904,7 @@ _JSONPATH_WORDS = frozenset({"where", "wherenot"})  # jsonpath-ng's operators, n
 def plain_steps(source: str) -> list[Any] | None:
     """The steps of a path of fields and indexes (`$.order.rows[0].id`, optionally ending in
     `[*]`), read without jsonpath-ng: the same steps `_simple_steps` finds in its parse (tests/
-    engine/test_engine_jsonpath.py); None for anything else.
+    engine/test_engine_startup_caches.py); None for anything else.
 
     >>> plain_steps("$.order.rows[2].id"), plain_steps("$.a..b"), plain_steps("$.where")
     (['order', 'rows', 2, 'id'], None, None)

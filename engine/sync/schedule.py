@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from ..errors import MapperError
 from ..ledger import Ledger
-from ..notify.digest import digest_due, send_digest
-from ..notify.settings import DIGEST_AT
+from ..notify.digest import digest_time, send_digest
 from .config import Config, ShopConfig
 from .jobs import run_job
 from .pipeline import PassReport, ShopSync
@@ -27,6 +26,7 @@ class Due:
     shop: ShopConfig
     job: str  # "sync" | "recheck" | "digest"
     at: dt.datetime
+    daily: dt.time | None = None  # a job run every day at this local time (else: every sync_every)
 
 
 def next_recheck(after: dt.datetime, at: dt.time) -> dt.datetime:
@@ -49,11 +49,10 @@ def run_schedule(
     re-check per shop every night at `recheck_at`, and a digest every day at `digest_at`."""
     stop = stop or threading.Event()
     now = clock()
+    daily = [(shop, "recheck", shop.recheck_at) for shop in config.shops]
+    daily += [(shop, "digest", at) for shop in config.shops if (at := digest_time(shop)) is not None]
     plan = [Due(shop, "sync", now) for shop in config.shops]
-    plan += [Due(shop, "recheck", next_recheck(now, shop.recheck_at)) for shop in config.shops]
-    plan += [
-        Due(shop, "digest", next_recheck(now, _digest_at(shop))) for shop in _digests(config)
-    ]
+    plan += [Due(shop, job, next_recheck(now, at), at) for shop, job, at in daily]
     with Ledger.open(config.ledger_url) as ledger:
         while not stop.is_set():
             plan.sort(key=lambda due: due.at)
@@ -63,20 +62,10 @@ def run_schedule(
                 return
             _run(due, ledger, report)
             finished = clock()
-            if due.job == "sync":
+            if due.daily is None:
                 due.at = max(due.at + due.shop.sync_every, finished)
-            elif due.job == "digest":
-                due.at = next_recheck(finished, _digest_at(due.shop))
             else:
-                due.at = next_recheck(finished, due.shop.recheck_at)
-
-
-def _digests(config: Config) -> list[ShopConfig]:
-    return [shop for shop in config.shops if digest_due(shop)]
-
-
-def _digest_at(shop: ShopConfig) -> dt.time:
-    return shop.notify.digest_at if shop.notify is not None else DIGEST_AT
+                due.at = next_recheck(finished, due.daily)
 
 
 def _run(due: Due, ledger: Ledger, report: Callable[[PassReport], None]) -> None:
@@ -96,12 +85,6 @@ def _run(due: Due, ledger: Ledger, report: Callable[[PassReport], None]) -> None
 def _send_digest(shop: ShopConfig, ledger: Ledger) -> None:
     """The shop's digest; how it fared goes to the log (a digest never stops the schedule)."""
     try:
-        delivery = send_digest(shop, ledger)
+        send_digest(shop, ledger).logged("digest")
     except MapperError as error:
         log.error("%s: digest failed: %s", shop.name, error)
-        return
-    for delivered in delivery.delivered:
-        if delivered.ok:
-            log.info("%s: digest delivered: %s", shop.name, delivered.channel)
-        else:
-            log.warning("%s: digest: %s: %s", shop.name, delivered.channel, delivered.problem)

@@ -12,7 +12,7 @@ from typing import Any
 
 from celery.schedules import crontab
 
-from ..notify.digest import digest_due
+from ..notify.digest import digest_time
 from ..sync.config import Config
 from .tasks import TASK
 
@@ -37,8 +37,8 @@ def beat_schedule(config: Config) -> dict[str, dict[str, Any]]:
             "args": ("recheck", shop.name),
             "options": {"expires": RECHECK_EXPIRES},
         }
-        if shop.notify is not None and digest_due(shop):
-            at = shop.notify.digest_at
+        at = digest_time(shop)
+        if at is not None:
             schedule[f"digest {shop.name}"] = {
                 "task": TASK,
                 "schedule": crontab(minute=at.minute, hour=at.hour),

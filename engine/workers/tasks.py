@@ -87,14 +87,8 @@ class Runner:
     def digest(self, shop: str) -> dict[str, Any]:
         """The shop's daily digest, sent now; the task's result says how each channel fared."""
         delivery = send_digest(self.config.shop(shop), self.ledger())
-        problems = [f"{d.channel}: {d.problem}" for d in delivery.delivered if not d.ok]
-        sent = len(delivery.delivered) - len(problems)
-        summary = f"{shop}: digest delivered on {sent} of {len(delivery.delivered)} channels"
-        log.info("%s", summary)
-        for problem in problems:
-            log.warning("%s: digest: %s", shop, problem)
-        failure = "; ".join(problems) or None
-        return {"shop": shop, "job": DIGEST, "summary": summary, "failure": failure}
+        failure = delivery.logged(DIGEST)
+        return {"shop": shop, "job": DIGEST, "summary": delivery.summary(DIGEST), "failure": failure}
 
     def _build(
         self, config: ShopConfig, ledger: Ledger, *, progress: Progress = NO_PROGRESS
