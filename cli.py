@@ -145,6 +145,7 @@ def dry_run(
     lean = explain is None
     pair = Pair.load(mapping_name, settings, str(settings_file or "settings"), lean=lean)
     writer = pair.writer(output_format)  # payloads are printed as they are made: streamed
+    pair = pair.writing(output_format)  # each payload's text made once, in the printed format
     out = sys.stdout  # whole payloads at a time, buffered (no click.echo per payload)
     turned_away = bad_input = 0
     for document in read_documents(file):

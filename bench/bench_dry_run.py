@@ -969,6 +969,7 @@ def hand_written_document(invoices: Iterable[str]) -> str:
 def run_mapper(pair: Pair, documents: Sequence[Document], fmt: str = "xml") -> str:
     """Map and write each order as it comes, as `mapper dry-run` does (streamed)."""
     writer = pair.writer(fmt)
+    pair = pair.writing(fmt)
     parts: list[str] = []
     for document in documents:
         outcome = pair.map(document)

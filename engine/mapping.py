@@ -6,6 +6,7 @@ pipeline, which simply stops before or after the sender.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -178,13 +179,15 @@ class Pair:
             return self._named(body, document)
         found_id = canonical.get("id")
         return Payload(
-            order_id=to_text((order_id or self.order_id(document)) if found_id is None else found_id),
+            order_id=to_text(
+                (order_id or self.order_id(document)) if found_id is None else found_id
+            ),
             order_number=to_text(canonical.get("number", "")),
             body=body,
             canonical=canonical,
             rules=self.rules,
             text=text,
-            text_format=None if text is None else self.target.rules.format.get("type", "json"),
+            text_format=None if text is None else self.target.text_format,
         )
 
     def _named(self, rejection: Rejection, document: dict[str, Any]) -> Rejection:
@@ -200,6 +203,16 @@ class Pair:
     def writer(self, output_format: str | None = None) -> PayloadWriter:
         """A writer that turns payloads into text one by one (streamed, nothing kept)."""
         return payload_writer(self.target.rules, output_format)
+
+    def writing(self, output_format: str | None) -> Pair:
+        """This pair making each payload's text in `output_format` as it maps it (None: the
+        target's own), so that `writer(output_format)` only puts it in place."""
+        target = self.target.writing(output_format)
+        if target is self.target:
+            return self
+        pair = copy.copy(self)
+        pair.target = target
+        return pair
 
 
 def payload_writer(target: RuleSet, output_format: str | None = None) -> PayloadWriter:

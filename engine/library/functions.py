@@ -525,7 +525,8 @@ def has_own_code(
     """
     wanted = vat_rate(rate)
     return any(
-        row.get("scheme") == scheme and row.get("country") == country
+        row.get("scheme") == scheme
+        and row.get("country") == country
         and vat_rate(row.get("rate")) == wanted
         for row in rows
     )

@@ -315,9 +315,7 @@ class _Generator:
                 body.append(f"{tind}if {when}:")
                 item_ind = tind + "    "
             temp = self.fresh("T")
-            self.value(
-                temp, spec["item"], spec.places["item"], f"{path}[]", inner, body, item_ind
-            )
+            self.value(temp, spec["item"], spec.places["item"], f"{path}[]", inner, body, item_ind)
             body.append(f"{item_ind}{out}.append({temp})")
         path_key = self.fresh("_path")
         self.namespace[path_key] = path
@@ -368,7 +366,13 @@ class _Generator:
                 ]
 
     def check(
-        self, check: LocatedDict, path: str, env: _Env, body: list[str], ind: str, name: str,
+        self,
+        check: LocatedDict,
+        path: str,
+        env: _Env,
+        body: list[str],
+        ind: str,
+        name: str,
         place: str,
     ) -> None:
         """One check's `when`, `assert` and, when it fails, its CheckFailure."""
@@ -409,9 +413,7 @@ class _Generator:
                     body,
                     fail,
                 )
-                body.append(
-                    f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))"
-                )
+                body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
 
     # -- the stage -----------------------------------------------------------------------
     def circular(self) -> set[str]:

@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2.exceptions import SecurityError, UndefinedError
 
-from ..errors import MappingError, Place, RuleError
+from ..errors import MappingError, Place, RuleError, UsageError
 from ..library.functions import FILTERS, FUNCTIONS
 from ..library.money import MoneyFormatError
 from ..paths import schema_text, schema_validator
@@ -41,6 +41,7 @@ from .expressions import (
     is_template,
     to_text,
 )
+from .json_writer import JsonWriter, compile_json_writer, json_cannot_carry_xml
 from .load import LocatedDict, LocatedList, display_path, load_yaml
 from .lookups import Lookup, lookup_function
 from .render import cannot_carry, payload_json, payload_problem
@@ -111,6 +112,7 @@ class RuleSet:
     data: LocatedDict | None = field(default=None, repr=False, compare=False)
     _lean: dict[str, RuleSet] = field(default_factory=dict, repr=False, compare=False)
     _writer: list[BodyWriter | None] = field(default_factory=list, repr=False, compare=False)
+    _json_writer: list[JsonWriter | None] = field(default_factory=list, repr=False, compare=False)
     # The `let`s computed when first read, not in order (engine/rules/demand.py lazy_lets).
     lazy: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     # The `output:` spec compiled (the pruned one of a lean variant); None: data's.
@@ -161,6 +163,15 @@ class RuleSet:
             spec = self.data.get("output") if self.data is not None and xml else None
             self._writer.append(compile_body_writer(spec) if spec is not None else None)
         return self._writer[0]
+
+    def json_writer(self) -> JsonWriter | None:
+        """The JSON writer generated from this target's output tree (None: not a target, or
+        a tree that cannot be written ahead); generated once."""
+        if not self._json_writer:
+            spec = self.data.get("output") if self.data is not None else None
+            usable = self.kind == "target" and spec is not None
+            self._json_writer.append(compile_json_writer(spec) if usable else None)
+        return self._json_writer[0]
 
     @property
     def label(self) -> str:
@@ -217,13 +228,29 @@ class BoundRuleSet:
         # A target's payload is checked for what its format cannot carry (XML: control
         # characters; any: lone surrogates) so that order fails alone, before any batch.
         self._payload_format = rules.format.get("type", "json") if rules.kind == "target" else None
+        # The text written with each payload: in the target's own format unless `writing`
+        # asks for the other (an XML target's payloads shown as JSON are still checked as XML).
+        self.text_format = self._payload_format
         self._body_writer = rules.body_writer() if self._payload_format == "xml" else None
+        self._json_writer = rules.json_writer() if self._payload_format is not None else None
 
     def with_rules(self, rules: RuleSet) -> BoundRuleSet:
         """The same tenant's settings and lookups over `rules` (a lean variant of its own)."""
         if rules is self.rules:
             return self
         return BoundRuleSet(rules, self.settings, self._base_scope["$lookups"])
+
+    def writing(self, text_format: str | None) -> BoundRuleSet:
+        """This target writing each payload's text in `text_format` ("xml", "json"; None:
+        its own) — what a dry-run prints, so the payload is written once."""
+        chosen = text_format or self._payload_format
+        if self._payload_format is None or chosen == self.text_format:
+            return self
+        if chosen == "xml" and self._payload_format != "xml":
+            raise UsageError(f"{self.rules.name} payloads are JSON; use --format json")
+        bound = BoundRuleSet(self.rules, self.settings, self._base_scope["$lookups"])
+        bound.text_format = chosen
+        return bound
 
     def not_sendable_reason(
         self, document: dict[str, Any], order_id: str | None = None
@@ -303,6 +330,16 @@ class BoundRuleSet:
         """The payload's text, checked for what its format cannot carry: one search over the
         text; only when it finds something is the payload walked, to name the field."""
         xml = self._payload_format == "xml"
+        if self.text_format == "json" and type(output) is dict:
+            if self._json_writer is not None:
+                text, suspect = self._json_writer(output)
+            else:
+                text, suspect = payload_json(output), xml
+            if xml and (suspect or json_cannot_carry_xml(text)):
+                _refuse_payload(output, xml=True)
+            elif not xml and cannot_carry(text, xml=False):
+                _refuse_payload(output, xml=False)
+            return text
         if xml and self._body_writer is not None and type(output) is dict:
             text, suspect = self._body_writer(output)
             if suspect or cannot_carry(text, xml=True):

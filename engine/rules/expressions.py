@@ -267,13 +267,16 @@ def _safe_range(*args: int) -> range:
     return result
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
 def _defined(obj: Any, name: str) -> bool:
     if type(obj) is dict:
         if name in obj:
             return True
         # Past a missing key `_attr` asks Jinja for an attribute, which for a plain dict is
         # undefined unless dict has it (a method): skip building the Undefined_ message.
-        if not hasattr(dict, name):
+        if name not in _DICT_ATTRIBUTES:
             return False
     try:
         _attr(obj, name)
@@ -641,7 +644,6 @@ class _Translator:
             self.fast = fast
         return f"_call({', '.join([callee, *args])})"
 
-
     def remembered(self, node: nodes.Call, key: str, memo: Any) -> str | None:
         """The fast form of a call whose answers the scope remembers (`lookup(table, *values,
         on=…)`): the answer read from the memo in place, the function called when it has none
@@ -917,6 +919,8 @@ def plain_steps(source: str) -> list[Any] | None:
             return None
         steps.append(_ALL if spread else field if field else int(index))
     return steps
+
+
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 

@@ -56,9 +56,7 @@ def unknown_keys(value: Any, schema: Any, path: Path = ()) -> Iterator[tuple[Pat
         properties = schema.get("properties")
         extra = schema.get("additionalProperties")
         closed = (
-            isinstance(properties, Mapping)
-            and extra is None
-            and "patternProperties" not in schema
+            isinstance(properties, Mapping) and extra is None and "patternProperties" not in schema
         ) or extra is False
         allowed = [str(k) for k in properties] if isinstance(properties, Mapping) else []
         for key, item in value.items():

@@ -334,7 +334,12 @@ def display_path(path: Path) -> str:
 
 
 def read_data_file(
-    path: Path, what: str, error: type[MapperError], *, show_problem: bool = True, text: bool = False
+    path: Path,
+    what: str,
+    error: type[MapperError],
+    *,
+    show_problem: bool = True,
+    text: bool = False,
 ) -> Any:
     """A data file (settings, configuration, secrets) read with the safe loader, as located data
     (`LocatedDict`: every value's file:line:column in `.places`), or None when it is empty.

@@ -62,8 +62,7 @@ def merge_settings(
     schema = plain_data(rules.settings_schema)
     lines = []
     unknown = [
-        (place_at(overrides, path), path, allowed)
-        for path, allowed in unknown_keys(merged, schema)
+        (place_at(overrides, path), path, allowed) for path, allowed in unknown_keys(merged, schema)
     ]
     unknown.sort(key=lambda u: (u[0].file, u[0].line, u[0].column) if u[0] else ("", 0, 0))
     for where, path, allowed in unknown:  # in the order they were written

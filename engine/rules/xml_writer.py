@@ -69,7 +69,9 @@ class _Generator:
         self, name: str, spec: Any, value: str, depth: int, lines: list[str], ind: str
     ) -> None:
         pad = _pad(depth)
-        if is_literal(spec):
+        # In a list part's item a literal is read, not assumed: another part's items may
+        # have the same keys and be written by this part's function.
+        if is_literal(spec) and not self.in_item:
             out: list[str] = []
             xml_element(name, spec, out, depth)
             for line in out:

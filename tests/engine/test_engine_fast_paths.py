@@ -21,7 +21,9 @@ from mapper.engine.documents import InputProblem, read_documents
 from mapper.engine.errors import UsageError
 from mapper.engine.mapping import Pair, Payload
 from mapper.engine.paths import mappings_dir
-from mapper.engine.rules.render import XmlDocumentWriter
+from mapper.engine.rules.load import load_yaml
+from mapper.engine.rules.render import XmlDocumentWriter, xml_element
+from mapper.engine.rules.xml_writer import compile_body_writer
 
 PAIRS = sorted(
     folder.name
@@ -61,6 +63,22 @@ def test_the_generated_xml_writer_writes_what_xml_element_writes(name: str) -> N
         generated = XmlDocumentWriter("R", "urn:x", "I").element_text(payload.text, "c")
         plain = XmlDocumentWriter("R", "urn:x", "I").element(payload.body, "c")
         assert generated == plain
+
+
+def test_two_parts_of_the_same_keys_each_write_their_own_literals(tmp_path: Path) -> None:
+    (tmp_path / "mapping.yaml").write_text(
+        'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
+        '    item: {Quantity: "{{ line.quantity }}", Taxed: true}\n'
+        "  - item: {Quantity: 1, Taxed: false}\n",
+        encoding="utf-8",
+    )
+    write = compile_body_writer(load_yaml(tmp_path / "mapping.yaml"))
+    assert write is not None
+    body = {"Lines": [{"Quantity": 2, "Taxed": True}, {"Quantity": 1, "Taxed": False}]}
+    plain: list[str] = []
+    xml_element("Lines", body["Lines"], plain, 2)
+    assert write(body)[0] == "\n".join(plain)
+    assert write(body)[0].count("<Taxed>false</Taxed>") == 1
 
 
 def test_a_lean_canonical_order_holds_only_what_the_target_reads() -> None:

@@ -91,7 +91,9 @@ def test_explain_without_a_field_shows_every_field(tmp_path: Path) -> None:
     lines = _explain(tmp_path)
     fields = [line for line in lines if line.startswith("  ") and not line.startswith("   ")]
     assert any(line.startswith("  Subject = ") for line in fields)
-    assert any(line.startswith("  InvoiceLines.InvoiceLine[4].Product.GLAccountCode = ") for line in fields)
+    assert any(
+        line.startswith("  InvoiceLines.InvoiceLine[4].Product.GLAccountCode = ") for line in fields
+    )
 
 
 @pytest.mark.parametrize("module", [explain, migrate, names])

@@ -1,0 +1,190 @@
+"""A JSON writer generated from a target's static `output:` tree, as `xml_writer` is for XML:
+one Python function per rule set writing a payload's fields in the order the rule file gives
+them, straight to text.
+
+`payload_json` copies the payload into JSON-ready values and hands the copy to `json.dumps`;
+here the keys the rule file fixes are written out once, at compile time, as text, and each
+value is written by its type in place (texts by the json module's own C encoder). The text is
+byte for byte what `payload_json` writes (tests/engine/test_engine_json_writer.py): a None
+field is left out, a Decimal is exact text ("12.50"), json.dumps' separators.
+
+`compile_json_writer(spec)` returns `write(body) -> (text, suspect)`, where `suspect` tells
+that a value of unfixed shape holds an element name not yet known to be one XML can have (for
+an XML target written as JSON: the caller then looks the payload over with `payload_problem`),
+or None when the tree cannot be generated (a key that is no text).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from .disk_cache import compiled
+from .expressions import is_literal
+from .load import LocatedDict, LocatedList
+from .render import _json_default, _json_ready, cannot_carry
+from .xml_writer import _names_seen
+
+JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
+_encode_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+
+
+def _any(value: Any, suspects: list[Any]) -> str:
+    """A value of unfixed shape, as `payload_json` writes it."""
+    if not _names_seen(value, 0):
+        suspects.append(value)
+    return json.dumps(_json_ready(value), ensure_ascii=False, default=_json_default)
+
+
+def _formatted(before: str, field: str, after: str) -> str:
+    """An f-string's source: `before`, the replacement field `field`, `after`."""
+
+    def literal(text: str) -> str:
+        return text.replace("{", "{{").replace("}", "}}")
+
+    return "f" + repr(literal(before) + "{" + field + "}" + literal(after))
+
+
+class _NotStatic(Exception):
+    """The tree cannot be written out ahead (a key that is no text)."""
+
+
+class _Generator:
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {
+            "__builtins__": {},
+            "_enc": _encode_text,
+            "_x": _any,
+            "Decimal": Decimal,
+            "_str": str,
+            "_bool": bool,
+            "_int": int,
+            "_dict": dict,
+            "_type": type,
+            "_tuple": tuple,
+        }
+        self.counter = 0
+        self.functions: list[str] = []
+        # Writing a list part's item: two parts' items may share their keys (the first part's
+        # function writes both), so nested shapes are checked and literals read, not assumed.
+        self.in_item = False
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def fields(self, spec: LocatedDict, obj: str, parts: str, lines: list[str], ind: str) -> None:
+        """Code appending `"key": value` to the list `parts` for each field of `obj`."""
+        for name, child in spec.items():
+            if not isinstance(name, str):
+                raise _NotStatic
+            key = json.dumps(name, ensure_ascii=False) + ": "
+            self.field(key, child, f"{obj}[{name!r}]", parts, lines, ind)
+
+    def field(
+        self, key: str, spec: Any, value: str, parts: str, lines: list[str], ind: str
+    ) -> None:
+        add = f"{parts}.append"
+        if is_literal(spec) and not self.in_item:
+            if spec is not None:
+                text = json.dumps(_json_ready(spec), ensure_ascii=False, default=_json_default)
+                lines.append(f"{ind}{add}({key + text!r})")
+            return
+        if isinstance(spec, LocatedDict):
+            var, inner = self.fresh("o"), self.fresh("p")
+            lines.append(f"{ind}{var} = {value}")
+            body = ind
+            if self.in_item:
+                body = ind + "    "
+                lines.append(
+                    f"{ind}if _type({var}) is not _dict or _tuple({var}) != {tuple(spec)!r}:"
+                )
+                lines.append(f"{body}{add}({key!r} + _x({var}, s))")
+                lines.append(f"{ind}else:")
+            lines.append(f"{body}{inner} = []")
+            self.fields(spec, var, inner, lines, body)
+            lines.append(f"{body}{add}({key + '{'!r} + ', '.join({inner}) + '}}')")
+            return
+        if isinstance(spec, LocatedList):
+            self.sequence(key, spec, value, parts, lines, ind)
+            return
+        var, kind = self.fresh("v"), self.fresh("t")
+        amount = _formatted(key + '"', var + ":f", '"')  # a Decimal as exact text
+        number = _formatted(key, var, "")
+        lines += [
+            f"{ind}{var} = {value}",
+            f"{ind}{kind} = _type({var})",
+            f"{ind}if {kind} is _str:",
+            f"{ind}    {add}({key!r} + _enc({var}))",
+            f"{ind}elif {kind} is Decimal:",
+            f"{ind}    {add}({amount})",
+            f"{ind}elif {kind} is _bool:",
+            f"{ind}    {add}({key + 'true'!r} if {var} else {key + 'false'!r})",
+            f"{ind}elif {kind} is _int:",
+            f"{ind}    {add}({number})",
+            f"{ind}elif {var} is not None:",
+            f"{ind}    {add}({key!r} + _x({var}, s))",
+        ]
+
+    def sequence(
+        self, key: str, spec: LocatedList, value: str, parts: str, lines: list[str], ind: str
+    ) -> None:
+        """A list built by parts: each item written by its part's function when its keys are
+        that part's, else as `payload_json` writes it."""
+        table: dict[tuple[str, ...], str] = {}
+        for part in spec:
+            item = part.get("item") if isinstance(part, LocatedDict) else None
+            if isinstance(item, LocatedDict):
+                keys = tuple(item)
+                if keys in table:
+                    continue  # the first part of these keys serves both (shapes checked)
+                function = self.fresh("_item")
+                body = [f"def {function}(b, s):", "    p = []"]
+                outer, self.in_item = self.in_item, True
+                self.fields(item, "b", "p", body, "    ")
+                self.in_item = outer
+                body.append("    return '{' + ', '.join(p) + '}'")
+                self.functions.append("\n".join(body))
+                table[keys] = function
+        shapes, items = self.fresh("_shapes"), self.fresh("q")
+        self.namespace[shapes] = table  # filled with the functions once they exist
+        item_var, found = self.fresh("i"), self.fresh("w")
+        lines += [
+            f"{ind}{items} = []",
+            f"{ind}for {item_var} in {value}:",
+            f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
+            f"if _type({item_var}) is _dict else None",
+            f"{ind}    {items}.append({found}({item_var}, s) if {found} is not None "
+            f"else _x({item_var}, s))",
+            f"{ind}{parts}.append({key + '['!r} + ', '.join({items}) + ']')",
+        ]
+
+
+def compile_json_writer(spec: Any) -> JsonWriter | None:
+    """The writer of a payload built from `spec` (the target's `output:`), or None."""
+    if not isinstance(spec, LocatedDict):
+        return None
+    generator = _Generator()
+    lines = ["def write(b):", "    s = []", "    p = []"]
+    try:
+        generator.fields(spec, "b", "p", lines, "    ")
+    except _NotStatic:
+        return None
+    lines.append("    return '{' + ', '.join(p) + '}', _bool(s)")
+    source = "\n\n".join([*generator.functions, "\n".join(lines)]) + "\n"
+    namespace = generator.namespace
+    exec(compiled(source, "<json writer>"), namespace)  # noqa: S102 — built from names
+    for key, table in list(namespace.items()):
+        if key.startswith("_shapes"):
+            namespace[key] = {keys: namespace[name] for keys, name in table.items()}
+    writer: JsonWriter = namespace["write"]
+    return writer
+
+
+def json_cannot_carry_xml(text: str) -> bool:
+    """Whether JSON `text` may hold a character XML cannot carry: JSON writes every control
+    character escaped, so a backslash is a reason to look closer (a quote or a newline gives
+    one too: then the payload is looked over and found fine); the rest as `cannot_carry`."""
+    return "\\" in text or (not text.isascii() and cannot_carry(text, xml=True))
