@@ -28,7 +28,7 @@ from .render import _json_default, _json_ready, cannot_carry
 from .xml_writer import _names_seen
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
-_encode_text: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_text: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _any(value: Any, suspects: list[Any]) -> str:
