@@ -342,7 +342,7 @@ class BoundRuleSet:
             return text
         if xml and self._body_writer is not None and type(output) is dict:
             text, suspect = self._body_writer(output)
-            if suspect or cannot_carry(text, xml=True):
+            if suspect:
                 _refuse_payload(output, xml=True)
             return text
         if not xml:

@@ -25,7 +25,7 @@ from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
 from .render import _json_default, _json_ready, cannot_carry
-from .xml_writer import _names_seen
+from .xml_writer import xml_plain
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 _encode_text: Callable[[str], str] = json.encoder.encode_basestring
@@ -33,7 +33,7 @@ _encode_text: Callable[[str], str] = json.encoder.encode_basestring
 
 def _any(value: Any, suspects: list[Any]) -> str:
     """A value of unfixed shape, as `payload_json` writes it."""
-    if not _names_seen(value, 0):
+    if not xml_plain(value):
         suspects.append(value)
     return json.dumps(_json_ready(value), ensure_ascii=False, default=_json_default)
 

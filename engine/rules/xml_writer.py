@@ -9,9 +9,9 @@ expression that gives an object, say) go through `xml_element`. The text is byte
 what `xml_element` writes (tests/engine/test_engine_xml_writer.py).
 
 `compile_body_writer(spec)` returns `write(body) -> (text, suspect)`, where `suspect` tells
-that a value of unfixed shape holds something XML cannot carry (the caller then names it with
-`payload_problem`), or None when the tree cannot be generated (a field name that is no XML
-name). What the text itself holds the caller checks with one search over it.
+that a text is not printable or a value of unfixed shape has an element name not yet known
+valid — it may hold something XML cannot carry: the caller then looks with `payload_problem`
+and names it —, or None when the tree cannot be generated (a field name that is no XML name).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ class _Generator:
         pad = _pad(depth)
         # In a list part's item a literal is read, not assumed: another part's items may
         # have the same keys and be written by this part's function.
-        if is_literal(spec) and not self.in_item:
+        if is_literal(spec) and not self.in_item and _printable(spec):
             out: list[str] = []
             xml_element(name, spec, out, depth)
             for line in out:
@@ -107,6 +107,10 @@ class _Generator:
             f"{ind}{kind} = _type({var})",
             f"{ind}if {kind} is _str:",
             f"{ind}    if {var}:",
+            # what XML cannot carry is never printable (a newline or a no-break space is not
+            # either: then the payload is looked over and found fine)
+            f"{ind}        if not {var}.isprintable():",
+            f"{ind}            g = True",
             # the check `_escape` makes, in place: most texts need no escaping
             f"{ind}        if '&' in {var} or '<' in {var} or '>' in {var}:",
             f"{ind}            {var} = _escape_all({var})",
@@ -172,7 +176,7 @@ def _generic(name: str, value: Any, out: list[str], depth: int) -> bool:
         if writer is not None:
             return bool(writer(value, out, out.append))
     xml_element(name, value, out, depth)
-    return not _names_seen(value, 0)
+    return not xml_plain(value)
 
 
 MAX_SHAPES = 512  # object shapes remembered (a few per target in practice)
@@ -198,9 +202,16 @@ def _shape_writer(name: str, value: dict[str, Any], depth: int) -> Any:
     return namespace["write"]
 
 
-def _names_seen(value: Any, depth: int) -> bool:
-    """Whether every element name in `value` is one already found valid (its texts are
-    checked in the written text); False sends the payload to `payload_problem`."""
+def _printable(value: Any) -> bool:
+    """A literal no reader needs to look at closer: not a text, or one that is printable."""
+    return type(value) is not str or value.isprintable()
+
+
+def xml_plain(value: Any, depth: int = 0) -> bool:
+    """Whether every element name in `value` is one already found valid and every text in
+    it is printable; False sends the payload to `payload_problem`."""
+    if type(value) is str:
+        return value.isprintable()
     if type(value) is dict:
         if depth > 64 or not _NAMES_SEEN.issuperset(value):
             return False
@@ -208,12 +219,8 @@ def _names_seen(value: Any, depth: int) -> bool:
     elif type(value) is list:
         children = value
     else:
-        return not isinstance(value, Mapping | list | tuple)
-    return all(
-        _names_seen(child, depth + 1)
-        for child in children
-        if type(child) is dict or type(child) is list or isinstance(child, Mapping | list | tuple)
-    )
+        return not isinstance(value, Mapping | list | tuple | str)
+    return all(xml_plain(child, depth + 1) for child in children)
 
 
 class _NotStatic(Exception):

@@ -142,3 +142,41 @@ def test_an_xml_target_printed_as_json_still_refuses_a_control_character() -> No
 def test_a_json_target_cannot_be_written_as_xml() -> None:
     with pytest.raises(UsageError, match="payloads are JSON; use --format json"):
         Pair.load("lightspeed-factuursturen").writing("xml")
+
+
+def _order_with_note(note: str) -> dict[str, Any]:
+    path = (
+        mappings_dir()
+        / "prestashop-yuki"
+        / "fixtures"
+        / "01_domestic_two_rates_discount.input.json"
+    )
+    document = next(iter(read_documents(path)))
+    assert not isinstance(document, InputProblem)
+    document["order"]["note"] = note
+    return document
+
+
+@pytest.mark.parametrize("output_format", ["xml", "json"])
+@pytest.mark.parametrize(
+    ("note", "refused"),
+    [
+        ("bel\x07", "contains a control character (U+0007) that XML cannot carry"),
+        ("not a character \ufffe", "contains the non-character (U+FFFE) that XML cannot carry"),
+        ("half \udc00", "contains a lone surrogate (U+DC00) that XML cannot carry"),
+        ("line\nbreak, tab\tand no-break\xa0space", None),
+    ],
+)
+def test_what_xml_cannot_carry_is_refused_in_either_format_and_the_rest_written(
+    output_format: str, note: str, refused: str | None
+) -> None:
+    pair = Pair.load("prestashop-yuki", lean=True).writing(output_format)
+    if refused is not None:
+        with pytest.raises(MappingError) as raised:
+            pair.map(_order_with_note(note))
+        assert str(raised.value).endswith(f"Remarks: {refused}")
+        return
+    payload = pair.map(_order_with_note(note))
+    assert isinstance(payload, Payload)
+    assert payload.body["Remarks"] == note
+    assert payload.text is not None and payload.text_format == output_format
