@@ -17,7 +17,7 @@ from .errors import MappingError, UsageError
 from .paths import mappings_dir, written_as_path
 from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set, name_order
 from .rules.expressions import to_text
-from .rules.render import XmlDocumentWriter, json_ready, json_text, xml_document
+from .rules.render import XmlDocumentWriter, json_ready, json_string, json_text, xml_document
 
 
 @dataclass(frozen=True)
@@ -263,8 +263,8 @@ class JsonLinesWriter(PayloadWriter):
     def write(self, payload: Payload) -> str:
         if payload.text is not None and payload.text_format == "json":
             # json.dumps' own layout of {"order": …, "rules": …, "payload": …}, composed
-            head = json_text({"order": payload.order_id, "rules": payload.rules})
-            return f'{head[:-1]}, "payload": {payload.text}}}\n'
+            order, rules = json_string(payload.order_id), json_string(payload.rules)
+            return f'{{"order": {order}, "rules": {rules}, "payload": {payload.text}}}\n'
         # An XML target's payload as JSON: made JSON-ready in one pass (no call back per
         # amount), written by one json.dumps.
         line = {

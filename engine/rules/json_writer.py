@@ -24,18 +24,22 @@ from typing import Any
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
-from .render import _json_default, _json_ready, cannot_carry
+from .render import _json_default, _json_ready, json_string
 from .xml_writer import xml_plain
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
-_encode_text: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _any(value: Any, suspects: list[Any]) -> str:
-    """A value of unfixed shape, as `payload_json` writes it."""
-    if not xml_plain(value):
+    """A value of unfixed shape, as `payload_json` writes it (its texts are looked at in the
+    written text: `json_cannot_carry_xml`)."""
+    if not xml_plain(value, texts=False):
         suspects.append(value)
-    return json.dumps(_json_ready(value), ensure_ascii=False, default=_json_default)
+    return _encode(_json_ready(value))
+
+
+# json.dumps(…, ensure_ascii=False, default=_json_default), its encoder made once
+_encode = json.JSONEncoder(ensure_ascii=False, default=_json_default).encode
 
 
 def _formatted(before: str, field: str, after: str) -> str:
@@ -55,7 +59,7 @@ class _Generator:
     def __init__(self) -> None:
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
-            "_enc": _encode_text,
+            "_enc": json_string,
             "_x": _any,
             "Decimal": Decimal,
             "_str": str,
@@ -185,6 +189,7 @@ def compile_json_writer(spec: Any) -> JsonWriter | None:
 
 def json_cannot_carry_xml(text: str) -> bool:
     """Whether JSON `text` may hold a character XML cannot carry: JSON writes every control
-    character escaped, so a backslash is a reason to look closer (a quote or a newline gives
-    one too: then the payload is looked over and found fine); the rest as `cannot_carry`."""
-    return "\\" in text or (not text.isascii() and cannot_carry(text, xml=True))
+    character escaped, so a backslash is a reason to look closer, and what is left (a lone
+    surrogate, U+FFFE, U+FFFF) is not printable. A quote, a newline or a no-break space
+    raises a doubt too: then the payload is looked over and found fine."""
+    return "\\" in text or not text.isprintable()

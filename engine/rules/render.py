@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -350,6 +350,11 @@ def _json_ready(value: Any) -> Any:
 def json_ready(value: Any) -> Any:
     """`plain(without_empty(value))` in one pass: what `payload_json` writes."""
     return _json_ready(value)
+
+
+# A text as json.dumps(…, ensure_ascii=False) writes it, quotes and all (the json module's C
+# encoder, without building a JSONEncoder per call).
+json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def json_text(value: Any, *, indent: int | None = None) -> str:

@@ -207,11 +207,11 @@ def _printable(value: Any) -> bool:
     return type(value) is not str or value.isprintable()
 
 
-def xml_plain(value: Any, depth: int = 0) -> bool:
-    """Whether every element name in `value` is one already found valid and every text in
-    it is printable; False sends the payload to `payload_problem`."""
+def xml_plain(value: Any, depth: int = 0, *, texts: bool = True) -> bool:
+    """Whether every element name in `value` is one already found valid and (`texts`) every
+    text in it is printable; False sends the payload to `payload_problem`."""
     if type(value) is str:
-        return value.isprintable()
+        return not texts or value.isprintable()
     if type(value) is dict:
         if depth > 64 or not _NAMES_SEEN.issuperset(value):
             return False
@@ -220,7 +220,7 @@ def xml_plain(value: Any, depth: int = 0) -> bool:
         children = value
     else:
         return not isinstance(value, Mapping | list | tuple | str)
-    return all(xml_plain(child, depth + 1) for child in children)
+    return all(xml_plain(child, depth + 1, texts=texts) for child in children)
 
 
 class _NotStatic(Exception):
