@@ -24,7 +24,7 @@ from typing import Any
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
-from .render import _json_default, _json_ready, json_string
+from .render import _XML_NAME, _json_default, _json_ready, json_string
 from .xml_writer import xml_plain
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
@@ -32,10 +32,44 @@ JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
 def _any(value: Any, suspects: list[Any]) -> str:
     """A value of unfixed shape, as `payload_json` writes it (its texts are looked at in the
-    written text: `json_cannot_carry_xml`)."""
+    written text: `json_cannot_carry_xml`).
+
+    An object's keys get a writer of their own the first time they are seen: an expression
+    that gives one of a few objects (a `let` of contact fields) is then written as if the
+    rule file had fixed its shape."""
+    if type(value) is dict:
+        keys = tuple(value)
+        writer = _SHAPES.get(keys, _UNKNOWN)
+        if writer is _UNKNOWN:
+            writer = _shape_writer(keys) if len(_SHAPES) < MAX_SHAPES else None
+            _SHAPES[keys] = writer
+        if writer is not None:
+            return writer(value, suspects)  # type: ignore[no-any-return]
     if not xml_plain(value, texts=False):
         suspects.append(value)
     return _encode(_json_ready(value))
+
+
+MAX_SHAPES = 512  # object shapes remembered (a few per target in practice)
+_UNKNOWN: Any = object()
+_SHAPES: dict[tuple[Any, ...], Any] = {}
+
+
+def _shape_writer(keys: tuple[Any, ...]) -> Any:
+    """A writer of objects of these keys, each value looked at by its type, or None when a
+    key is no name an XML element may have (such an object is looked over each time)."""
+    if not all(
+        type(key) is str and _XML_NAME.match(key) and not key.lower().startswith("xml")
+        for key in keys
+    ):
+        return None
+    generator = _Generator()
+    lines = ["def write(b, s):", "    p = []"]
+    generator.fields(LocatedDict({key: "{{ value }}" for key in keys}), "b", "p", lines, "    ")
+    lines.append("    return '{' + ', '.join(p) + '}'")
+    namespace = generator.namespace
+    exec(compile("\n".join(lines) + "\n", "<json shape>", "exec"), namespace)  # noqa: S102
+    return namespace["write"]
 
 
 # json.dumps(…, ensure_ascii=False, default=_json_default), its encoder made once
