@@ -167,7 +167,7 @@ class Pair:
             reason = self.source.not_sendable_reason(document, order_id)
             if reason is not None:
                 return Skipped(order_id or self.order_id(document), reason)
-            canonical = self.source.apply(document, order_id)
+            canonical = self.source.apply_written(document, order_id)[0]
             if isinstance(canonical, Rejection):
                 return self._named(canonical, document)
             body, text = self.target.apply_written({"order": canonical}, order_id)

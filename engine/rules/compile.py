@@ -259,9 +259,7 @@ class BoundRuleSet:
         if self.rules.sendable is None:
             return None
         when, reason = self.rules.sendable
-        scope: Scope = dict(self._base_scope)
-        scope.update(document)
-        scope["$"] = document
+        scope: Scope = {**self._base_scope, **document, "$": document}
         try:
             return None if when(scope) else to_text(reason(scope))
         except MappingError as error:
@@ -287,12 +285,10 @@ class BoundRuleSet:
         """`apply`, with the payload's text when the target's format was written to check it
         (XML: the elements of the payload; JSON: the payload without empty fields)."""
         rules = self.rules
-        scope: Scope = dict(self._base_scope)
+        deadline = monotonic() + ORDER_TIME_LIMIT
+        scope: Scope = {**self._base_scope, **document, "$": document, "$deadline": deadline}
         if parts is not None:
             scope["$parts"] = parts
-        scope.update(document)
-        scope["$"] = document
-        scope["$deadline"] = time.monotonic() + ORDER_TIME_LIMIT
         stage = rules.stage() if parts is None and self.generated else None
         try:
             if stage is not None and (not rules.lazy or rules.lazy.isdisjoint(scope)):
