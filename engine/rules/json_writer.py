@@ -21,6 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ..library.money import amount_text
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
@@ -94,6 +95,7 @@ class _Generator:
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
             "_enc": json_string,
+            "_amount": amount_text,
             "_x": _any,
             "Decimal": Decimal,
             "_str": str,
@@ -149,7 +151,7 @@ class _Generator:
             self.sequence(key, spec, value, parts, lines, ind)
             return
         var, kind = self.fresh("v"), self.fresh("t")
-        amount = _formatted(key + '"', var + ":f", '"')  # a Decimal as exact text
+        amount = _formatted(key + '"', f"_amount({var})", '"')  # a Decimal as exact text
         number = _formatted(key, var, "")
         lines += [
             f"{ind}{var} = {value}",

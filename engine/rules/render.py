@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from ..library.money import amount_text
 from .expressions import to_text
 
 _PADS = ["  " * depth for depth in range(16)]
@@ -167,7 +168,7 @@ def xml_element(name: str, value: Any, out: list[str], depth: int = 0) -> None:
             out.append(f"{pad}<{name}>{_escape(value)}</{name}>")
         return
     if kind is Decimal:  # to_text's own format; digits, sign and point need no escaping
-        out.append(f"{pad}<{name}>{value:f}</{name}>")
+        out.append(f"{pad}<{name}>{amount_text(value)}</{name}>")
         return
     if value is None:
         return
@@ -183,7 +184,7 @@ def xml_element(name: str, value: Any, out: list[str], depth: int = 0) -> None:
                 if child:
                     out.append(f"{inner}<{key}>{_escape(child)}</{key}>")
             elif child_kind is Decimal:
-                out.append(f"{inner}<{key}>{child:f}</{key}>")
+                out.append(f"{inner}<{key}>{amount_text(child)}</{key}>")
             elif child is not None:
                 xml_element(key, child, out, depth + 1)
         out.append(f"{pad}</{name}>")
@@ -275,7 +276,7 @@ class XmlDocumentWriter:
 def plain(value: Any) -> Any:
     """JSON-ready data: Decimals as exact strings, nested containers converted."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return amount_text(value)
     if isinstance(value, Mapping):
         return {key: plain(child) for key, child in value.items()}
     if isinstance(value, list | tuple):
@@ -303,7 +304,7 @@ def without_empty(value: Any) -> Any:
 def _json_default(value: Any) -> Any:
     """What json.dumps cannot write itself, as `plain` turns it: Decimals as exact text."""
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return amount_text(value)
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -329,7 +330,7 @@ def _json_ready(value: Any) -> Any:
             if child_kind is str or child_kind is bool or child_kind is int:
                 ready[key] = child
             elif child_kind is Decimal:
-                ready[key] = format(child, "f")
+                ready[key] = amount_text(child)
             elif child is not None:
                 ready[key] = _json_ready(child)
         return ready
@@ -337,13 +338,13 @@ def _json_ready(value: Any) -> Any:
         return [
             child
             if type(child) is str
-            else format(child, "f")
+            else amount_text(child)
             if type(child) is Decimal
             else _json_ready(child)
             for child in value
         ]
     if kind is Decimal:
-        return format(value, "f")
+        return amount_text(value)
     return value
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from ..library.money import amount_text
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
@@ -37,6 +38,7 @@ class _Generator:
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
             "_escape_all": escape,
+            "_amount": amount_text,
             "_x": _generic,
             "Decimal": Decimal,
             "_str": str,
@@ -116,7 +118,7 @@ class _Generator:
             f"{ind}            {var} = _escape_all({var})",
             f"{ind}        {written(var)}",
             f"{ind}elif {kind} is Decimal:",
-            f"{ind}    {written(f'{var}:f')}",
+            f"{ind}    {written(f'_amount({var})')}",
             f"{ind}elif {kind} is _bool:",
             f"{ind}    _a({open_!r} + ('true' if {var} else 'false') + {close!r})",
             f"{ind}elif {kind} is _int:",

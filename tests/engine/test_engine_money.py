@@ -15,7 +15,14 @@ from mapper.engine.library.functions import (
     split_over,
     unit_price,
 )
-from mapper.engine.library.money import MoneyFormatError, money, round_to, split, to_decimal
+from mapper.engine.library.money import (
+    MoneyFormatError,
+    amount_text,
+    money,
+    round_to,
+    split,
+    to_decimal,
+)
 
 D = Decimal
 
@@ -218,3 +225,15 @@ def test_converted_lines_add_up_to_the_converted_total_to_the_cent() -> None:
         for before, after in zip(lines, converted):
             assert abs(after["amount_incl"] - before["amount_incl"] / rate) < D("0.01")
             assert after["amount_excl"] == money(before["amount_excl"] / rate)
+
+
+def test_amount_text_writes_what_format_f_writes_for_every_kind_of_decimal() -> None:
+    edges = ["NaN", "-NaN", "sNaN", "Infinity", "-Infinity", "0", "-0", "0E-7", "0E+3", "1E+1"]
+    edges += ["1.5E-7", "-0.000001", "0.0000001", "12.50", "123456789012345678901234567890"]
+    values = [Decimal(text) for text in edges]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        digits = rng.randint(-(10 ** rng.randint(0, 30)), 10 ** rng.randint(0, 30))
+        values.append(Decimal(digits).scaleb(rng.randint(-30, 30)))
+    assert [amount_text(v) for v in values] == [format(v, "f") for v in values]
+    assert amount_text(Decimal("1E+1")) == "10"
