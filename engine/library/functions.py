@@ -538,9 +538,17 @@ def join_parts(parts: Iterable[object], separator: str = " ") -> str:
     >>> join_parts(["Lindengracht", "112", ""]), join_parts(["Meir", False, None, "10"])
     ('Lindengracht 112', 'Meir 10')
     """
-    return separator.join(
-        str(p).strip() for p in parts if p not in (None, False, "") and str(p).strip()
-    )
+    texts = []
+    for part in parts:
+        if type(part) is str:
+            text = part.strip()
+        elif part is None or part == False:  # noqa: E712 — 0 and False are no part either
+            continue
+        else:
+            text = str(part).strip()
+        if text:
+            texts.append(text)
+    return separator.join(texts)
 
 
 def sum_of(items: Iterable[Mapping[str, Any]], field: str) -> Decimal:

@@ -29,6 +29,9 @@ def _remember(text: str, amount: Decimal) -> None:
     PARSED_AMOUNTS[text] = amount
 
 
+_SMALL_INTS = {number: Decimal(number) for number in range(-1, 101)}  # 0, 1, 100: made once
+
+
 def amount_text(value: Decimal) -> str:
     """A Decimal as exact text, never in exponent notation: `format(value, "f")`, at a fifth
     of its cost — str() writes the same digits whenever it writes no exponent.
@@ -68,6 +71,9 @@ def to_decimal(value: object) -> Decimal:
                 _remember(text, result)
                 return result
             return _in_range(result, text)
+    if kind is int:
+        small = _SMALL_INTS.get(value)  # type: ignore[call-overload]
+        return small if small is not None else Decimal(value)  # type: ignore[arg-type]
     if isinstance(value, Decimal):
         return value
     if isinstance(value, bool):

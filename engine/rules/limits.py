@@ -89,7 +89,9 @@ def sized(value: Any) -> Any:
     elif kind is int:
         if not -_INT_BOUND < value < _INT_BOUND:
             raise _number_too_large()
-    elif isinstance(value, list | tuple | Mapping) and full_size(value) > MAX_SIZE:
+    elif (
+        kind is list or kind is dict or kind is tuple or isinstance(value, list | tuple | Mapping)
+    ) and full_size(value) > MAX_SIZE:
         raise too_large(f"a {_kind_name(value)} of more than {MAX_SIZE} items and characters")
     return value
 
