@@ -62,14 +62,15 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     (Decimal('3.3333'), Decimal('29.95'))
     """
     qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
-    if qty == 1:
+    if qty == _ONE:  # (Decimal with Decimal: a third of the cost of Decimal with int)
         return price(amount, places)
-    if qty == 0:
+    if not qty:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
     return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
+_ZERO, _ONE, _HUNDRED = Decimal(0), Decimal(1), Decimal(100)
 
 _SHOP_ROUNDING = {
     0: ROUND_CEILING,  # PS_ROUND_UP
@@ -145,8 +146,8 @@ def vat_rate(value: object) -> Decimal:
     (Decimal('21'), Decimal('21'), Decimal('5.5'), Decimal('0'))
     """
     rate = value if type(value) is Decimal else to_decimal(value)
-    if 0 < rate < 1:
-        rate = rate * 100
+    if _ZERO < rate < _ONE:
+        rate = rate * _HUNDRED
     rate = decimals(rate, 2)
     whole = rate.to_integral_value()
     return whole if rate == whole else rate.normalize()
@@ -163,9 +164,9 @@ def rate_between(incl: object, excl: object) -> Decimal:
     """
     gross = incl if type(incl) is Decimal else to_decimal(incl)
     net = excl if type(excl) is Decimal else to_decimal(excl)
-    if net == 0:
-        return Decimal(0)
-    return gross / net - 1
+    if not net:
+        return _ZERO
+    return gross / net - _ONE
 
 
 def vat_number(raw: object) -> dict[str, Any]:
@@ -466,7 +467,7 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
         qty = qty if type(qty) is Decimal else to_decimal(qty)
         amount = line["amount_incl"]
         amount = amount if type(amount) is Decimal else to_decimal(amount)
-        if qty == 1 and amount == amount.quantize(CENT):
+        if qty == _ONE and amount == amount.quantize(CENT):
             total += amount  # one item at a price in cents: nothing to lose
         else:
             total += money(qty * unit_price(amount, qty, places))
