@@ -26,7 +26,7 @@ from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
 from .render import _XML_NAME, _json_default, _json_ready, json_string
-from .xml_writer import xml_plain
+from .xml_writer import same_literal, sharing_items, xml_plain
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
@@ -108,8 +108,11 @@ class _Generator:
         self.counter = 0
         self.functions: list[str] = []
         # Writing a list part's item: two parts' items may share their keys (the first part's
-        # function writes both), so nested shapes are checked and literals read, not assumed.
+        # function writes both), so nested shapes are checked and literals read unless all
+        # those items have them (`same_literal`).
         self.in_item = False
+        self.sharing: list[LocatedDict] = []  # as in xml_writer: the items this one writes too
+        self.path: list[str] = []
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -121,13 +124,15 @@ class _Generator:
             if not isinstance(name, str):
                 raise _NotStatic
             key = json.dumps(name, ensure_ascii=False) + ": "
+            self.path.append(name)
             self.field(key, child, f"{obj}[{name!r}]", parts, lines, ind)
+            self.path.pop()
 
     def field(
         self, key: str, spec: Any, value: str, parts: str, lines: list[str], ind: str
     ) -> None:
         add = f"{parts}.append"
-        if is_literal(spec) and not self.in_item:
+        if is_literal(spec) and (not self.in_item or same_literal(spec, self.path, self.sharing)):
             if spec is not None:
                 text = json.dumps(_json_ready(spec), ensure_ascii=False, default=_json_default)
                 lines.append(f"{ind}{add}({key + text!r})")
@@ -182,9 +187,10 @@ class _Generator:
                     continue  # the first part of these keys serves both (shapes checked)
                 function = self.fresh("_item")
                 body = [f"def {function}(b, s):", "    p = []"]
-                outer, self.in_item = self.in_item, True
+                outer = self.in_item, self.sharing, self.path
+                self.in_item, self.sharing, self.path = True, sharing_items(spec, item), []
                 self.fields(item, "b", "p", body, "    ")
-                self.in_item = outer
+                self.in_item, self.sharing, self.path = outer
                 body.append("    return '{' + ', '.join(p) + '}'")
                 self.functions.append("\n".join(body))
                 table[keys] = function

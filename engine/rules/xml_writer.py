@@ -51,6 +51,10 @@ class _Generator:
         self.counter = 0
         self.functions: list[str] = []
         self.in_item = False  # writing a list part's item (whose shape is checked)
+        # The other parts' items of the keys of the item being written (its function writes
+        # theirs too), and the field path being written within it.
+        self.sharing: list[LocatedDict] = []
+        self.path: list[str] = []
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -65,15 +69,18 @@ class _Generator:
                 or name.lower().startswith("xml")
             ):
                 raise _NotStatic
+            self.path.append(name)
             self.field(name, child, f"{obj}[{name!r}]", depth, lines, ind)
+            self.path.pop()
 
     def field(
         self, name: str, spec: Any, value: str, depth: int, lines: list[str], ind: str
     ) -> None:
         pad = _pad(depth)
-        # In a list part's item a literal is read, not assumed: another part's items may
-        # have the same keys and be written by this part's function.
-        if is_literal(spec) and not self.in_item and _printable(spec):
+        # In a list part's item a literal is read, not assumed, unless every other part's
+        # item of the same keys (written by this part's function) has it too.
+        certain = not self.in_item or same_literal(spec, self.path, self.sharing)
+        if is_literal(spec) and certain and _printable(spec):
             out: list[str] = []
             xml_element(name, spec, out, depth)
             for line in out:
@@ -142,9 +149,10 @@ class _Generator:
                 function = self.fresh("_item")
                 body: list[str] = [f"def {function}(b, out, _a):", "    g = False"]
                 body.append(f"    _a({_pad(depth) + '<' + name + '>'!r})")
-                outer, self.in_item = self.in_item, True
+                outer = self.in_item, self.sharing, self.path
+                self.in_item, self.sharing, self.path = True, sharing_items(spec, item), []
                 self.fields(item, "b", depth + 1, body, "    ")
-                self.in_item = outer
+                self.in_item, self.sharing, self.path = outer
                 body.append(f"    _a({_pad(depth) + '</' + name + '>'!r})")
                 body.append("    return g")
                 self.functions.append("\n".join(body))
@@ -161,6 +169,31 @@ class _Generator:
             f"{ind}    else:",
             f"{ind}        g = _x({name!r}, {item_var}, out, {depth}) or g",
         ]
+
+
+def sharing_items(parts: LocatedList, item: LocatedDict) -> list[LocatedDict]:
+    """The items of the other parts of `parts` with `item`'s keys."""
+    return [
+        part["item"]
+        for part in parts
+        if isinstance(part, LocatedDict)
+        and isinstance(part.get("item"), LocatedDict)
+        and part["item"] is not item
+        and tuple(part["item"]) == tuple(item)
+    ]
+
+
+def same_literal(spec: Any, path: list[str], others: list[LocatedDict]) -> bool:
+    """Whether `spec` is a literal every one of `others` has at `path` as well."""
+    for other in others:
+        value: Any = other
+        for name in path:
+            if not isinstance(value, LocatedDict) or name not in value:
+                return False
+            value = value[name]
+        if not is_literal(value) or type(value) is not type(spec) or value != spec:
+            return False
+    return is_literal(spec)
 
 
 def _generic(name: str, value: Any, out: list[str], depth: int) -> bool:
