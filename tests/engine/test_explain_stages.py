@@ -71,14 +71,19 @@ def test_a_vat_code_names_the_lookup_row_chosen(tmp_path: Path) -> None:
 
 def test_a_let_on_the_way_is_opened(tmp_path: Path) -> None:
     lines = _explain(tmp_path, "InvoiceLine[0].Product.SalesPrice")
-    made = [line for line in lines if line.startswith("          line.amount_incl ← ")]
+    # The canonical line is the let article_lines' element itself: traced to its item's rule,
+    # and the lets that rule reads opened in turn.
+    made = [line for line in lines if line.startswith("      ← canonical lines[0].amount_incl ← ")]
     assert len(made) == 1
     assert "  {{ shop_line_amount(row.unit_price_tax_incl, quantity" in made[0]
-    reads = lines[lines.index(made[0]) + 1]
-    assert reads == (
-        "              reads row.unit_price_tax_incl = 14.950000, quantity = 2, "
+    after = lines[lines.index(made[0]) + 1 :]
+    assert after[0] == (
+        "          reads row.unit_price_tax_incl = 14.950000, quantity = 2, "
         "round_type = 2, round_mode = 2"
     )
+    assert after[1].startswith("          round_type ← let ")
+    assert after[1].endswith("  {{ stored_round_type if stored_round_type else 2 }}")
+    assert after[2] == "              reads stored_round_type = 2"
 
 
 def test_explain_field_shows_only_the_fields_ending_in_it(tmp_path: Path) -> None:
