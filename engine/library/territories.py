@@ -118,9 +118,14 @@ def vat_territory(
     """Where an address in `country` with `postcode`, for a customer with `vat_number`, lies
     for VAT on `on` (today when not given)."""
     day = on or dt.date.today()
-    code = iso_code(country or "")
-    zipcode = _normal_postcode(postcode or "")
     prefix = (vat_number or "").strip().upper()[:2]
+    return _place(iso_code(country or ""), _normal_postcode(postcode or ""), prefix, day)
+
+
+@lru_cache(maxsize=4096)  # the same few places, order after order
+def _place(code: str, zipcode: str, prefix: str, day: dt.date) -> Place:
+    """The place of an ISO `code`, a postcode as `_normal_postcode` writes it and a VAT
+    number's first two letters, on `day`."""
     for row in _rows_for(code):
         if row.holds_on(day) and _matches(row, code, zipcode, prefix):
             return Place(row.code, row.name, row.country, row.vat_country, row.eu_vat, row.source)
