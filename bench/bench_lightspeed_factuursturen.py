@@ -42,22 +42,19 @@ def timed(label: str, count: int, unit: str) -> Iterator[dict[str, Any]]:
     yield info
     seconds = time.perf_counter() - start
     extra = "".join(f"  {key} {value}" for key, value in info.items())
-    print(
-        f"{label:<46} {count / seconds:8.0f} {unit}/s  {seconds * 1000 / count:6.2f} ms/"
-        f"{unit}{extra}"
-    )
+    print(f"{label:<46} {count / seconds:8.0f} {unit}/s  {seconds * 1000 / count:6.2f} ms/"
+          f"{unit}{extra}")
 
 
 def read_orders(count: int, latency: float, faults: Faults | None) -> None:
     shop = generated_shop(count, seed=1)
     label = f"lightspeed read, latency {latency * 1000:.0f} ms" + (
-        f", faults {faults.rate:.0%}" if faults else ""
-    )
-    with (
-        LightspeedSimulator(shop, rate_limits=NO_LIMIT, latency=latency, faults=faults) as sim,
-        LightspeedClient(sim.url, DEMO_KEY, DEMO_SECRET, retry=FAST_RETRY, timeout=0.2) as client,
-        timed(label, count, "order") as info,
-    ):
+        f", faults {faults.rate:.0%}" if faults else "")
+    with LightspeedSimulator(shop, rate_limits=NO_LIMIT, latency=latency,
+                             faults=faults) as sim, \
+            LightspeedClient(sim.url, DEMO_KEY, DEMO_SECRET, retry=FAST_RETRY,
+                             timeout=0.2) as client, \
+            timed(label, count, "order") as info:
         documents = sum(1 for _ in client.iter_orders_changed(None))
         assert documents == count, documents
         info["requests/order"] = f"{client.requests_made / count:.2f}"
@@ -65,13 +62,10 @@ def read_orders(count: int, latency: float, faults: Faults | None) -> None:
 
 def book_invoices(count: int, faults: Faults | None) -> None:
     label = "factuursturen post" + (f", faults {faults.rate:.0%}" if faults else "")
-    with (
-        FactuursturenSimulator(rate_limit_hour=10**9, faults=faults) as sim,
-        FactuursturenClient(
-            sim.url, DEMO_USERNAME, DEMO_API_KEY, retry=FAST_RETRY, timeout=0.2
-        ) as client,
-        timed(label, count, "invoice") as info,
-    ):
+    with FactuursturenSimulator(rate_limit_hour=10**9, faults=faults) as sim, \
+            FactuursturenClient(sim.url, DEMO_USERNAME, DEMO_API_KEY, retry=FAST_RETRY,
+                                timeout=0.2) as client, \
+            timed(label, count, "invoice") as info:
         for n in range(count):
             client.post(payload(5000000 + n % max(1, count // 3), f"ORD{n:06d}"))
         assert len(sim.invoices) == count, len(sim.invoices)
@@ -80,35 +74,16 @@ def book_invoices(count: int, faults: Faults | None) -> None:
 
 def payload(clientnr: int, order: str) -> dict[str, Any]:
     return {
-        "client": {
-            "clientnr": clientnr,
-            "contact": "Bench Klant",
-            "address": "Kerkweg 1",
-            "zipcode": "1234 AB",
-            "city": "Utrecht",
-            "country": "146",
-            "email": "bench@example.nl",
-            "sendmethod": "email",
-        },
+        "client": {"clientnr": clientnr, "contact": "Bench Klant", "address": "Kerkweg 1",
+                   "zipcode": "1234 AB", "city": "Utrecht", "country": "146",
+                   "email": "bench@example.nl", "sendmethod": "email"},
         "invoice": {
-            "clientnr": clientnr,
-            "action": "send",
-            "sendmethod": "email",
+            "clientnr": clientnr, "action": "send", "sendmethod": "email",
             "reference": {"line1": f"Bestelling {order}"},
-            "lines": {
-                "line1": {
-                    "amount": 2,
-                    "description": "Sencha",
-                    "tax_rate": 9,
-                    "price": Decimal("8.2110"),
-                },
-                "line2": {
-                    "amount": 1,
-                    "description": "Verzendkosten",
-                    "tax_rate": 21,
-                    "price": Decimal("4.92"),
-                },
-            },
+            "lines": {"line1": {"amount": 2, "description": "Sencha", "tax_rate": 9,
+                                "price": Decimal("8.2110")},
+                      "line2": {"amount": 1, "description": "Verzendkosten", "tax_rate": 21,
+                                "price": Decimal("4.92")}},
         },
     }
 

@@ -76,10 +76,8 @@ def _run(orders: int, latency: float, size: int, trace: bool) -> list[Result]:
     server.start()
     try:
         url = urls.get(timeout=60)
-        return [
-            _fetch(url, mode, orders, size, trace)
-            for mode in ("window paging", "filter[id] batches")
-        ]
+        return [_fetch(url, mode, orders, size, trace)
+                for mode in ("window paging", "filter[id] batches")]
     finally:
         stop.set()
         server.join(timeout=10)
@@ -92,20 +90,14 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=100)
     args = parser.parse_args()
 
-    print(
-        f"PrestaShop fetch: {args.orders} generated orders, {args.latency * 1000:g} ms latency "
-        f"per request, pages / batches of {args.page_size}"
-    )
-    print(
-        f"{'mode':<20} {'orders':>7} {'seconds':>8} {'orders/s':>9} {'requests':>9} "
-        f"{'req/100 orders':>15}"
-    )
+    print(f"PrestaShop fetch: {args.orders} generated orders, {args.latency * 1000:g} ms latency "
+          f"per request, pages / batches of {args.page_size}")
+    print(f"{'mode':<20} {'orders':>7} {'seconds':>8} {'orders/s':>9} {'requests':>9} "
+          f"{'req/100 orders':>15}")
     for result in _run(args.orders, args.latency, args.page_size, trace=False):
-        print(
-            f"{result.mode:<20} {result.orders:>7} {result.seconds:>8.2f} "
-            f"{result.orders / result.seconds:>9.0f} {result.requests:>9} "
-            f"{100 * result.requests / max(result.orders, 1):>15.1f}"
-        )
+        print(f"{result.mode:<20} {result.orders:>7} {result.seconds:>8.2f} "
+              f"{result.orders / result.seconds:>9.0f} {result.requests:>9} "
+              f"{100 * result.requests / max(result.orders, 1):>15.1f}")
 
     print("\npeak memory of the client while fetching (tracemalloc, MiB):")
     sizes = sorted({min(1_000, args.orders), args.orders})

@@ -201,20 +201,18 @@ def timed(systems: Systems, job: Any, *, trace: bool = False) -> Pass:
 def sync_pass(orders: int, latency: float, *, trace: bool = False) -> Pass:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        with (
-            simulators(orders, latency, 0.15, folder) as systems,
-            shop_sync(systems, folder) as sync,
-        ):
+        with simulators(orders, latency, 0.15, folder) as systems, shop_sync(
+            systems, folder
+        ) as sync:
             return timed(systems, sync.sync, trace=trace)
 
 
 def recheck(orders: int, latency: float) -> tuple[Pass, Pass, int]:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        with (
-            simulators(orders, latency, 1.0, folder) as systems,
-            shop_sync(systems, folder) as sync,
-        ):
+        with simulators(orders, latency, 1.0, folder) as systems, shop_sync(
+            systems, folder
+        ) as sync:
             first = timed(systems, sync.sync)
             paid = int(systems.ask("pay"))
             again = timed(systems, sync.recheck)

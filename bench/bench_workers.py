@@ -52,12 +52,8 @@ def run(shops: int, orders: int, workers: int, latency: float, folder: Path) -> 
         RedisServer(folder / "redis") as broker,
         running_fleet(shops, orders, latency=latency, seed=7) as fleet,
     ):
-        env = {
-            **os.environ,
-            **fleet.environment(),
-            "LEDGER_URL": ledger_url,
-            "BROKER_URL": broker.url,
-        }
+        env = {**os.environ, **fleet.environment(), "LEDGER_URL": ledger_url,
+               "BROKER_URL": broker.url}
         queue = {"url": {"env": "BROKER_URL"}, "name": QUEUE}
         path = write_config(folder, fleet.config_data(ledger={"env": "LEDGER_URL"}, queue=queue))
         Ledger.open(ledger_url).close()
@@ -65,12 +61,8 @@ def run(shops: int, orders: int, workers: int, latency: float, folder: Path) -> 
         try:
             time.sleep(3)  # the workers start (import, compile the rule sets) before the clock
             started = time.perf_counter()
-            subprocess.run(
-                mapper_command("enqueue", "sync", "--config", str(path)),
-                env=env,
-                check=True,
-                capture_output=True,
-            )
+            subprocess.run(mapper_command("enqueue", "sync", "--config", str(path)), env=env,
+                           check=True, capture_output=True)
             client = broker.client()
             peak = 0
             while client.llen(QUEUE) or client.hlen("unacked"):
@@ -82,12 +74,8 @@ def run(shops: int, orders: int, workers: int, latency: float, folder: Path) -> 
             for worker in processes:
                 worker.stop()
         total = shops * orders
-        return {
-            "wall": wall,
-            "orders/s": total / wall,
-            "requests/order": fleet.requests() / total,
-            "peak MiB": peak / 1024,
-        }
+        return {"wall": wall, "orders/s": total / wall, "requests/order": fleet.requests() / total,
+                "peak MiB": peak / 1024}
 
 
 def main() -> None:
@@ -98,21 +86,16 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.02)
     args = parser.parse_args()
     print(f"{args.shops} shops x {args.orders} orders, latency {args.latency * 1000:.0f} ms")
-    print(
-        f"{'workers':>7} {'wall s':>8} {'orders/s':>9} {'req/order':>9} {'peak MiB':>9} "
-        f"{'speed-up':>8}"
-    )
+    print(f"{'workers':>7} {'wall s':>8} {'orders/s':>9} {'req/order':>9} {'peak MiB':>9} "
+          f"{'speed-up':>8}")
     base = 0.0
     for count in (int(n) for n in args.workers.split(",")):
         with tempfile.TemporaryDirectory() as folder:
             figures = run(args.shops, args.orders, count, args.latency, Path(folder))
         base = base or figures["wall"]
-        print(
-            f"{count:>7} {figures['wall']:>8.1f} {figures['orders/s']:>9.1f} "
-            f"{figures['requests/order']:>9.2f} {figures['peak MiB']:>9.0f} "
-            f"{base / figures['wall']:>7.2f}x",
-            flush=True,
-        )
+        print(f"{count:>7} {figures['wall']:>8.1f} {figures['orders/s']:>9.1f} "
+              f"{figures['requests/order']:>9.2f} {figures['peak MiB']:>9.0f} "
+              f"{base / figures['wall']:>7.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -87,11 +87,8 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=10_000)
     parser.add_argument("--batch", type=int, nargs="+", default=[100, 250, 500])
     parser.add_argument("--latency", type=float, default=0.02)
-    parser.add_argument(
-        "--trace-memory",
-        action="store_true",
-        help="measure peak Python allocations with tracemalloc (slows the run)",
-    )
+    parser.add_argument("--trace-memory", action="store_true",
+                        help="measure peak Python allocations with tracemalloc (slows the run)")
     args = parser.parse_args()
     print(f"Yuki ProcessSalesInvoices, simulator latency {args.latency * 1000:.0f} ms per call")
     for batch in args.batch:

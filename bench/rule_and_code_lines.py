@@ -58,9 +58,7 @@ def systems() -> list[str]:
 
 
 def table() -> Table:
-    out = Table(
-        title="Lines of rules and of Python per system (blank and comment lines not counted)"
-    )
+    out = Table(title="Lines of rules and of Python per system (blank and comment lines not counted)")
     out.add_column("system")
     out.add_column("rules (YAML)", justify="right")
     for column in (*PARTS, "other", "Python total"):
@@ -68,33 +66,15 @@ def table() -> Table:
     for system in systems():
         parts = python_parts(system)
         out.add_row(
-            system,
-            str(total(rule_files(system))),
-            *(str(parts[p]) for p in (*PARTS, "other")),
+            system, str(total(rule_files(system))), *(str(parts[p]) for p in (*PARTS, "other")),
             str(sum(parts.values())),
         )
     shared_rules = total((ROOT / "mappings" / "common").glob("*.y*ml"))
     shared_python = total((ROOT / "connectors").glob("*.py"))
-    out.add_row(
-        "(shared connectors/*.py, mappings/common)",
-        str(shared_rules),
-        "",
-        "",
-        "",
-        "",
-        str(shared_python),
-        str(shared_python),
-    )
-    out.add_row(
-        "engine/ (every system)",
-        "",
-        "",
-        "",
-        "",
-        "",
-        "",
-        str(total((ROOT / "engine").rglob("*.py"))),
-    )
+    out.add_row("(shared connectors/*.py, mappings/common)", str(shared_rules), "", "", "", "",
+                str(shared_python), str(shared_python))
+    out.add_row("engine/ (every system)", "", "", "", "", "", "",
+                str(total((ROOT / "engine").rglob("*.py"))))
     return out
 
 

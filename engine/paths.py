@@ -31,11 +31,7 @@ def written_as_path(text: str) -> bool:
     a folder of that name.
     """
     separators = {"/", os.sep} | ({os.altsep} if os.altsep else set())
-    return (
-        text.startswith((".", "~"))
-        or any(s in text for s in separators)
-        or Path(text).is_absolute()
-    )
+    return text.startswith((".", "~")) or any(s in text for s in separators) or Path(text).is_absolute()
 
 
 @cache

@@ -44,14 +44,8 @@ class TokenRow:
 class ConnectorTokens:
     """The encrypted tokens of one shop's connectors."""
 
-    def __init__(
-        self,
-        ledger: Ledger,
-        shop: str,
-        *,
-        environ: Mapping[str, str] | None = None,
-        clock: Clock = utc_now,
-    ) -> None:
+    def __init__(self, ledger: Ledger, shop: str, *, environ: Mapping[str, str] | None = None,
+                 clock: Clock = utc_now) -> None:
         self._engine: Engine = ledger._engine
         self._shop = shop
         env = os.environ if environ is None else environ
@@ -71,28 +65,23 @@ class ConnectorTokens:
     def locked(self, name: str) -> Iterator[TokenRow]:
         fernet = _fernet(self._key)  # refused before anything is asked of the connector
         with writing(self._engine) as connection:
-            insert_if_absent(
-                connection,
-                connector_tokens,
-                {"shop": self._shop, "name": name, "ciphertext": "", "updated_at": self._clock()},
-            )
+            insert_if_absent(connection, connector_tokens, {
+                "shop": self._shop, "name": name, "ciphertext": "",
+                "updated_at": self._clock()})
             text = connection.execute(self._select(name).with_for_update()).scalar()
             row = TokenRow(self._decrypt(text, name))
             yield row
             if row.written and row.value is not None:
                 connection.execute(
                     update(connector_tokens)
-                    .where(connector_tokens.c.shop == self._shop, connector_tokens.c.name == name)
-                    .values(
-                        ciphertext=fernet.encrypt(row.value.encode()).decode(),
-                        updated_at=self._clock(),
-                    )
-                )
+                    .where(connector_tokens.c.shop == self._shop,
+                           connector_tokens.c.name == name)
+                    .values(ciphertext=fernet.encrypt(row.value.encode()).decode(),
+                            updated_at=self._clock()))
 
     def _select(self, name: str) -> Select[Any]:
         return select(connector_tokens.c.ciphertext).where(
-            connector_tokens.c.shop == self._shop, connector_tokens.c.name == name
-        )
+            connector_tokens.c.shop == self._shop, connector_tokens.c.name == name)
 
     def _decrypt(self, text: str | None, name: str) -> str | None:
         if not text:
@@ -103,5 +92,4 @@ class ConnectorTokens:
             raise SecretKeyProblem(
                 f"the {name} tokens of shop {self._shop} in the ledger cannot be decrypted with "
                 f"{KEY_VARIABLE}: it is not the key they were stored with (restore the old key, "
-                "or authorize again and set the target's refresh_token)"
-            ) from None
+                "or authorize again and set the target's refresh_token)") from None

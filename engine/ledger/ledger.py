@@ -459,7 +459,9 @@ class Ledger:
         the holder, if alive, can change nothing more (fencing). True if there was a lock."""
         return locks.break_lock(self._engine, _text("shop", shop))
 
-    def adopt_many(self, shop: str, items: Sequence[tuple[str, str, datetime, str]]) -> int:
+    def adopt_many(
+        self, shop: str, items: Sequence[tuple[str, str, datetime, str]]
+    ) -> int:
         """Orders the accounting system already holds (order_id, number, order_date,
         reference): new or open → sent with that reference, in one transaction. Returns how
         many changed; sending, sent, failed and skipped orders are left as they are."""
@@ -468,13 +470,8 @@ class Ledger:
         with writing(self._engine) as connection:
             return sum(
                 orders.adopt(
-                    connection,
-                    now,
-                    shop,
-                    _text("order_id", order_id),
-                    _text("number", number),
-                    as_utc("order_date", date),
-                    _text("reference", reference),
+                    connection, now, shop, _text("order_id", order_id), _text("number", number),
+                    as_utc("order_date", date), _text("reference", reference),
                 )
                 for order_id, number, date, reference in items
             )

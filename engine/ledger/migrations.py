@@ -127,9 +127,7 @@ def _add_fencing_and_claim_times(connection: Connection) -> None:
     connection.execute(
         text("ALTER TABLE ledger_shop_locks ADD COLUMN generation INTEGER NOT NULL DEFAULT 0")
     )
-    timestamp = (
-        "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
-    )
+    timestamp = "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
     connection.execute(text(f"ALTER TABLE ledger_orders ADD COLUMN claimed_at {timestamp}"))
     connection.execute(text("ALTER TABLE ledger_orders ADD COLUMN claim_generation INTEGER"))
 
@@ -157,7 +155,9 @@ def _create_dashboard_accounts(connection: Connection) -> None:
 def _index_order_numbers(connection: Connection) -> None:
     """Version 4: orders found by their number (`reprocess N201`, the dashboard's search)
     without reading the whole shop."""
-    connection.execute(text("CREATE INDEX ix_ledger_orders_number ON ledger_orders (shop, number)"))
+    connection.execute(
+        text("CREATE INDEX ix_ledger_orders_number ON ledger_orders (shop, number)")
+    )
 
 
 def _create_settings_versions_and_secrets(connection: Connection) -> None:
@@ -227,9 +227,7 @@ def _add_failed_checks(connection: Connection) -> None:
 def _add_failure_told(connection: Connection) -> None:
     """Version 9: the system failure last told to a shop's notification channels, and when, so
     one that goes on is told once (and once a day), not after every job it stops."""
-    timestamp = (
-        "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
-    )
+    timestamp = "TIMESTAMP WITH TIME ZONE" if connection.dialect.name == "postgresql" else "DATETIME"
     connection.execute(text("ALTER TABLE ledger_shops ADD COLUMN failure_told TEXT"))
     connection.execute(text(f"ALTER TABLE ledger_shops ADD COLUMN failure_told_at {timestamp}"))
 
@@ -239,9 +237,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "lock generations (fencing) and claim times", _add_fencing_and_claim_times),
     Migration(3, "dashboard accounts and their shops", _create_dashboard_accounts),
     Migration(4, "orders by number", _index_order_numbers),
-    Migration(
-        5, "dashboard settings versions and stored keys", _create_settings_versions_and_secrets
-    ),
+    Migration(5, "dashboard settings versions and stored keys", _create_settings_versions_and_secrets),
     Migration(6, "connector tokens (rotating OAuth tokens, encrypted)", _create_connector_tokens),
     Migration(7, "VIES verdicts per VAT number per day", _create_vies_checks),
     Migration(8, "the checks that turned a failed order away", _add_failed_checks),

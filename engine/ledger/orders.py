@@ -199,16 +199,8 @@ def claim(
             connection,
             orders,
             _new_row(
-                shop,
-                order_id,
-                number,
-                order_date,
-                now,
-                state=SENDING,
-                previous_state=OPEN,
-                rule_version=rule_version,
-                attempts=1,
-                **extra,
+                shop, order_id, number, order_date, now, state=SENDING, previous_state=OPEN,
+                rule_version=rule_version, attempts=1, **extra,
             ),
         )
         if inserted:
@@ -330,10 +322,7 @@ def adopt(
 
 
 def any_order(connection: Connection, shop: str) -> bool:
-    return (
-        connection.execute(select(orders.c.order_id).where(orders.c.shop == shop).limit(1)).first()
-        is not None
-    )
+    return connection.execute(select(orders.c.order_id).where(orders.c.shop == shop).limit(1)).first() is not None
 
 
 def mark_failed(
@@ -493,16 +482,8 @@ def claim_many(
             connection,
             [
                 _new_row(
-                    shop,
-                    order_id,
-                    *wanted[order_id],
-                    now,
-                    state=SENDING,
-                    previous_state=OPEN,
-                    rule_version=rule_version,
-                    reason=None,
-                    attempts=1,
-                    **extra,
+                    shop, order_id, *wanted[order_id], now, state=SENDING, previous_state=OPEN,
+                    rule_version=rule_version, reason=None, attempts=1, **extra,
                 )
                 for order_id in ids
             ],
@@ -538,13 +519,7 @@ def claim_many(
         for order_id, previous, attempts in result:
             number, order_date = wanted[order_id]
             claims[order_id] = Claim(
-                shop,
-                order_id,
-                number,
-                order_date,
-                rule_version,
-                int(attempts),
-                now,
+                shop, order_id, number, order_date, rule_version, int(attempts), now,
                 OrderState(previous),
             )
     return claims
@@ -570,7 +545,9 @@ def mark_sent_many(
             .values(
                 state=SENT,
                 previous_state=None,
-                target_reference=_by_id({i: references[i] for i in ids}, orders.c.target_reference),
+                target_reference=_by_id(
+                    {i: references[i] for i in ids}, orders.c.target_reference
+                ),
                 sent_at=now,
                 updated_at=now,
                 reason=None,
@@ -588,9 +565,7 @@ def mark_sent_many(
                     raise UnknownOrder(shop, order_id)
                 if record.state != SENT or record.target_reference != references[order_id]:
                     raise InvalidTransition(
-                        shop,
-                        order_id,
-                        record.state,
+                        shop, order_id, record.state,
                         f"mark it sent as {references[order_id]!r}",
                     )
                 marked[order_id] = record  # the same outcome reported twice: no change

@@ -86,7 +86,9 @@ def get_failure_told(connection: Connection, shop: str) -> FailureTold | None:
     return FailureTold(row.failure_told, row.failure_told_at)
 
 
-def set_failure_told(connection: Connection, now: datetime, shop: str, failure: str | None) -> None:
+def set_failure_told(
+    connection: Connection, now: datetime, shop: str, failure: str | None
+) -> None:
     values = {
         "failure_told": failure,
         "failure_told_at": None if failure is None else now,

@@ -323,28 +323,22 @@ class BoundRuleSet:
             raise
 
     def _written(self, output: Any) -> str | None:
-        """The payload's text, checked for what its format cannot carry: one search over the
-        text; only when it finds something is the payload walked, to name the field."""
+        """The payload's text, checked for what its format cannot carry: a quick look at the
+        text (or the texts as they were written); only when that finds something is the
+        payload walked, to name the field."""
         xml = self._payload_format == "xml"
-        if self.text_format == "json" and type(output) is dict:
-            if self._json_writer is not None:
-                text, suspect = self._json_writer(output)
-            else:
-                text, suspect = payload_json(output), xml
+        if self.text_format == "json":
+            writer = self._json_writer if type(output) is dict else None
+            text, suspect = writer(output) if writer is not None else (payload_json(output), xml)
             if xml and (suspect or json_cannot_carry_xml(text)):
                 _refuse_payload(output, xml=True)
             elif not xml and cannot_carry(text, xml=False):
                 _refuse_payload(output, xml=False)
             return text
-        if xml and self._body_writer is not None and type(output) is dict:
+        if self._body_writer is not None and type(output) is dict:
             text, suspect = self._body_writer(output)
             if suspect:
                 _refuse_payload(output, xml=True)
-            return text
-        if not xml:
-            text = payload_json(output)
-            if cannot_carry(text, xml=False):
-                _refuse_payload(output, xml=False)
             return text
         _refuse_payload(output, xml=True)
         return None

@@ -18,42 +18,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
-from ..library.money import amount_text
-from .disk_cache import compiled
-from .expressions import is_literal
 from .load import LocatedDict, LocatedList
 from .render import _XML_NAME, _json_default, _json_ready, json_string
-from .xml_writer import same_literal, sharing_items, xml_plain
+from .writer_generation import ShapeWriters, WriterGenerator, any_values
+from .xml_writer import xml_plain
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
 
 def _any(value: Any, suspects: list[Any]) -> str:
     """A value of unfixed shape, as `payload_json` writes it (its texts are looked at in the
-    written text: `json_cannot_carry_xml`).
-
-    An object's keys get a writer of their own the first time they are seen: an expression
-    that gives one of a few objects (a `let` of contact fields) is then written as if the
-    rule file had fixed its shape."""
+    written text: `json_cannot_carry_xml`); an object through a writer of its keys."""
     if type(value) is dict:
         keys = tuple(value)
-        writer = _SHAPES.get(keys, _UNKNOWN)
-        if writer is _UNKNOWN:
-            writer = _shape_writer(keys) if len(_SHAPES) < MAX_SHAPES else None
-            _SHAPES[keys] = writer
+        writer = _SHAPES.writer(keys, keys)
         if writer is not None:
             return writer(value, suspects)  # type: ignore[no-any-return]
     if not xml_plain(value, texts=False):
         suspects.append(value)
     return _encode(_json_ready(value))
-
-
-MAX_SHAPES = 512  # object shapes remembered (a few per target in practice)
-_UNKNOWN: Any = object()
-_SHAPES: dict[tuple[Any, ...], Any] = {}
 
 
 def _shape_writer(keys: tuple[Any, ...]) -> Any:
@@ -66,11 +51,11 @@ def _shape_writer(keys: tuple[Any, ...]) -> Any:
         return None
     generator = _Generator()
     lines = ["def write(b, s):", "    p = []"]
-    generator.fields(LocatedDict({key: "{{ value }}" for key in keys}), "b", "p", lines, "    ")
-    lines.append("    return '{' + ', '.join(p) + '}'")
-    namespace = generator.namespace
-    exec(compile("\n".join(lines) + "\n", "<json shape>", "exec"), namespace)  # noqa: S102
-    return namespace["write"]
+    generator.fields(any_values(keys), "b", "p", lines, "    ")
+    return generator.run([*lines, "    return '{' + ', '.join(p) + '}'"], "<json shape>")
+
+
+_SHAPES = ShapeWriters(_shape_writer)
 
 
 # json.dumps(…, ensure_ascii=False, default=_json_default), its encoder made once
@@ -90,33 +75,9 @@ class _NotStatic(Exception):
     """The tree cannot be written out ahead (a key that is no text)."""
 
 
-class _Generator:
+class _Generator(WriterGenerator):
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "__builtins__": {},
-            "_enc": json_string,
-            "_amount": amount_text,
-            "_x": _any,
-            "Decimal": Decimal,
-            "_str": str,
-            "_bool": bool,
-            "_int": int,
-            "_dict": dict,
-            "_type": type,
-            "_tuple": tuple,
-        }
-        self.counter = 0
-        self.functions: list[str] = []
-        # Writing a list part's item: two parts' items may share their keys (the first part's
-        # function writes both), so nested shapes are checked and literals read unless all
-        # those items have them (`same_literal`).
-        self.in_item = False
-        self.sharing: list[LocatedDict] = []  # as in xml_writer: the items this one writes too
-        self.path: list[str] = []
-
-    def fresh(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
+        super().__init__({"_enc": json_string, "_x": _any})
 
     def fields(self, spec: LocatedDict, obj: str, parts: str, lines: list[str], ind: str) -> None:
         """Code appending `"key": value` to the list `parts` for each field of `obj`."""
@@ -132,7 +93,7 @@ class _Generator:
         self, key: str, spec: Any, value: str, parts: str, lines: list[str], ind: str
     ) -> None:
         add = f"{parts}.append"
-        if is_literal(spec) and (not self.in_item or same_literal(spec, self.path, self.sharing)):
+        if self.written_as_text(spec):
             if spec is not None:
                 text = json.dumps(_json_ready(spec), ensure_ascii=False, default=_json_default)
                 lines.append(f"{ind}{add}({key + text!r})")
@@ -178,24 +139,14 @@ class _Generator:
     ) -> None:
         """A list built by parts: each item written by its part's function when its keys are
         that part's, else as `payload_json` writes it."""
-        table: dict[tuple[str, ...], str] = {}
-        for part in spec:
-            item = part.get("item") if isinstance(part, LocatedDict) else None
-            if isinstance(item, LocatedDict):
-                keys = tuple(item)
-                if keys in table:
-                    continue  # the first part of these keys serves both (shapes checked)
-                function = self.fresh("_item")
-                body = [f"def {function}(b, s):", "    p = []"]
-                outer = self.in_item, self.sharing, self.path
-                self.in_item, self.sharing, self.path = True, sharing_items(spec, item), []
-                self.fields(item, "b", "p", body, "    ")
-                self.in_item, self.sharing, self.path = outer
-                body.append("    return '{' + ', '.join(p) + '}'")
-                self.functions.append("\n".join(body))
-                table[keys] = function
-        shapes, items = self.fresh("_shapes"), self.fresh("q")
-        self.namespace[shapes] = table  # filled with the functions once they exist
+
+        def item_function(function: str, item: LocatedDict) -> list[str]:
+            body = [f"def {function}(b, s):", "    p = []"]
+            self.fields(item, "b", "p", body, "    ")
+            body.append("    return '{' + ', '.join(p) + '}'")
+            return body
+
+        shapes, items = self.item_functions(spec, item_function), self.fresh("q")
         item_var, found = self.fresh("i"), self.fresh("w")
         lines += [
             f"{ind}{items} = []",
@@ -219,13 +170,7 @@ def compile_json_writer(spec: Any) -> JsonWriter | None:
     except _NotStatic:
         return None
     lines.append("    return '{' + ', '.join(p) + '}', _bool(s)")
-    source = "\n\n".join([*generator.functions, "\n".join(lines)]) + "\n"
-    namespace = generator.namespace
-    exec(compiled(source, "<json writer>"), namespace)  # noqa: S102 — built from names
-    for key, table in list(namespace.items()):
-        if key.startswith("_shapes"):
-            namespace[key] = {keys: namespace[name] for keys, name in table.items()}
-    writer: JsonWriter = namespace["write"]
+    writer: JsonWriter = generator.run(lines, "<json writer>")
     return writer
 
 

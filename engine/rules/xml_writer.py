@@ -6,7 +6,7 @@ shape the rule file fixes is written out once, at compile time: literals become 
 objects written in the rule file become their tags, list items whose keys match a part's
 `item:` get that part's own function. Only values whose shape the rule file does not fix (an
 expression that gives an object, say) go through `xml_element`. The text is byte for byte
-what `xml_element` writes (tests/engine/test_engine_xml_writer.py).
+what `xml_element` writes (tests/engine/test_engine_fast_paths.py).
 
 `compile_body_writer(spec)` returns `write(body) -> (text, suspect)`, where `suspect` tells
 that a text is not printable or a value of unfixed shape has an element name not yet known
@@ -17,14 +17,11 @@ and names it —, or None when the tree cannot be generated (a field name that i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
-from ..library.money import amount_text
-from .disk_cache import compiled
-from .expressions import is_literal
 from .load import LocatedDict, LocatedList
 from .render import _NAMES_SEEN, _XML_NAME, escape, xml_element
+from .writer_generation import ShapeWriters, WriterGenerator, any_values
 
 BodyWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
@@ -33,32 +30,9 @@ def _pad(depth: int) -> str:
     return "  " * depth
 
 
-class _Generator:
+class _Generator(WriterGenerator):
     def __init__(self) -> None:
-        self.namespace: dict[str, Any] = {
-            "__builtins__": {},
-            "_escape_all": escape,
-            "_amount": amount_text,
-            "_x": _generic,
-            "Decimal": Decimal,
-            "_str": str,
-            "_bool": bool,
-            "_int": int,
-            "_dict": dict,
-            "_type": type,
-            "_tuple": tuple,
-        }
-        self.counter = 0
-        self.functions: list[str] = []
-        self.in_item = False  # writing a list part's item (whose shape is checked)
-        # The other parts' items of the keys of the item being written (its function writes
-        # theirs too), and the field path being written within it.
-        self.sharing: list[LocatedDict] = []
-        self.path: list[str] = []
-
-    def fresh(self, prefix: str) -> str:
-        self.counter += 1
-        return f"{prefix}{self.counter}"
+        super().__init__({"_escape_all": escape, "_x": _generic})
 
     def fields(self, spec: LocatedDict, obj: str, depth: int, lines: list[str], ind: str) -> None:
         """Code writing each field of the object `obj` (built from `spec`) at `depth`."""
@@ -77,10 +51,7 @@ class _Generator:
         self, name: str, spec: Any, value: str, depth: int, lines: list[str], ind: str
     ) -> None:
         pad = _pad(depth)
-        # In a list part's item a literal is read, not assumed, unless every other part's
-        # item of the same keys (written by this part's function) has it too.
-        certain = not self.in_item or same_literal(spec, self.path, self.sharing)
-        if is_literal(spec) and certain and _printable(spec):
+        if self.written_as_text(spec) and _printable(spec):
             out: list[str] = []
             xml_element(name, spec, out, depth)
             for line in out:
@@ -139,26 +110,16 @@ class _Generator:
     ) -> None:
         """A list built by parts: each item written by its part's function when its keys are
         that part's, else by `xml_element`."""
-        table: dict[tuple[str, ...], str] = {}
-        for part in spec:
-            item = part.get("item") if isinstance(part, LocatedDict) else None
-            if isinstance(item, LocatedDict):
-                keys = tuple(item)
-                if keys in table:
-                    continue  # the first part of these keys serves both (shapes checked)
-                function = self.fresh("_item")
-                body: list[str] = [f"def {function}(b, out, _a):", "    g = False"]
-                body.append(f"    _a({_pad(depth) + '<' + name + '>'!r})")
-                outer = self.in_item, self.sharing, self.path
-                self.in_item, self.sharing, self.path = True, sharing_items(spec, item), []
-                self.fields(item, "b", depth + 1, body, "    ")
-                self.in_item, self.sharing, self.path = outer
-                body.append(f"    _a({_pad(depth) + '</' + name + '>'!r})")
-                body.append("    return g")
-                self.functions.append("\n".join(body))
-                table[keys] = function
-        shapes = self.fresh("_shapes")
-        self.namespace[shapes] = table  # filled with the functions once they exist
+
+        def item_function(function: str, item: LocatedDict) -> list[str]:
+            body = [f"def {function}(b, out, _a):", "    g = False"]
+            body.append(f"    _a({_pad(depth) + '<' + name + '>'!r})")
+            self.fields(item, "b", depth + 1, body, "    ")
+            body.append(f"    _a({_pad(depth) + '</' + name + '>'!r})")
+            body.append("    return g")
+            return body
+
+        shapes = self.item_functions(spec, item_function)
         item_var, found = self.fresh("i"), self.fresh("w")
         lines += [
             f"{ind}for {item_var} in {value}:",
@@ -171,31 +132,6 @@ class _Generator:
         ]
 
 
-def sharing_items(parts: LocatedList, item: LocatedDict) -> list[LocatedDict]:
-    """The items of the other parts of `parts` with `item`'s keys."""
-    return [
-        part["item"]
-        for part in parts
-        if isinstance(part, LocatedDict)
-        and isinstance(part.get("item"), LocatedDict)
-        and part["item"] is not item
-        and tuple(part["item"]) == tuple(item)
-    ]
-
-
-def same_literal(spec: Any, path: list[str], others: list[LocatedDict]) -> bool:
-    """Whether `spec` is a literal every one of `others` has at `path` as well."""
-    for other in others:
-        value: Any = other
-        for name in path:
-            if not isinstance(value, LocatedDict) or name not in value:
-                return False
-            value = value[name]
-        if not is_literal(value) or type(value) is not type(spec) or value != spec:
-            return False
-    return is_literal(spec)
-
-
 def _generic(name: str, value: Any, out: list[str], depth: int) -> bool:
     """Write a value of unfixed shape; True when its element names need a closer look.
 
@@ -203,38 +139,29 @@ def _generic(name: str, value: Any, out: list[str], depth: int) -> bool:
     time it is seen, its names checked then: an expression that gives one of a few objects (a
     `let` of contact fields) is then written as if the rule file had fixed its shape."""
     if type(value) is dict:
-        key = (name, depth, tuple(value))
-        writer = _SHAPES.get(key, _UNKNOWN)
-        if writer is _UNKNOWN:
-            writer = _shape_writer(name, value, depth) if len(_SHAPES) < MAX_SHAPES else None
-            _SHAPES[key] = writer
+        keys = tuple(value)
+        writer = _SHAPES.writer((name, depth, keys), name, keys, depth)
         if writer is not None:
             return bool(writer(value, out, out.append))
     xml_element(name, value, out, depth)
     return not xml_plain(value)
 
 
-MAX_SHAPES = 512  # object shapes remembered (a few per target in practice)
-_UNKNOWN: Any = object()
-_SHAPES: dict[tuple[str, int, tuple[Any, ...]], Any] = {}
-
-
-def _shape_writer(name: str, value: dict[str, Any], depth: int) -> Any:
-    """A writer of objects with `value`'s keys as element `name` at `depth` (each child's
-    type is still looked at; nested objects go through `_generic`), or None when a key is no
-    name an XML element can have."""
-    spec = LocatedDict({key: "{{ value }}" for key in value})
+def _shape_writer(name: str, keys: tuple[Any, ...], depth: int) -> Any:
+    """A writer of objects of these keys as element `name` at `depth` (each child's type is
+    still looked at; nested objects go through `_generic`), or None when a key is no name an
+    XML element can have."""
     generator = _Generator()
     open_, close = _pad(depth) + "<" + name + ">", _pad(depth) + "</" + name + ">"
     lines = ["def write(b, out, _a):", "    g = False", f"    _a({open_!r})"]
     try:
-        generator.fields(spec, "b", depth + 1, lines, "    ")
+        generator.fields(any_values(keys), "b", depth + 1, lines, "    ")
     except _NotStatic:
         return None
-    lines += [f"    _a({close!r})", "    return g"]
-    namespace = generator.namespace
-    exec(compile("\n".join(lines) + "\n", "<xml shape>", "exec"), namespace)  # noqa: S102
-    return namespace["write"]
+    return generator.run([*lines, f"    _a({close!r})", "    return g"], "<xml shape>")
+
+
+_SHAPES = ShapeWriters(_shape_writer)
 
 
 def _printable(value: Any) -> bool:
@@ -273,11 +200,5 @@ def compile_body_writer(spec: Any, depth: int = 2) -> BodyWriter | None:
     except _NotStatic:
         return None
     lines.append("    return '\\n'.join(out), g")
-    source = "\n\n".join([*generator.functions, "\n".join(lines)]) + "\n"
-    namespace = generator.namespace
-    exec(compiled(source, "<xml writer>"), namespace)  # noqa: S102 — built from names
-    for key, table in list(namespace.items()):
-        if key.startswith("_shapes"):
-            namespace[key] = {keys: namespace[name] for keys, name in table.items()}
-    writer: BodyWriter = namespace["write"]
+    writer: BodyWriter = generator.run(lines, "<xml writer>")
     return writer

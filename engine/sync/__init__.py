@@ -92,7 +92,9 @@ def adopt_shop(
     config = load_config(config_path)
     entry = config.shop(shop)
     with Ledger.open(config.ledger_url) as ledger:
-        return run_job(entry, ledger, "adopt", lambda sync: sync.adopt(since), progress=progress)
+        return run_job(
+            entry, ledger, "adopt", lambda sync: sync.adopt(since), progress=progress
+        )
 
 
 __all__ = [

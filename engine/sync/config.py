@@ -271,9 +271,7 @@ class _References:
             url=value,
             origin=origin,
             name=section.get("name", "mapper"),
-            visibility_timeout=dt.timedelta(
-                seconds=section.get("visibility_timeout_seconds", 3600)
-            ),
+            visibility_timeout=dt.timedelta(seconds=section.get("visibility_timeout_seconds", 3600)),
             lock_ttl=dt.timedelta(seconds=section.get("lock_ttl_seconds", 600)),
         )
 

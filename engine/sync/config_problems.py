@@ -28,9 +28,7 @@ def schema_problems(data: Any, name: str) -> list[str]:
         for path, message in _explain(error):
             place = place_at(data, path)
             order = (place.line, place.column) if place else (0, 0)
-            lines.append(
-                ((*order, dotted(path)), f"{place or name}: {dotted(path) or '(top)'}: {message}")
-            )
+            lines.append(((*order, dotted(path)), f"{place or name}: {dotted(path) or '(top)'}: {message}"))
     return [line for _, line in sorted(lines)]
 
 

@@ -74,7 +74,9 @@ def other_credits(
         return None
     ids = [i for i in dict.fromkeys(ids) if i != credit.order_id]
     records = ledger.get_orders(shop, ids)
-    return [{"id": i, "state": records[i].state.value if i in records else NEW} for i in ids]
+    return [
+        {"id": i, "state": records[i].state.value if i in records else NEW} for i in ids
+    ]
 
 
 def with_booked(

@@ -225,9 +225,7 @@ class ShopSync:
             # Orders first, then credits: a credit waiting for its order's invoice is booked in
             # the same re-check that invoices the order.
             for credits in (False, True):
-                ids = (
-                    i for i in self.ledger.open_order_ids(self.shop) if is_credit_id(i) == credits
-                )
+                ids = (i for i in self.ledger.open_order_ids(self.shop) if is_credit_id(i) == credits)
                 for batch in batches(ids, RECHECK_BATCH):
                     self._process(fetch_by_ids(self.source, batch), report)
         return report
@@ -413,12 +411,7 @@ class ShopSync:
             outcome = vies_review(self, document, order_id, outcome, report)  # ICP: VIES
         except MappingError as error:
             self._fail(
-                order_id,
-                number,
-                order_date,
-                str(error),
-                FIX_AND_REPROCESS,
-                report,
+                order_id, number, order_date, str(error), FIX_AND_REPROCESS, report,
                 check=noted_error(error),
             )
             return None
@@ -430,11 +423,7 @@ class ShopSync:
                 still_open.append((order_id, number, order_date, outcome.reason))
             else:
                 self.ledger.observe(
-                    self.shop,
-                    order_id,
-                    number,
-                    order_date,
-                    sendable=False,
+                    self.shop, order_id, number, order_date, sendable=False,
                     shop_state=outcome.reason,
                 )
             report.open += 1
@@ -445,12 +434,7 @@ class ShopSync:
                 dict.fromkeys(f.resolution for f in outcome.failures if f.resolution)
             )
             self._fail(
-                order_id,
-                number,
-                order_date,
-                reason,
-                resolution or FIX_AND_REPROCESS,
-                report,
+                order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS, report,
                 check=noted_checks((f.check, f.place) for f in outcome.failures),
             )
             return None
@@ -494,13 +478,8 @@ class ShopSync:
                 dict.fromkeys(f.resolution for f in booked.failures if f.resolution)
             )
             self._fail(
-                outcome.order_id,
-                number,
-                order_date,
-                reason,
-                resolution or FIX_AND_REPROCESS,
-                report,
-                check=noted_checks((f.check, f.place) for f in booked.failures),
+                outcome.order_id, number, order_date, reason, resolution or FIX_AND_REPROCESS,
+                report, check=noted_checks((f.check, f.place) for f in booked.failures),
             )
             return None
         if booked is None:  # the rules make no credit of it now (its slips credit it)

@@ -50,9 +50,7 @@ def run_schedule(
     stop = stop or threading.Event()
     now = clock()
     daily = [(shop, "recheck", shop.recheck_at) for shop in config.shops]
-    daily += [
-        (shop, "digest", at) for shop in config.shops if (at := digest_time(shop)) is not None
-    ]
+    daily += [(shop, "digest", at) for shop in config.shops if (at := digest_time(shop)) is not None]
     plan = [Due(shop, "sync", now) for shop in config.shops]
     plan += [Due(shop, job, next_recheck(now, at), at) for shop, job, at in daily]
     with Ledger.open(config.ledger_url) as ledger:

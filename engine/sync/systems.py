@@ -63,9 +63,8 @@ def open_target(
         try:
             extra["tokens"] = None if ledger is None else ConnectorTokens(ledger, config.name)
         except SecretKeyProblem as problem:
-            raise ConfigError(
-                f"shop {config.name}: {kind} keeps its tokens encrypted in the ledger: {problem}"
-            ) from None
+            raise ConfigError(f"shop {config.name}: {kind} keeps its tokens encrypted in the "
+                              f"ledger: {problem}") from None
     try:
         target: Target = adapter(config.target, config.name, retry, render, **extra)
     except ConfigurationError as error:

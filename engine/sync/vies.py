@@ -203,8 +203,7 @@ def vies_step(sync: ShopSync, report: PassReport | None = None) -> ViesStep | No
         settings = ViesSettings.read(getattr(sync.config, "vies", None))
         step = (
             ViesStep(settings, retry=sync.retry, cache=ViesCache(sync.ledger))
-            if settings.check
-            else None
+            if settings.check else None
         )
         kept = (step, None)
         _STEPS[sync] = kept

@@ -88,12 +88,7 @@ class Runner:
         """The shop's daily digest, sent now; the task's result says how each channel fared."""
         delivery = send_digest(self.config.shop(shop), self.ledger())
         failure = delivery.logged(DIGEST)
-        return {
-            "shop": shop,
-            "job": DIGEST,
-            "summary": delivery.summary(DIGEST),
-            "failure": failure,
-        }
+        return {"shop": shop, "job": DIGEST, "summary": delivery.summary(DIGEST), "failure": failure}
 
     def _build(
         self, config: ShopConfig, ledger: Ledger, *, progress: Progress = NO_PROGRESS

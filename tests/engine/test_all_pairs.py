@@ -95,10 +95,7 @@ def _prestashop(document: dict[str, Any], settings: dict[str, Any]) -> ShopSays:
     paid, discount = cents(order["total_paid_tax_incl"]), -cents(order["total_discounts_tax_incl"])
     # A cancellation after invoicing (credit_cancellations, the order in a cancel state) has
     # no slip: its credit note is the whole invoice, negated.
-    if (
-        settings["credit_cancellations"]
-        and str(order["current_state"]) in settings["cancel_states"]
-    ):
+    if settings["credit_cancellations"] and str(order["current_state"]) in settings["cancel_states"]:
         return ShopSays(-paid, rates, -discount, credit=True)
     return ShopSays(paid, rates, discount)
 
@@ -115,13 +112,10 @@ def _lightspeed(document: dict[str, Any], settings: dict[str, Any]) -> ShopSays:
 def _woocommerce(document: dict[str, Any], settings: dict[str, Any]) -> ShopSays:
     order = document["order"]
     percent = {int(t["id"]): t["rate"] for t in document.get("tax_rates") or []}
-    percent.update(
-        {
-            int(t["rate_id"]): t["rate_percent"]
-            for t in order.get("tax_lines", [])
-            if t.get("rate_percent") is not None
-        }
-    )
+    percent.update({
+        int(t["rate_id"]): t["rate_percent"] for t in order.get("tax_lines", [])
+        if t.get("rate_percent") is not None
+    })
     refund = document.get("refund")
     items = (refund or order)["line_items"]
     rates = []
@@ -141,22 +135,17 @@ def _shopify(document: dict[str, Any], settings: dict[str, Any]) -> ShopSays:
         items = [r["line_item"] for r in refund.get("refund_line_items", [])]
         rates = [_shopify_rate(item) for item in items]
         paid_back = [
-            t
-            for t in refund.get("transactions", [])
+            t for t in refund.get("transactions", [])
             if t["kind"] == "refund" and t.get("status", "success") == "success"
         ]
-        if all(
-            (t.get("currency") or order["presentment_currency"]) == order["currency"]
-            for t in paid_back
-        ):
+        if all((t.get("currency") or order["presentment_currency"]) == order["currency"]
+               for t in paid_back):
             # paid back in shop money: what the transactions say went back
             refunded = sum((cents(t["amount"]) for t in paid_back), ZERO)
             return ShopSays(-refunded, rates, None, credit=True)
         # paid back in the presentment currency: the refund's own figures in shop money
         return ShopSays(_shopify_refunded_in_shop_money(order, refund), rates, None, credit=True)
-    return ShopSays(
-        cents(order["total_price"]), [_shopify_rate(i) for i in order["line_items"]], None
-    )
+    return ShopSays(cents(order["total_price"]), [_shopify_rate(i) for i in order["line_items"]], None)
 
 
 def _shop_money(amount_set: dict[str, Any]) -> Decimal:
@@ -168,20 +157,16 @@ def _shopify_refunded_in_shop_money(order: dict[str, Any], refund: dict[str, Any
     (gross where the order's prices include tax, else plus its tax), and the order adjustments
     (shipping refunds with their tax, refund discrepancies), which Shopify gives negative."""
     rows = sum(
-        (
-            _shop_money(r["subtotal_set"])
-            + (ZERO if order.get("taxes_included") else _shop_money(r["total_tax_set"]))
-            for r in refund.get("refund_line_items", [])
-        ),
+        (_shop_money(r["subtotal_set"])
+         + (ZERO if order.get("taxes_included") else _shop_money(r["total_tax_set"]))
+         for r in refund.get("refund_line_items", [])),
         ZERO,
     )
     adjustments = sum(
-        (
-            _shop_money(a["amount_set"])
-            + (_shop_money(a["tax_amount_set"]) if a["kind"] == "shipping_refund" else ZERO)
-            for a in refund.get("order_adjustments", [])
-            if a["kind"] in ("shipping_refund", "refund_discrepancy")
-        ),
+        (_shop_money(a["amount_set"])
+         + (_shop_money(a["tax_amount_set"]) if a["kind"] == "shipping_refund" else ZERO)
+         for a in refund.get("order_adjustments", [])
+         if a["kind"] in ("shipping_refund", "refund_discrepancy")),
         ZERO,
     )
     return adjustments - rows
@@ -266,13 +251,8 @@ def _sum(lines: list[Booked]) -> Decimal:
 def _yuki_lines(body: dict[str, Any]) -> list[Booked]:
     rows = body["InvoiceLines"]["InvoiceLine"]
     return _unit_lines(
-        (
-            r["ProductQuantity"],
-            r["Product"]["SalesPrice"],
-            r["Product"]["VATPercentage"],
-            r["Product"]["VATIncluded"],
-            r["Product"]["Description"],
-        )
+        (r["ProductQuantity"], r["Product"]["SalesPrice"], r["Product"]["VATPercentage"],
+         r["Product"]["VATIncluded"], r["Product"]["Description"])
         for r in rows
     )
 
@@ -310,11 +290,8 @@ def _moneybird_rate(tax_rate: dict[str, Any]) -> Any:
 def _exact_lines(body: dict[str, Any]) -> list[Booked]:
     """Exact Online's sales entry lines: net amount plus the VAT amount it is told."""
     return [
-        Booked(
-            cents(D(str(r["AmountFC"])) + D(str(r["VATAmountFC"]))),
-            rate(r["VATPercentage"]),
-            str(r["Description"]).startswith(ROUNDING),
-        )
+        Booked(cents(D(str(r["AmountFC"])) + D(str(r["VATAmountFC"]))), rate(r["VATPercentage"]),
+               str(r["Description"]).startswith(ROUNDING))
         for r in body["sales_entry"]["SalesEntryLines"]
     ]
 
@@ -338,10 +315,8 @@ def _peppol_lines(body: dict[str, Any]) -> list[Booked]:
     document = _ubl(body)
     rows = document.get("cac:InvoiceLine") or document.get("cac:CreditNoteLine") or []
     return [
-        Booked(
-            _text(r["cbc:LineExtensionAmount"]),
-            rate(r["cac:Item"]["cac:ClassifiedTaxCategory"]["cbc:Percent"]),
-        )
+        Booked(_text(r["cbc:LineExtensionAmount"]),
+               rate(r["cac:Item"]["cac:ClassifiedTaxCategory"]["cbc:Percent"]))
         for r in rows
     ]
 
@@ -351,8 +326,7 @@ def _peppol_allowances(body: dict[str, Any]) -> list[Booked]:
     found = _ubl(body).get("cac:AllowanceCharge") or []
     return [
         Booked(-_text(a["cbc:Amount"]), rate(a["cac:TaxCategory"]["cbc:Percent"]))
-        for a in found
-        if a["cbc:ChargeIndicator"] in (False, "false")
+        for a in found if a["cbc:ChargeIndicator"] in (False, "false")
     ]
 
 
@@ -363,27 +337,19 @@ def _peppol_total(body: dict[str, Any], lines: list[Booked]) -> Decimal:
 
 TARGETS: dict[str, TargetReads] = {
     "yuki": TargetReads(
-        "incl",
-        _yuki_lines,
-        lambda body, lines: _sum(lines),
-        {},
+        "incl", _yuki_lines, lambda body, lines: _sum(lines), {},
         # without send_currency, converted to the administration's currency: the rate in Remarks
         conversion=lambda body: _stated_conversion(body.get("Remarks")),
     ),
     "factuursturen": TargetReads(
-        "incl",
-        _factuursturen_lines,
-        lambda body, lines: _sum(lines),
-        {},
+        "incl", _factuursturen_lines, lambda body, lines: _sum(lines), {},
         # the account's currency only: the rate on the third reference line
         conversion=lambda body: _stated_conversion(body["invoice"]["reference"].get("line3")),
     ),
     "moneybird": TargetReads("incl", _moneybird_lines, lambda body, lines: _sum(lines), {}),
     "exact": TargetReads("incl", _exact_lines, lambda body, lines: _sum(lines), {}),
     "peppol": TargetReads(
-        "excl",
-        _peppol_lines,
-        _peppol_total,
+        "excl", _peppol_lines, _peppol_total,
         # discounts are allowances; rounding is PayableRoundingAmount, in the total
         {"discount": _peppol_allowances, "rounding": lambda body: []},
         sign=lambda body: -1 if _ubl_root(body) == "CreditNote" else 1,
@@ -443,10 +409,7 @@ def _booked_rate(body: dict[str, Any], canonical: dict[str, Any], reads: TargetR
         return D(1)
     assert stated.order_currency == canonical["currency"], (stated, canonical["currency"])
     assert stated.booked_currency == canonical["shop_currency"], stated
-    assert stated.rate == D(str(canonical["conversion_rate"])), (
-        stated,
-        canonical["conversion_rate"],
-    )
+    assert stated.rate == D(str(canonical["conversion_rate"])), (stated, canonical["conversion_rate"])
     assert stated.rate > 0 and stated.order_currency != stated.booked_currency, stated
     return stated.rate
 
@@ -504,7 +467,6 @@ TARGET_LIMITS = {
     ("exact", "customer_code"),  # a guest's non-numeric number, without a guest account set
 }
 
-
 def _check_canonical_against_shop(canonical: dict[str, Any], shop: ShopSays) -> None:
     lines = canonical["lines"]
     sign = -1 if canonical.get("kind") == "credit" else 1
@@ -557,8 +519,7 @@ def _check_payload_against_canonical(
         elsewhere = sorted((sign * b.amount, b.rate) for b in read_elsewhere(body))
         of_kind = sorted(
             (_canonical_line_amount(line, reads.basis), rate(line["vat_rate"]))
-            for line in lines
-            if line["kind"] == kind
+            for line in lines if line["kind"] == kind
         )
         if kind in elsewhere_kinds:
             assert elsewhere == of_kind

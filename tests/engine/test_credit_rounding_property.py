@@ -63,31 +63,22 @@ def test_invoice_plus_credit_is_what_the_customer_finally_paid_per_rate(
         for n, (quantity, unit, rate, _) in enumerate(rows, 1)
     ]
     the_order = order(
-        4242,
-        "PROPERTYA",
-        order_rows,
-        shipping=shipping,
-        round_type=round_type,
+        4242, "PROPERTYA", order_rows, shipping=shipping, round_type=round_type,
         round_mode=round_mode,
     )
     base = document(
-        the_order,
-        customer(7, "Sophie", "Fischer", "s@example.nl"),
+        the_order, customer(7, "Sophie", "Fischer", "s@example.nl"),
         [address(11, 7, 13, "Sophie", "Fischer")],
     )
     details = []
     for n, ((quantity, _, _, back), order_row) in enumerate(zip(rows, order_rows, strict=True), 1):
         back = min(back, quantity)
         if back:
-            details.append(
-                {
-                    "id": str(n),
-                    "id_order_detail": order_row["id"],
-                    "product_quantity": str(back),
-                    "amount_tax_excl": six(Decimal(order_row["unit_price_tax_excl"]) * back),
-                    "amount_tax_incl": six(Decimal(order_row["unit_price_tax_incl"]) * back),
-                }
-            )
+            details.append({
+                "id": str(n), "id_order_detail": order_row["id"], "product_quantity": str(back),
+                "amount_tax_excl": six(Decimal(order_row["unit_price_tax_excl"]) * back),
+                "amount_tax_incl": six(Decimal(order_row["unit_price_tax_incl"]) * back),
+            })
     ship_incl = Decimal(shipping[0]) if refund_shipping else Decimal(0)
     ship_excl = Decimal(shipping[1]) if refund_shipping else Decimal(0)
     products_incl = shop_round(
@@ -97,22 +88,13 @@ def test_invoice_plus_credit_is_what_the_customer_finally_paid_per_rate(
         sum((Decimal(d["amount_tax_excl"]) for d in details), Decimal(0)), round_mode
     )
     slip = {
-        "id": "77",
-        "id_customer": "7",
-        "id_order": "4242",
-        "conversion_rate": "1.000000",
-        "total_products_tax_excl": six(products_excl),
-        "total_products_tax_incl": six(products_incl),
-        "total_shipping_tax_excl": six(ship_excl),
-        "total_shipping_tax_incl": six(ship_incl),
-        "amount": six(products_incl),
-        "shipping_cost": "1" if refund_shipping else "0",
-        "shipping_cost_amount": six(ship_incl),
-        "partial": "1",
-        "date_add": "2026-04-01 10:00:00",
-        "date_upd": "2026-04-01 10:00:00",
-        "order_slip_type": "0",
-        "associations": {"order_slip_details": details},
+        "id": "77", "id_customer": "7", "id_order": "4242", "conversion_rate": "1.000000",
+        "total_products_tax_excl": six(products_excl), "total_products_tax_incl": six(products_incl),
+        "total_shipping_tax_excl": six(ship_excl), "total_shipping_tax_incl": six(ship_incl),
+        "amount": six(products_incl), "shipping_cost": "1" if refund_shipping else "0",
+        "shipping_cost_amount": six(ship_incl), "partial": "1",
+        "date_add": "2026-04-01 10:00:00", "date_upd": "2026-04-01 10:00:00",
+        "order_slip_type": "0", "associations": {"order_slip_details": details},
     }
 
     invoice = RULES.apply(base)
@@ -120,10 +102,8 @@ def test_invoice_plus_credit_is_what_the_customer_finally_paid_per_rate(
     assert isinstance(invoice, dict) and isinstance(credit, dict), (invoice, credit)
 
     assert credit["kind"] == "credit" and credit["credits"] == "4242"
-    assert all(
-        Decimal(str(line["amount_incl"])) <= 0 or line["kind"] == "rounding"
-        for line in credit["lines"]
-    )
+    assert all(Decimal(str(line["amount_incl"])) <= 0 or line["kind"] == "rounding"
+               for line in credit["lines"])
     refunded = products_incl + ship_incl
     finally_paid = Decimal(the_order["total_paid_tax_incl"]) - refunded
     # What went back, to the cent, and what the customer finally paid.

@@ -40,9 +40,7 @@ def _invoices(xml: str) -> list[Any]:
 
 
 def _prices(invoice: Any) -> list[str]:
-    return [
-        e.text for e in invoice.findall("y:InvoiceLines/y:InvoiceLine/y:Product/y:SalesPrice", NS)
-    ]
+    return [e.text for e in invoice.findall("y:InvoiceLines/y:InvoiceLine/y:Product/y:SalesPrice", NS)]
 
 
 def _one_line(result: Result) -> str:
@@ -95,9 +93,7 @@ def test_several_orders_make_one_sales_invoices_document(tmp_path: Path) -> None
     assert result.stdout.count("<SalesInvoices") == 1
     invoices = _invoices(result.stdout)
     assert [i.findtext("y:Subject", namespaces=NS) for i in invoices] == [
-        "Bestelling REF000000",
-        "Bestelling REF000001",
-        "Bestelling REF000002",
+        "Bestelling REF000000", "Bestelling REF000001", "Bestelling REF000002",
     ]
 
 
@@ -123,11 +119,7 @@ def test_format_json_prints_one_line_per_order(tmp_path: Path) -> None:
     assert payload["Subject"] == "Bestelling FIRSTORDR"
     invoice_lines = payload["InvoiceLines"]["InvoiceLine"]
     assert [line["Product"]["SalesPrice"] for line in invoice_lines] == [
-        "14.95",
-        "4.49",
-        "4.95",
-        "-3.45",
-        "-1.55",
+        "14.95", "4.49", "4.95", "-3.45", "-1.55",
     ]  # amounts are exact strings, never JSON floats
     assert invoice_lines[0]["ProductQuantity"] == "2"
 
@@ -152,8 +144,7 @@ def test_explain_names_the_yuki_rule_of_each_field(tmp_path: Path) -> None:
 def test_explain_names_the_part_that_made_an_invoice_line(tmp_path: Path) -> None:
     result = _dry_run(write_json(tmp_path / "order.json", sample_document()), "--explain")
     quantity = next(
-        line
-        for line in result.stderr.splitlines()
+        line for line in result.stderr.splitlines()
         if line.startswith("  InvoiceLines.InvoiceLine[0].ProductQuantity = 2")
     )
     line = _line_of(YUKI_RULES, 'ProductQuantity: "{{')
@@ -162,8 +153,7 @@ def test_explain_names_the_part_that_made_an_invoice_line(tmp_path: Path) -> Non
 
 def _line_of(path: Path, start: str) -> int:
     found = [
-        n
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
         if line.lstrip().startswith(start)
     ]
     assert len(found) == 1, (start, found)
@@ -314,13 +304,9 @@ def test_settings_change_the_payload(tmp_path: Path) -> None:
 def test_a_settings_file_that_is_not_yaml(tmp_path: Path) -> None:
     settings = tmp_path / "tenant.yaml"
     settings.write_text("- just\n- a list\n", encoding="utf-8")
-    result = _dry_run(
-        write_json(tmp_path / "o.json", sample_document()), "--settings", str(settings)
-    )
+    result = _dry_run(write_json(tmp_path / "o.json", sample_document()), "--settings", str(settings))
     assert result.exit_code == 2
-    assert (
-        _one_line(result) == f"mapper: settings file {settings} must hold one section per rule set"
-    )
+    assert _one_line(result) == f"mapper: settings file {settings} must hold one section per rule set"
 
 
 def test_a_rule_error_at_run_time_is_one_line_not_a_traceback(tmp_path: Path) -> None:
@@ -337,13 +323,11 @@ def test_a_rule_error_at_run_time_is_one_line_not_a_traceback(tmp_path: Path) ->
         )
     )
     order = write_json(tmp_path / "order.json", sample_document())
-    result = _run(
-        "dry-run", order, "--mapping", "prestashop-yuki", env={"MAPPER_MAPPINGS": str(mappings)}
-    )
+    result = _run("dry-run", order, "--mapping", "prestashop-yuki",
+                  env={"MAPPER_MAPPINGS": str(mappings)})
     assert result.exit_code == 2
-    assert _one_line(result).endswith(
-        ": order 1042: let lines_incl: 'dict object' has no attribute 'amount_inc'"
-    )
+    assert _one_line(result).endswith(": order 1042: let lines_incl: "
+                                      "'dict object' has no attribute 'amount_inc'")
 
 
 def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
@@ -351,10 +335,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
     mapper = shutil.which("mapper") or str(Path(sys.executable).parent / "mapper")
     completed = subprocess.run(
         [mapper, "dry-run", str(order), "--mapping", "prestashop-yuki"],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-        timeout=60,
+        capture_output=True, text=True, cwd=PROJECT, timeout=60,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert completed.returncode == 2
@@ -382,9 +363,7 @@ def test_validate_reports_the_place_of_an_error(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "mapping.yaml").write_text(
         'name: broken\nversion: "1.0.0"\nkind: target\noutput_schema: x\noutput:\n'
-        '  a: "{{ order.id | nope }}"\n',
-        encoding="utf-8",
-    )
+        '  a: "{{ order.id | nope }}"\n', encoding="utf-8")
     result = _run("validate", folder)
     assert result.exit_code == 2
     # as a compiler shows it: the place, then the source line with a caret under it
@@ -408,9 +387,7 @@ def test_mapper_test_shows_a_diff_per_failing_field(tmp_path: Path) -> None:
     assert dry.exit_code == 0
     (fixtures / "good.expected.xml").write_text(dry.stdout, encoding="utf-8")
     wrong = dry.stdout.replace("<SalesPrice>14.95</SalesPrice>", "<SalesPrice>14.59</SalesPrice>")
-    wrong = wrong.replace(
-        "<Description>Korting</Description>", "<Description>Discount</Description>"
-    )
+    wrong = wrong.replace("<Description>Korting</Description>", "<Description>Discount</Description>")
     assert wrong.count("14.59") == 1
     (fixtures / "wrong.expected.xml").write_text(wrong, encoding="utf-8")
 
@@ -433,8 +410,7 @@ def test_mapper_test_all_passing_exits_0(tmp_path: Path) -> None:
     fixtures.mkdir(parents=True)
     write_json(fixtures / "nl.input.json", sample_document())
     (fixtures / "nl.expected.xml").write_text(
-        _dry_run(fixtures / "nl.input.json").stdout, encoding="utf-8"
-    )
+        _dry_run(fixtures / "nl.input.json").stdout, encoding="utf-8")
     result = _run("test", folder)
     assert (result.exit_code, result.stdout) == (0, "ok   nl\n1 passed, 0 failed\n")
 

@@ -9,9 +9,7 @@ import pytest
 from mapper.engine.library import countries, functions, money, vatnumber
 
 
-@pytest.mark.parametrize(
-    "module", [functions, money, countries, vatnumber], ids=lambda m: m.__name__
-)
+@pytest.mark.parametrize("module", [functions, money, countries, vatnumber], ids=lambda m: m.__name__)
 def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS, report=True)
     assert result.attempted > 0, f"{module.__name__} has no examples"

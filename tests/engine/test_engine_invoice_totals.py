@@ -36,39 +36,21 @@ def _random_order(
             unit_incl = six(excl * (1 + D(rate) / 100))
         else:
             unit_incl = str(D(rng.randint(1, 99_999)) / 100)
-        rows.append(
-            row(
-                100 + index,
-                10 + index,
-                f"Artikel {index}",
-                f"SKU-{index}",
-                quantity,
-                unit_incl,
-                rate,
-            )
-        )
-    shipping = rng.choice(
-        [("0", "0", "0"), ("4.95", "4.090909", "21.000"), ("6.50", "5.371901", "21.000")]
-    )
+        rows.append(row(100 + index, 10 + index, f"Artikel {index}", f"SKU-{index}", quantity,
+                        unit_incl, rate))
+    shipping = rng.choice([("0", "0", "0"), ("4.95", "4.090909", "21.000"),
+                           ("6.50", "5.371901", "21.000")])
     products_incl = sum(D(r["unit_price_tax_incl"]) * int(r["product_quantity"]) for r in rows)
     discount = ("0", "0")
     if products_incl > 20 and rng.random() < 0.4:
         amount = (products_incl * D(rng.randint(1, 30)) / 100).quantize(CENT)
         discount = (str(amount), six(amount / D("1.21")))
     the_order = order(
-        order_id,
-        f"GEN{order_id:06d}",
-        rows,
-        shipping=shipping,
-        discount=discount,
-        round_type=round_type,
-        round_mode=round_mode,
+        order_id, f"GEN{order_id:06d}", rows, shipping=shipping, discount=discount,
+        round_type=round_type, round_mode=round_mode,
     )
-    return document(
-        the_order,
-        customer(7, "Sophie", "Fischer", "sophie@example.nl"),
-        [address(11, 7, 13, "Sophie", "Fischer")],
-    )
+    return document(the_order, customer(7, "Sophie", "Fischer", "sophie@example.nl"),
+                    [address(11, 7, 13, "Sophie", "Fischer")])
 
 
 def _yuki_lines(pair: Pair, payload: Payload) -> list[tuple[Decimal, Decimal]]:
@@ -76,10 +58,8 @@ def _yuki_lines(pair: Pair, payload: Payload) -> list[tuple[Decimal, Decimal]]:
     root = etree.fromstring(pair.render([payload]).encode("utf-8"))
     lines = root.findall("y:SalesInvoice/y:InvoiceLines/y:InvoiceLine", NS)
     return [
-        (
-            D(line.findtext("y:ProductQuantity", namespaces=NS)),
-            D(line.findtext("y:Product/y:SalesPrice", namespaces=NS)),
-        )
+        (D(line.findtext("y:ProductQuantity", namespaces=NS)),
+         D(line.findtext("y:Product/y:SalesPrice", namespaces=NS)))
         for line in lines
     ]
 
@@ -116,11 +96,8 @@ def test_a_total_no_four_decimal_price_can_reach_gets_a_rounding_line() -> None:
     the_order = order(6001, "BEADS0001", rows, round_type=3)
     the_order["total_paid_tax_incl"] = the_order["total_paid"] = "100.000000"
     the_order["total_products_wt"] = "100.000000"
-    document_ = document(
-        the_order,
-        customer(7, "Sophie", "Fischer", "s@example.nl"),
-        [address(11, 7, 13, "Sophie", "Fischer")],
-    )
+    document_ = document(the_order, customer(7, "Sophie", "Fischer", "s@example.nl"),
+                         [address(11, 7, 13, "Sophie", "Fischer")])
     pair = Pair.load("prestashop-yuki")
     outcome = pair.map(document_)
     assert isinstance(outcome, Payload)

@@ -121,24 +121,6 @@ def test_json_text_is_looked_at_closer_for_what_xml_cannot_carry() -> None:
     assert not json_cannot_carry_xml(json.dumps("thé & <cake>", ensure_ascii=False))
 
 
-def test_an_xml_target_printed_as_json_still_refuses_a_control_character() -> None:
-    pair = Pair.load("prestashop-yuki", lean=True).writing("json")
-    path = (
-        mappings_dir()
-        / "prestashop-yuki"
-        / "fixtures"
-        / "01_domestic_two_rates_discount.input.json"
-    )
-    document = next(iter(read_documents(path)))
-    assert not isinstance(document, InputProblem)
-    document["order"]["note"] = "Levering\x07 achterom"
-    outcome = None
-    with pytest.raises(MappingError) as raised:
-        outcome = pair.map(document)
-    assert outcome is None
-    assert "control character (U+0007) that XML cannot carry" in str(raised.value)
-
-
 def test_a_json_target_cannot_be_written_as_xml() -> None:
     with pytest.raises(UsageError, match="payloads are JSON; use --format json"):
         Pair.load("lightspeed-factuursturen").writing("xml")

@@ -61,9 +61,7 @@ def test_a_wildcard_on_a_later_column_is_more_specific() -> None:
     assert _type(_index(["a", "b"], list(reversed(rows))), "x", "x") == "early-exact"
 
 
-@pytest.mark.parametrize(
-    "rate", [21, "21", Decimal("21"), Decimal("21.00"), Decimal("2.1E+1"), " 21 "]
-)
+@pytest.mark.parametrize("rate", [21, "21", Decimal("21"), Decimal("21.00"), Decimal("2.1E+1"), " 21 "])
 def test_numbers_compare_as_text_whatever_their_form(rate: object) -> None:
     assert _type(_index(["scheme", "country", "rate"], VAT_CODES), "domestic", "NL", rate) == 1
 
@@ -134,9 +132,7 @@ def test_an_unknown_table_is_named() -> None:
 
 def test_rows_must_be_a_list() -> None:
     lookup = Lookup("codes", ["scheme"], lambda scope: {"scheme": "x"}, PLACE)
-    with pytest.raises(
-        ConfigError, match=r"^lookup 'codes' \(settings.yaml:3\): rows must be a list$"
-    ):
+    with pytest.raises(ConfigError, match=r"^lookup 'codes' \(settings.yaml:3\): rows must be a list$"):
         lookup.bind({})
 
 
@@ -148,9 +144,7 @@ def test_a_row_without_its_key_columns_is_named() -> None:
 
 
 def test_lookup_in_a_rule_reads_the_tenants_rows(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         settings:
           defaults:
             codes:
@@ -163,8 +157,7 @@ def test_lookup_in_a_rule_reads_the_tenants_rows(tmp_path: Path) -> None:
         output:
           code: "{{ lookup('codes', 'domestic', order.country, order.rate, on=order.date).code }}"
           missing: "{{ lookup('codes', 'icp', order.country, order.rate, on=order.date) }}"
-        """,
-    )
+        """)
     document = {"order": {"country": "NL", "rate": Decimal("21.00"), "date": "2026-03-02"}}
     assert rules.bind().apply(document) == {"code": "high", "missing": None}
     tenant = {"codes": [{"scheme": "domestic", "country": "NL", "rate": "21", "code": "tenant"}]}
@@ -176,9 +169,7 @@ def test_deep_merge_merges_mappings_and_replaces_the_rest() -> None:
     base = {"a": {"x": 1, "y": {"p": 1, "q": 2}}, "list": [1, 2], "s": "base"}
     override = {"a": {"y": {"q": 3}, "z": 4}, "list": [3], "s": None}
     assert deep_merge(base, override) == {
-        "a": {"x": 1, "y": {"p": 1, "q": 3}, "z": 4},
-        "list": [3],
-        "s": None,
+        "a": {"x": 1, "y": {"p": 1, "q": 3}, "z": 4}, "list": [3], "s": None,
     }
     assert base == {"a": {"x": 1, "y": {"p": 1, "q": 2}}, "list": [1, 2], "s": "base"}
 
@@ -196,11 +187,8 @@ def test_tenant_settings_override_the_defaults_key_by_key() -> None:
 def test_every_wrong_setting_gets_its_own_line() -> None:
     with pytest.raises(ConfigError) as caught:
         load_rule_set("yuki").bind(
-            {
-                "process": "yes",
-                "reference": "x",
-                "vat_codes": [{"scheme": "nope", "country": "*", "rate": 21, "type": 1}],
-            },
+            {"process": "yes", "reference": "x", "vat_codes": [{"scheme": "nope", "country": "*",
+                                                              "rate": 21, "type": 1}]},
             "tenant.yaml",
         )
     assert caught.value.exit_code == 2
@@ -216,9 +204,7 @@ def test_every_wrong_setting_gets_its_own_line() -> None:
 def test_a_wrong_shop_setting() -> None:
     with pytest.raises(ConfigError) as caught:
         load_rule_set("prestashop").bind({"shop_country": "nl"})
-    assert (
-        str(caught.value) == "settings: prestashop.shop_country: 'nl' does not match '^[A-Z]{2}$'"
-    )
+    assert str(caught.value) == "settings: prestashop.shop_country: 'nl' does not match '^[A-Z]{2}$'"
 
 
 def test_a_wrong_payment_method() -> None:
@@ -234,10 +220,7 @@ def test_a_wrong_payment_method() -> None:
 def test_settings_files(tmp_path: Path) -> None:
     path = tmp_path / "tenant.yaml"
     path.write_text("yuki:\n  process: true\nprestashop:\n  shop_country: BE\n", encoding="utf-8")
-    assert load_settings_file(path) == {
-        "yuki": {"process": True},
-        "prestashop": {"shop_country": "BE"},
-    }
+    assert load_settings_file(path) == {"yuki": {"process": True}, "prestashop": {"shop_country": "BE"}}
     path.write_text("", encoding="utf-8")
     assert load_settings_file(path) == {}
     path.write_text("yuki: [unclosed\n", encoding="utf-8")

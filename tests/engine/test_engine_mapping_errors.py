@@ -21,8 +21,7 @@ PRESTASHOP_SHOWN = "mappings/prestashop/mapping.yaml"
 def _line(path: Path, start: str) -> int:
     """The line of the rule that starts (after indentation) with `start`."""
     found = [
-        n
-        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        n for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
         if line.lstrip().startswith(start)
     ]
     assert len(found) == 1, f"{start!r} is on lines {found} of {path}"
@@ -40,9 +39,7 @@ def test_the_sample_order_maps() -> None:
     assert isinstance(outcome, Payload)
     assert outcome.order_id == "1042"
     assert outcome.canonical["totals"] == {
-        "incl": Decimal("43.32"),
-        "excl": Decimal("36.81"),
-        "vat": Decimal("6.51"),
+        "incl": Decimal("43.32"), "excl": Decimal("36.81"), "vat": Decimal("6.51"),
         "paid": Decimal("43.32"),
     }
 
@@ -57,9 +54,8 @@ def test_a_comma_amount_names_order_field_rule_and_expectation() -> None:
     assert "let paid_incl" in text
     assert f"{PRESTASHOP_SHOWN}:{line}:" in text
     assert "expected an amount like 12.50, got '12,50'" in text
-    assert text.endswith(
-        f":{line}:14: order 1042: let paid_incl: expected an amount like 12.50, got '12,50'"
-    )
+    assert text.endswith(f":{line}:14: order 1042: let paid_incl: "
+                         "expected an amount like 12.50, got '12,50'")
     assert (error.order_id, error.field) == ("1042", "let paid_incl")
     assert error.message == "expected an amount like 12.50, got '12,50'"
 
@@ -110,16 +106,14 @@ def test_an_unknown_currency_id_is_named() -> None:
     document["order"]["id_currency"] = "2"
     outcome = Pair.load("prestashop-yuki").map(document)
     assert isinstance(outcome, Rejection)
-    assert [f.as_dict() for f in outcome.failures] == [
-        {
-            "check": "currency",
-            "message": "The order's currency id 2 is not in the currency table of the settings "
-            "(prestashop: currencies), so its amounts cannot be booked",
-            "resolution": "Add the currency under prestashop: currencies in the settings, as "
-            '"2": followed by its ISO code (the currency with that id under '
-            "Localization > Currencies in PrestaShop); then process the order again.",
-        }
-    ]
+    assert [f.as_dict() for f in outcome.failures] == [{
+        "check": "currency",
+        "message": "The order's currency id 2 is not in the currency table of the settings "
+                   "(prestashop: currencies), so its amounts cannot be booked",
+        "resolution": "Add the currency under prestashop: currencies in the settings, as "
+                      "\"2\": followed by its ISO code (the currency with that id under "
+                      "Localization > Currencies in PrestaShop); then process the order again.",
+    }]
 
 
 def test_an_error_in_the_sendable_rule_names_the_order() -> None:
@@ -170,32 +164,25 @@ def test_an_unknown_vat_rate_is_turned_away_per_line() -> None:
 
 
 def test_the_error_of_a_list_item_names_its_index(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           lines:
             - each: "{{ order.lines }}"
               as: line
               item:
                 amount: "{{ line.amount | money }}"
-        """,
-    )
+        """)
     document = {"order": {"lines": [{"amount": "1.00"}, {"amount": "2.00"}, {"amount": "n/a"}]}}
     with pytest.raises(MappingError) as caught:
         rules.bind().apply(document, "77")
     error = caught.value
     assert (error.order_id, error.field) == ("77", "lines[2].amount")
-    assert str(error).endswith(
-        ": order 77: lines[2].amount: expected an amount like 12.50, got 'n/a'"
-    )
+    assert str(error).endswith(": order 77: lines[2].amount: expected an amount like 12.50, got 'n/a'")
     assert error.place is not None and error.place.line == 10
 
 
 def test_the_error_of_a_list_items_let_names_its_index(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           lines:
             - each: "{{ order.lines }}"
@@ -204,8 +191,7 @@ def test_the_error_of_a_list_items_let_names_its_index(tmp_path: Path) -> None:
                 amount: "{{ line.amount | money }}"
               item:
                 amount: "{{ amount }}"
-        """,
-    )
+        """)
     document = {"order": {"lines": [{"amount": "1.00"}, {"amount": "n/a"}]}}
     with pytest.raises(MappingError) as caught:
         rules.bind().apply(document, "77")
@@ -213,52 +199,42 @@ def test_the_error_of_a_list_items_let_names_its_index(tmp_path: Path) -> None:
 
 
 def test_each_over_something_not_a_list(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           lines:
             - each: "{{ order.lines }}"
               as: line
               item: "{{ line }}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"lines": "abc"}}, "5")
     assert str(caught.value).endswith(": order 5: lines[]: `each` must give a list, got str")
 
 
 def test_reading_a_field_of_null(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           city: "{{ order.address.city }}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"address": None}}, "5")
     assert caught.value.message == "cannot read 'city' of nothing (the value is null)"
 
 
 def test_text_where_a_number_belongs(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           total: "{{ order.amount + 1 }}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"amount": "12.50"}}, "5")
-    assert caught.value.message == ('can only concatenate str (not "int") to str')
-    rules = compile_rules(
-        tmp_path,
-        """
+    assert caught.value.message == (
+        'can only concatenate str (not "int") to str'
+    )
+    rules = compile_rules(tmp_path, """
         output:
           total: "{{ order.amount - 1 }}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"amount": "12.50"}}, "5")
     assert caught.value.message == (

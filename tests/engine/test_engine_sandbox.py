@@ -25,14 +25,11 @@ DOCUMENT = {"order": {"id": 1042, "reference": "QWZTRPLMX", "lines": [{"amount":
 
 
 def _rules(tmp_path: Path, expression: str) -> RuleSet:
-    return compile_rules(
-        tmp_path,
-        f"""
+    return compile_rules(tmp_path, f"""
         output:
           value: |-
             {expression}
-        """,
-    )
+        """)
 
 
 REFUSED_WHEN_COMPILED = [
@@ -84,10 +81,8 @@ def test_refused_when_compiled(tmp_path: Path, expression: str, message: str) ->
 
 REFUSED_WHEN_RUN = [
     ("{{ range(10**9) }}", SANDBOX + "range of 1000000000 items is too large for a rule"),
-    (
-        "{{ range(10**9) | list | length }}",
-        SANDBOX + "range of 1000000000 items is too large for a rule",
-    ),
+    ("{{ range(10**9) | list | length }}",
+     SANDBOX + "range of 1000000000 items is too large for a rule"),
     ("{{ range(0, 10**6, 1) | sum }}", SANDBOX + "range of 1000000 items is too large for a rule"),
     ("{{ 'a' * 10**7 }}", TOO_LARGE.format("a text of 10000000 characters")),
     ("{{ 10**7 * 'a' }}", TOO_LARGE.format("a text of 10000000 characters")),
@@ -95,45 +90,22 @@ REFUSED_WHEN_RUN = [
     ("{{ ('ab' * 50000) * 2 }}", TOO_LARGE.format("a text of 200000 characters")),
     ("{{ 2 ** 1000 }}", SANDBOX + "exponent too large for a rule"),
     ("{{ 9 ** (9 ** 9) }}", SANDBOX + "exponent too large for a rule"),
-    (
-        "{{ '{0.__class__}'.format(order) }}",
-        SANDBOX + "str.format is not allowed in rules; use ~ to join text",
-    ),
-    (
-        "{{ '{0.__class__.__mro__}'.format('') }}",
-        SANDBOX + "str.format is not allowed in rules; use ~ to join text",
-    ),
-    (
-        "{{ '{0[__class__]}'.format(order) }}",
-        SANDBOX + "str.format is not allowed in rules; use ~ to join text",
-    ),
-    (
-        "{{ '{x.__init__}'.format(x=order) }}",
-        SANDBOX + "str.format is not allowed in rules; use ~ to join text",
-    ),
-    (
-        "{{ '{:099999999}'.format(1) }}",
-        SANDBOX + "str.format is not allowed in rules; use ~ to join text",
-    ),
-    (
-        "{{ '%099999999d' % 1 }}",
-        SANDBOX + "%-formatting is not allowed in rules; use ~ to join text",
-    ),
+    ("{{ '{0.__class__}'.format(order) }}", SANDBOX + "str.format is not allowed in rules; use ~ to join text"),
+    ("{{ '{0.__class__.__mro__}'.format('') }}", SANDBOX + "str.format is not allowed in rules; use ~ to join text"),
+    ("{{ '{0[__class__]}'.format(order) }}", SANDBOX + "str.format is not allowed in rules; use ~ to join text"),
+    ("{{ '{x.__init__}'.format(x=order) }}", SANDBOX + "str.format is not allowed in rules; use ~ to join text"),
+    ("{{ '{:099999999}'.format(1) }}", SANDBOX + "str.format is not allowed in rules; use ~ to join text"),
+    ("{{ '%099999999d' % 1 }}",
+     SANDBOX + "%-formatting is not allowed in rules; use ~ to join text"),
     ("{{ ((2 ** 64) ** 64) ** 64 }}", SANDBOX + "power too large for a rule"),
     ("{{ [[1] * 100000] * 100000 }}", TOO_LARGE.format("a list of 10000000000 items")),
     ("{{ order.pop('id') }}", SANDBOX + "access to attribute 'pop' of 'dict' object is unsafe."),
-    (
-        "{{ order.update({'id': 1}) }}",
-        SANDBOX + "access to attribute 'update' of 'dict' object is unsafe.",
-    ),
-    (
-        "{{ order.lines.append(1) }}",
-        SANDBOX + "access to attribute 'append' of 'list' object is unsafe.",
-    ),
-    (
-        "{{ order.lines.clear() }}",
-        SANDBOX + "access to attribute 'clear' of 'list' object is unsafe.",
-    ),
+    ("{{ order.update({'id': 1}) }}",
+     SANDBOX + "access to attribute 'update' of 'dict' object is unsafe."),
+    ("{{ order.lines.append(1) }}",
+     SANDBOX + "access to attribute 'append' of 'list' object is unsafe."),
+    ("{{ order.lines.clear() }}",
+     SANDBOX + "access to attribute 'clear' of 'list' object is unsafe."),
     ("{{ config }}", "'config' is undefined"),
     ("{{ self }}", "'self' is undefined"),
     ("{{ self.__init__ if false else config.items() }}", None),  # refused when compiled
@@ -161,15 +133,12 @@ def test_private_names_are_refused_even_in_a_branch_never_taken(tmp_path: Path) 
 
 
 def test_settings_are_not_changed_by_a_rule(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         settings:
           defaults: {codes: [1, 2]}
         output:
           value: "{{ settings.codes.append(3) }}"
-        """,
-    )
+        """)
     bound = rules.bind()
     with pytest.raises(MappingError, match="access to attribute 'append' of 'list' object"):
         bound.apply({"order": {}})
@@ -202,25 +171,19 @@ def test_ordinary_expressions_still_work(tmp_path: Path, expression: str, expect
 
 
 def test_a_float_in_the_input_is_not_used_for_money(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           doubled: "{{ order.amount * 2 }}"
           rounded: "{{ order.amount | money }}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"amount": 12.5}}, "7")
     assert caught.value.message == "floats are not used for money; parse the value with | decimal"
     assert caught.value.field == "doubled"
-    rules = compile_rules(
-        tmp_path,
-        """
+    rules = compile_rules(tmp_path, """
         output:
           rounded: "{{ order.amount | money }}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"amount": 12.5}}, "7")
     assert caught.value.message == "expected an amount like 12.50, got 12.5"
@@ -235,17 +198,12 @@ def test_a_float_in_the_input_is_not_used_for_money(tmp_path: Path) -> None:
         "{{ order.lines | join(attribute='amont') }}",
     ],
 )
-def test_a_missing_attribute_in_a_filter_is_a_mapping_error(
-    tmp_path: Path, expression: str
-) -> None:
+def test_a_missing_attribute_in_a_filter_is_a_mapping_error(tmp_path: Path, expression: str) -> None:
     """Jinja's own filters report a missing attribute as UndefinedError: it must not escape."""
-    rules = compile_rules(
-        tmp_path,
-        f"""
+    rules = compile_rules(tmp_path, f"""
         output:
           value: "{expression}"
-        """,
-    )
+        """)
     with pytest.raises(MappingError) as caught:
         rules.bind().apply({"order": {"lines": [{"amount": "1.00"}, {"amount": "2.00"}]}}, "9")
     assert caught.value.message == "'dict object' has no attribute 'amont'"

@@ -48,31 +48,17 @@ def _amounts(outcome: object, kind: str) -> list[str]:
 
 
 # 3 × 0.835 = 2.505, a tie: each mode breaks it its own way; 2 × 1.004 = 2.008 is no tie.
-PER_LINE = {
-    0: ["2.51", "2.01"],
-    1: ["2.50", "2.00"],
-    2: ["2.51", "2.01"],
-    3: ["2.50", "2.01"],
-    4: ["2.50", "2.01"],
-    5: ["2.51", "2.01"],
-}
+PER_LINE = {0: ["2.51", "2.01"], 1: ["2.50", "2.00"], 2: ["2.51", "2.01"],
+            3: ["2.50", "2.01"], 4: ["2.50", "2.01"], 5: ["2.51", "2.01"]}
 # per item: 1.115 rounded first (a tie), then × 3; 2.183 × 2 (no tie)
-PER_ITEM = {
-    0: ["3.36", "4.38"],
-    1: ["3.33", "4.36"],
-    2: ["3.36", "4.36"],
-    3: ["3.33", "4.36"],
-    4: ["3.36", "4.36"],
-    5: ["3.33", "4.36"],
-}
+PER_ITEM = {0: ["3.36", "4.38"], 1: ["3.33", "4.36"], 2: ["3.36", "4.36"],
+            3: ["3.33", "4.36"], 4: ["3.36", "4.36"], 5: ["3.33", "4.36"]}
 
 
 @pytest.mark.parametrize("mode", sorted(PER_LINE))
 def test_each_round_mode_rounds_a_line_as_the_shop_did(pair: Pair, mode: int) -> None:
-    rows = [
-        row(1, 41, "Sticker vos", "STK-VOS", 3, "0.835", "21"),
-        row(2, 42, "Potlood HB", "PEN-HB", 2, "1.004", "21"),
-    ]
+    rows = [row(1, 41, "Sticker vos", "STK-VOS", 3, "0.835", "21"),
+            row(2, 42, "Potlood HB", "PEN-HB", 2, "1.004", "21")]
     outcome = pair.map(_document(rows, round_type=2, round_mode=mode))
     assert [str(a) for a in _amounts(outcome, "article")] == PER_LINE[mode]
     assert _amounts(outcome, "rounding") == []
@@ -82,10 +68,8 @@ def test_each_round_mode_rounds_a_line_as_the_shop_did(pair: Pair, mode: int) ->
 
 @pytest.mark.parametrize("mode", sorted(PER_ITEM))
 def test_each_round_mode_rounds_an_item_as_the_shop_did(pair: Pair, mode: int) -> None:
-    rows = [
-        row(1, 43, "Gum wit", "GUM-W", 3, "1.115", "21"),
-        row(2, 44, "Thee rooibos 50 g", "TEA-RB", 2, "2.183", "9"),
-    ]
+    rows = [row(1, 43, "Gum wit", "GUM-W", 3, "1.115", "21"),
+            row(2, 44, "Thee rooibos 50 g", "TEA-RB", 2, "2.183", "9")]
     outcome = pair.map(_document(rows, round_type=1, round_mode=mode))
     assert [str(a) for a in _amounts(outcome, "article")] == PER_ITEM[mode]
     assert _amounts(outcome, "rounding") == []
@@ -110,24 +94,20 @@ def test_an_order_that_stores_no_rounding_is_read_half_up_per_line(pair: Pair) -
 @pytest.mark.parametrize("round_type", [1, 2])
 @pytest.mark.parametrize("gap", ["0.01", "-0.01"])
 def test_per_item_and_per_line_allow_no_gap(pair: Pair, round_type: int, gap: str) -> None:
-    rows = [
-        row(1, 41, "Sticker vos", "STK-VOS", 3, "0.835", "21"),
-        row(2, 42, "Potlood HB", "PEN-HB", 2, "1.004", "21"),
-    ]
+    rows = [row(1, 41, "Sticker vos", "STK-VOS", 3, "0.835", "21"),
+            row(2, 42, "Potlood HB", "PEN-HB", 2, "1.004", "21")]
     outcome = pair.map(_pay_more(_document(rows, round_type=round_type, round_mode=2), gap))
     assert isinstance(outcome, Rejection)
     lines = "4.52"  # per line 2.51 + 2.01, per item 3 × 0.84 + 2 × 1.00
     paid = D(lines) + D("4.95") + D(gap)
-    assert [f.as_dict() for f in outcome.failures] == [
-        {
-            "check": "order_total",
-            "message": (
-                f"The order total {paid} does not equal the lines {lines} + shipping 4.95 + "
-                f"wrapping 0.00 − discount 0.00 = {D(lines) + D('4.95')} (difference {D(gap)})"
-            ),
-            "resolution": RESOLUTION,
-        }
-    ]
+    assert [f.as_dict() for f in outcome.failures] == [{
+        "check": "order_total",
+        "message": (
+            f"The order total {paid} does not equal the lines {lines} + shipping 4.95 + "
+            f"wrapping 0.00 − discount 0.00 = {D(lines) + D('4.95')} (difference {D(gap)})"
+        ),
+        "resolution": RESOLUTION,
+    }]
 
 
 def _fifty_lines(unit: str) -> list[dict[str, Any]]:
@@ -141,9 +121,8 @@ def test_on_the_total_fifty_lines_keep_their_half_cents(pair: Pair) -> None:
 
 
 def test_on_the_total_fifty_lines_cannot_hide_half_a_euro(pair: Pair) -> None:
-    outcome = pair.map(
-        _pay_more(_document(_fifty_lines("0.25"), round_type=3, round_mode=2), "0.50")
-    )
+    outcome = pair.map(_pay_more(_document(_fifty_lines("0.25"), round_type=3, round_mode=2),
+                                 "0.50"))
     assert isinstance(outcome, Rejection)
     assert outcome.reasons() == [
         "order_total: The order total 17.95 does not equal the lines 12.50 + shipping 4.95 + "
@@ -153,9 +132,8 @@ def test_on_the_total_fifty_lines_cannot_hide_half_a_euro(pair: Pair) -> None:
 
 
 def test_on_the_total_one_cent_past_the_allowance_is_turned_away(pair: Pair) -> None:
-    outcome = pair.map(
-        _pay_more(_document(_fifty_lines("1.004"), round_type=3, round_mode=2), "0.06")
-    )
+    outcome = pair.map(_pay_more(_document(_fifty_lines("1.004"), round_type=3, round_mode=2),
+                                 "0.06"))
     assert isinstance(outcome, Rejection)
     assert outcome.reasons() == [
         "order_total: The order total 55.21 does not equal the lines 50.00 + shipping 4.95 + "

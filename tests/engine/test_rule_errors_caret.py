@@ -14,14 +14,11 @@ from tiny_rule_sets import line_of, shown, write_rules
 
 
 def test_a_compile_error_shows_the_line_and_a_caret(tmp_path: Path) -> None:
-    mapping = write_rules(
-        tmp_path,
-        """
+    mapping = write_rules(tmp_path, """
         output:
           a: "{{ order.id }}"
           b: "{{ order.total | monney }}"
-        """,
-    )
+        """)
     with pytest.raises(RuleError) as caught:
         compile_rule_set(tmp_path)
     line = line_of(mapping, "monney")
@@ -33,13 +30,10 @@ def test_a_compile_error_shows_the_line_and_a_caret(tmp_path: Path) -> None:
 
 
 def test_validate_prints_a_compile_error_with_its_caret(tmp_path: Path) -> None:
-    mapping = write_rules(
-        tmp_path,
-        """
+    mapping = write_rules(tmp_path, """
         output:
           a: "{{ order.id | nope }}"
-        """,
-    )
+        """)
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [

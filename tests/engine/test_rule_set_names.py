@@ -19,9 +19,7 @@ from mapper.engine.paths import mappings_dir, written_as_path
 from ps_order_builder import sample_document, write_json
 
 SHIPPED = mappings_dir()
-RULE_SETS = (
-    "exact, factuursturen, lightspeed, moneybird, peppol, prestashop, shopify, woocommerce, yuki"
-)
+RULE_SETS = "exact, factuursturen, lightspeed, moneybird, peppol, prestashop, shopify, woocommerce, yuki"
 WITH_PAIRS = (
     "exact, factuursturen, lightspeed, lightspeed-exact, lightspeed-factuursturen, "
     "lightspeed-moneybird, lightspeed-peppol, lightspeed-yuki, moneybird, peppol, prestashop, "

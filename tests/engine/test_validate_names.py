@@ -31,16 +31,13 @@ def _problems(folder: Path, inputs: frozenset[str] = frozenset({"order"})) -> li
 
 
 def test_a_misspelt_let_fails_validate_with_a_caret_under_it(tmp_path: Path) -> None:
-    mapping = write_rules(
-        tmp_path,
-        """
+    mapping = write_rules(tmp_path, """
         let:
           products_incl: "{{ order.totals.incl }}"
           shipping_incl: "{{ order.shipping }}"
         output:
           total: "{{ product_incl + shipping_incl }}"
-        """,
-    )
+        """)
     result = _run("validate", tmp_path)
     assert result.exit_code == 2
     line = line_of(mapping, "total:")
@@ -57,9 +54,7 @@ def test_a_misspelt_let_fails_validate_with_a_caret_under_it(tmp_path: Path) -> 
 
 
 def test_every_undefined_name_is_reported_at_once(tmp_path: Path) -> None:
-    mapping = write_rules(
-        tmp_path,
-        """
+    mapping = write_rules(tmp_path, """
         checks:
           - name: positive
             assert: "{{ totl > 0 }}"
@@ -74,8 +69,7 @@ def test_every_undefined_name_is_reported_at_once(tmp_path: Path) -> None:
               item:
                 price: "{{ amount / quantty }}"
                 row: "{{ row.id }}"
-        """,
-    )
+        """)
     check, price, row = (line_of(mapping, key) for key in ("assert:", "price:", "row:"))
     assert _problems(tmp_path) == [
         f"{shown(mapping)}:{check}:{_column(mapping, check, 'totl')}: checks[0].assert: "
@@ -88,17 +82,14 @@ def test_every_undefined_name_is_reported_at_once(tmp_path: Path) -> None:
 
 
 def test_a_let_read_before_it_is_written_is_named(tmp_path: Path) -> None:
-    mapping = write_rules(
-        tmp_path,
-        """
+    mapping = write_rules(tmp_path, """
         let:
           total: "{{ subtotal + 1 }}"
           subtotal: "{{ order.total }}"
         output:
           a: "{{ total }}"
-        """,
-    )
-    subtotal, total = line_of(mapping, "subtotal:"), line_of(mapping, 'total: "{{ sub')
+        """)
+    subtotal, total = line_of(mapping, "subtotal:"), line_of(mapping, "total: \"{{ sub")
     assert _problems(tmp_path) == [
         f"{shown(mapping)}:{total}:{_column(mapping, total, 'subtotal')}: let total: "
         f"'subtotal' is read before its let (defined at {shown(mapping)}:{subtotal}:13)"
@@ -106,9 +97,7 @@ def test_a_let_read_before_it_is_written_is_named(tmp_path: Path) -> None:
 
 
 def test_defined_names_settings_and_optional_inputs_pass(tmp_path: Path) -> None:
-    write_rules(
-        tmp_path,
-        """
+    write_rules(tmp_path, """
         let:
           note: "{{ order_slip.note if order_slip is defined else '' }}"
           rate: "{{ settings.rate }}"
@@ -121,15 +110,12 @@ def test_defined_names_settings_and_optional_inputs_pass(tmp_path: Path) -> None
         output:
           a: "{{ vat_rate(rate) ~ note }}"
           b: "{{ true and none is none }}"
-        """,
-    )
+        """)
     assert _problems(tmp_path) == []
 
 
 def test_a_block_scalar_places_the_name_on_its_own_line(tmp_path: Path) -> None:
-    mapping = write_rules(
-        tmp_path,
-        """
+    mapping = write_rules(tmp_path, """
         output:
           reference: >-
             {{ order.number if order.process
@@ -137,25 +123,22 @@ def test_a_block_scalar_places_the_name_on_its_own_line(tmp_path: Path) -> None:
           other: >-
             {{ order.id
                ~ unknwn }}
-        """,
-    )
+        """)
     line = line_of(mapping, "~ unknwn")
     assert _problems(tmp_path) == [
-        f"{shown(mapping)}:{line}:{_column(mapping, line, 'unknwn')}: other: 'unknwn' is undefined"
+        f"{shown(mapping)}:{line}:{_column(mapping, line, 'unknwn')}: other: "
+        "'unknwn' is undefined"
     ]
 
 
 def test_a_shops_inputs_are_the_names_its_fixtures_hold(tmp_path: Path) -> None:
     folder = tmp_path / "myshop"
-    mapping = write_rules(
-        folder,
-        """
+    mapping = write_rules(folder, """
         output:
           id: "{{ order.id }}"
           email: "{{ customer.email }}"
           city: "{{ adresses[0].city }}"
-        """,
-    )
+        """)
     text = mapping.read_text(encoding="utf-8").replace("kind: target", "kind: source")
     mapping.write_text(text, encoding="utf-8")
     fixtures = tmp_path / "myshop-yuki" / "fixtures"
@@ -173,15 +156,8 @@ def test_a_shops_inputs_are_the_names_its_fixtures_hold(tmp_path: Path) -> None:
 
 
 def test_the_shipped_rule_sets_define_every_name_they_read() -> None:
-    for name in (
-        "prestashop",
-        "lightspeed",
-        "shopify",
-        "woocommerce",
-        "yuki",
-        "factuursturen",
-        "moneybird",
-    ):
+    for name in ("prestashop", "lightspeed", "shopify", "woocommerce", "yuki", "factuursturen",
+                 "moneybird"):
         result = _run("validate", name)
         assert result.exit_code == 0, result.stderr
         assert "is undefined" not in result.stderr

@@ -1,0 +1,139 @@
+"""What the two writers generated from a target's element tree (`xml_writer`, `json_writer`)
+share: the names their code reads, fresh local names, one function per list part's item
+(the first part of some keys writes the items of every part with those keys), running the
+written source, and the writers made on the fly for objects of unfixed shape.
+
+A literal is written as text once, at compile time — in a list part's item only when every
+part's item of the same keys has it (`same_literal`): the function writes them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from decimal import Decimal
+from typing import Any
+
+from ..library.money import amount_text
+from .disk_cache import compiled
+from .expressions import is_literal
+from .load import LocatedDict, LocatedList
+
+
+class WriterGenerator:
+    """The state of one writer's generation; a writer's own generator adds how it writes."""
+
+    def __init__(self, helpers: dict[str, Any]) -> None:
+        self.namespace: dict[str, Any] = {
+            "__builtins__": {},
+            "_amount": amount_text,
+            "Decimal": Decimal,
+            "_str": str,
+            "_bool": bool,
+            "_int": int,
+            "_dict": dict,
+            "_type": type,
+            "_tuple": tuple,
+            **helpers,
+        }
+        self.counter = 0
+        self.functions: list[str] = []
+        self.in_item = False  # writing a list part's item (whose nested shapes are checked)
+        # The other parts' items of the keys of the item being written (its function writes
+        # theirs too), and the field path being written within it.
+        self.sharing: list[LocatedDict] = []
+        self.path: list[str] = []
+
+    def fresh(self, prefix: str) -> str:
+        self.counter += 1
+        return f"{prefix}{self.counter}"
+
+    def written_as_text(self, spec: Any) -> bool:
+        """Whether `spec` at the field being written is a literal to write out now."""
+        return is_literal(spec) and (
+            not self.in_item or same_literal(spec, self.path, self.sharing)
+        )
+
+    def item_functions(
+        self, parts: LocatedList, write: Callable[[str, LocatedDict], list[str]]
+    ) -> str:
+        """The name of a table in the namespace, keys → the function writing items of those
+        keys; each function's lines made by `write(name, item)`, as one list part's item."""
+        table: dict[tuple[str, ...], str] = {}
+        for part in parts:
+            item = part.get("item") if isinstance(part, LocatedDict) else None
+            if not isinstance(item, LocatedDict) or tuple(item) in table:
+                continue  # the first part of some keys serves all of them (shapes checked)
+            function = self.fresh("_item")
+            outer = self.in_item, self.sharing, self.path
+            self.in_item, self.sharing, self.path = True, _sharing(parts, item), []
+            try:
+                self.functions.append("\n".join(write(function, item)))
+            finally:
+                self.in_item, self.sharing, self.path = outer
+            table[tuple(item)] = function
+        shapes = self.fresh("_shapes")
+        self.namespace[shapes] = table  # the functions' names until they exist (`run`)
+        return shapes
+
+    def run(self, main: list[str], filename: str) -> Any:
+        """The function `write` of the item functions and `main`, compiled and run."""
+        source = "\n\n".join([*self.functions, "\n".join(main)]) + "\n"
+        namespace = self.namespace
+        exec(compiled(source, filename), namespace)  # noqa: S102 — built from names
+        for key, table in list(namespace.items()):
+            if key.startswith("_shapes"):
+                namespace[key] = {keys: namespace[name] for keys, name in table.items()}
+        return namespace["write"]
+
+
+def _sharing(parts: LocatedList, item: LocatedDict) -> list[LocatedDict]:
+    """The items of the other parts of `parts` with `item`'s keys."""
+    return [
+        part["item"]
+        for part in parts
+        if isinstance(part, LocatedDict)
+        and isinstance(part.get("item"), LocatedDict)
+        and part["item"] is not item
+        and tuple(part["item"]) == tuple(item)
+    ]
+
+
+def same_literal(spec: Any, path: list[str], others: list[LocatedDict]) -> bool:
+    """Whether `spec` is a literal every one of `others` has at `path` as well."""
+    for other in others:
+        value: Any = other
+        for name in path:
+            if not isinstance(value, LocatedDict) or name not in value:
+                return False
+            value = value[name]
+        if not is_literal(value) or type(value) is not type(spec) or value != spec:
+            return False
+    return is_literal(spec)
+
+
+def any_values(keys: tuple[Any, ...]) -> LocatedDict:
+    """An element tree of these keys whose values are any expression's (a shape's writer)."""
+    return LocatedDict({key: "{{ value }}" for key in keys})
+
+
+MAX_SHAPES = 512  # object shapes remembered per writer kind (a few per target in practice)
+
+
+class ShapeWriters:
+    """Writers of objects of unfixed shape, made the first time a shape is seen: an
+    expression that gives one of a few objects (a `let` of contact fields) is then written as
+    if the rule file had fixed its shape. `make(key)` makes one, or None (that shape is
+    written the plain way every time)."""
+
+    _UNKNOWN: Any = object()
+
+    def __init__(self, make: Callable[..., Any]) -> None:
+        self.make = make
+        self.made: dict[Hashable, Any] = {}
+
+    def writer(self, key: Hashable, *args: Any) -> Any:
+        found = self.made.get(key, self._UNKNOWN)
+        if found is self._UNKNOWN:
+            found = self.make(*args) if len(self.made) < MAX_SHAPES else None
+            self.made[key] = found
+        return found
