@@ -3,8 +3,10 @@
 Run from the repository root: `python -m bench.bench_dry_run [--orders N] [--check N] [--profile N]`.
 
 Both sides get the same generated PrestaShop order documents (the webservice's JSON shape) and
-make the same SalesInvoices document: mapper through `Pair.map` + `Pair.render` with the
-prestashop and yuki rule sets and their default settings; the other side through
+make the same SalesInvoices document (or JSON lines): mapper through `Pair.map` and the
+payload writer with the prestashop and yuki rule sets and their default settings, the pair
+making each payload's text in the printed format as `mapper dry-run` does (`Pair.writing`:
+the generated XML or JSON writer, the XML checks either way); the other side through
 `hand_written`, a plain function written from the rule files line by line. The script first
 asserts that both documents are byte-identical (otherwise the figures compare nothing), then
 times both over the same orders, 100 at a time and taking turns (CPU time; `side_by_side`),
