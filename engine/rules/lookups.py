@@ -8,6 +8,7 @@ The index is built once per tenant (`Lookup.bind`), never per order.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 from collections.abc import Mapping, Sequence
@@ -84,6 +85,38 @@ class LookupIndex:
     width: int
     rows: dict[tuple[str, ...], list[Mapping[str, Any]]]
     memo: dict[Any, Any] = field(default_factory=dict)
+    # The answers by key texts and period: which rows hold changes only on a row's `from` or
+    # `until`, so every day between two such dates has the same answer (a new order day
+    # costs a dict lookup, not a search).
+    by_period: dict[Any, Any] = field(default_factory=dict)
+    boundaries: list[dt.date] | None = None  # None: a date no row can be read by (`find` says)
+
+    def __post_init__(self) -> None:
+        try:
+            dates = {
+                _date(row[edge])
+                for rows in self.rows.values()
+                for row in rows
+                for edge in ("from", "until")
+                if row.get(edge) is not None
+            }
+        except (TypeError, ValueError):
+            return  # each lookup searches, and the one that reads that date fails as it did
+        self.boundaries = sorted(dates)
+
+    def answer(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
+        """`find`, remembered by the values as keys compare and the period `on` lies in."""
+        if self.boundaries is None:
+            return self.find(values, on)
+        period = None if on is None else bisect.bisect_right(self.boundaries, on)
+        key = (tuple(key_text(v) for v in values), period)
+        found = self.by_period.get(key, _MISS)
+        if found is _MISS:
+            found = self.find(values, on)
+            if len(self.by_period) >= MEMO_SIZE:
+                self.by_period.clear()
+            self.by_period[key] = found
+        return found  # type: ignore[no-any-return]
 
     def find(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
         if len(values) != self.width:
@@ -126,7 +159,7 @@ def lookup_function(scope: Mapping[str, Any], name: str, *values: object, on: ob
     memo_key = (values, on)
     found = index.memo.get(memo_key, _MISS)
     if found is _MISS:
-        found = index.find(values, parse_date(on) if on else None)
+        found = index.answer(values, parse_date(on) if on else None)
         if len(index.memo) >= MEMO_SIZE:
             index.memo.clear()
         index.memo[memo_key] = found

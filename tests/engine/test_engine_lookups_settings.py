@@ -101,6 +101,26 @@ def test_dated_rows_hold_in_their_period(day: dt.date, rates: list[str] | None) 
     assert (row["rates"] if row else None) == rates
 
 
+def test_remembered_answers_hold_in_their_period_and_change_on_its_dates() -> None:
+    index = _index(["country"], DATED)
+    days = [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2025, 6, 30)]
+    days += [dt.date(2025, 7, 1), dt.date(2030, 1, 1), dt.date(2024, 5, 5), dt.date(2025, 7, 2)]
+    for _ in range(2):  # the second time from what was remembered
+        answers = [index.answer(["EE"], day) for day in days]
+        assert answers == [index.find(["EE"], day) for day in days]
+    # one search per period: before 2024, 2024 to 2025-07-01, from then on
+    assert len(index.by_period) == 3
+    assert index.answer([Decimal("1")], None) is None and index.answer(["EE"], None) == DATED[0]
+
+
+def test_a_date_no_row_can_be_read_by_is_said_when_a_lookup_reads_it() -> None:
+    index = _index(["country"], [{"country": "EE", "from": "1 July", "rates": ["24"]}])
+    assert index.boundaries is None
+    assert index.answer(["NL"], dt.date(2025, 1, 1)) is None
+    with pytest.raises(ValueError, match="1 July"):
+        index.answer(["EE"], dt.date(2025, 1, 1))
+
+
 def test_without_a_date_the_first_row_is_found() -> None:
     row = _index(["country"], DATED).find(["EE"], None)
     assert row is not None and row["rates"] == ["22", "9", "5"]
