@@ -175,8 +175,22 @@ def compile_json_writer(spec: Any) -> JsonWriter | None:
 
 
 def json_cannot_carry_xml(text: str) -> bool:
-    """Whether JSON `text` may hold a character XML cannot carry: JSON writes every control
-    character escaped, so a backslash is a reason to look closer, and what is left (a lone
-    surrogate, U+FFFE, U+FFFF) is not printable. A quote, a newline or a no-break space
-    raises a doubt too: then the payload is looked over and found fine."""
-    return "\\" in text or not text.isprintable()
+    """Whether JSON `text` may hold a character XML cannot carry. JSON writes every control
+    character escaped, so a backslash is a reason to look closer (a quote or a newline gives
+    one too: then the payload is looked over and found fine); what else XML cannot carry (a
+    lone surrogate, U+FFFE, U+FFFF) lies outside ASCII.
+
+    >>> json_cannot_carry_xml(json.dumps("bell\\x07")), json_cannot_carry_xml('{"a": "thé"}')
+    (True, False)
+    """
+    if "\\" in text:
+        return True
+    if text.isascii():  # known without reading the text
+        return False
+    if "\ufffe" in text or "\uffff" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True  # a lone surrogate
+    return False

@@ -36,9 +36,9 @@ _ALL_BUT_CONTROL = bytes(b for b in range(256) if b >= 0x20 or b in (0x09, 0x0A,
 def cannot_carry(text: str, *, xml: bool) -> bool:
     """Whether `text` holds a character the format cannot carry (see `_NOT_XML`, `_NOT_TEXT`).
 
-    >>> cannot_carry("tea & <cake>", xml=True), cannot_carry("tea\x00", xml=True)
+    >>> cannot_carry("tea & <cake>", xml=True), cannot_carry("tea\\x00", xml=True)
     (False, True)
-    >>> cannot_carry("tea\x00", xml=False), cannot_carry("\udc00", xml=False)
+    >>> cannot_carry("tea\\x00", xml=False), cannot_carry("\\udc00", xml=False)
     (False, True)
     """
     try:
