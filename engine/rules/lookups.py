@@ -85,9 +85,9 @@ class LookupIndex:
     width: int
     rows: dict[tuple[str, ...], list[Mapping[str, Any]]]
     memo: dict[Any, Any] = field(default_factory=dict)
-    # The answers by key texts and period: which rows hold changes only on a row's `from` or
-    # `until`, so every day between two such dates has the same answer (a new order day
-    # costs a dict lookup, not a search).
+    # The answers by key values (compared as `memo` compares them) and period: which rows
+    # hold changes only on a row's `from` or `until`, so every day between two such dates has
+    # the same answer (a new order day costs a dict lookup, not a search).
     by_period: dict[Any, Any] = field(default_factory=dict)
     boundaries: list[dt.date] | None = None  # None: a date no row can be read by (`find` says)
 
@@ -105,11 +105,11 @@ class LookupIndex:
         self.boundaries = sorted(dates)
 
     def answer(self, values: Sequence[object], on: dt.date | None) -> Mapping[str, Any] | None:
-        """`find`, remembered by the values as keys compare and the period `on` lies in."""
+        """`find`, remembered by the values and the period `on` lies in."""
         if self.boundaries is None:
             return self.find(values, on)
         period = None if on is None else bisect.bisect_right(self.boundaries, on)
-        key = (tuple(key_text(v) for v in values), period)
+        key = (tuple(values), period)
         found = self.by_period.get(key, _MISS)
         if found is _MISS:
             found = self.find(values, on)
