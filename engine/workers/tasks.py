@@ -130,7 +130,9 @@ def register_tasks(app: Celery, config: Config) -> Task:
     """Register TASK on `app`; its processes run the jobs of `config`'s shops."""
     runner = Runner(config)
 
-    @app.task(name=TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
+    # Not shared: Celery hands a shared task to every app made after it, so a second app in
+    # one process (the tests build many) would run the first app's shops, not its own.
+    @app.task(name=TASK, bind=True, max_retries=None, shared=False)  # type: ignore[untyped-decorator]
     def job(
         self: Task,
         job: str,

@@ -170,3 +170,24 @@ def test_beat_queues_an_hourly_sync_and_the_nightly_recheck_per_shop(tmp_path: P
             "options": {"expires": 43200},
         },
     }
+
+
+def test_each_app_runs_the_shops_of_its_own_configuration(tmp_path: Path) -> None:
+    # Two apps in one process (as the tests make them): each task runs its own app's shops,
+    # not those of another app made before it (Celery shares tasks across apps unless told not
+    # to, and then the first callable registered under the name answers for all of them).
+    apps = {}
+    for name in ("tea", "coffee"):
+        folder = tmp_path / name
+        folder.mkdir()
+        config = parse_config(
+            {"shops": [shop(name)], "queue": "redis://localhost:6379/0"}, folder, environ=ENV
+        )
+        apps[name] = build_app(config, folder / "mapper.yaml")
+    tea, coffee = apps["tea"].tasks[TASK], apps["coffee"].tasks[TASK]
+    assert coffee.run("sync", "tea")["failure"] == (
+        "no shop 'tea' in the configuration (shops: coffee)"
+    )
+    assert tea.run("sync", "coffee")["failure"] == (
+        "no shop 'coffee' in the configuration (shops: tea)"
+    )
