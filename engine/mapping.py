@@ -15,7 +15,14 @@ from typing import Any
 
 from .errors import MappingError, UsageError
 from .paths import mappings_dir, written_as_path
-from .rules.compile import BoundRuleSet, Rejection, RuleSet, compile_rule_set, name_order
+from .rules.compile import (
+    BoundRuleSet,
+    Rejection,
+    RuleSet,
+    compile_rule_set,
+    json_only,
+    name_order,
+)
 from .rules.expressions import to_text
 from .rules.render import XmlDocumentWriter, json_ready, json_string, json_text, xml_document
 
@@ -221,7 +228,7 @@ def payload_writer(target: RuleSet, output_format: str | None = None) -> Payload
     chosen = output_format or fmt.get("type", "json")
     if chosen == "xml":
         if fmt.get("type") != "xml":
-            raise UsageError(f"{target.name} payloads are JSON; use --format json")
+            raise json_only(target)
         if "root" not in fmt:  # each payload is a document of its own (UBL)
             return XmlDocumentsWriter()
         return XmlPayloadWriter(

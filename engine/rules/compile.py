@@ -221,7 +221,13 @@ class BoundRuleSet:
     # for tests comparing the two).
     generated = True
 
-    def __init__(self, rules: RuleSet, settings: dict[str, Any], lookups: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        settings: dict[str, Any],
+        lookups: dict[str, Any],
+        text_format: str | None = None,
+    ) -> None:
         self.rules = rules
         self.settings = settings
         self._base_scope: Scope = {"settings": settings, "$lookups": lookups}
@@ -230,7 +236,7 @@ class BoundRuleSet:
         self._payload_format = rules.format.get("type", "json") if rules.kind == "target" else None
         # The text written with each payload: in the target's own format unless `writing`
         # asks for the other (an XML target's payloads shown as JSON are still checked as XML).
-        self.text_format = self._payload_format
+        self.text_format = text_format or self._payload_format
         self._body_writer = rules.body_writer() if self._payload_format == "xml" else None
         self._json_writer = rules.json_writer() if self._payload_format is not None else None
 
@@ -247,10 +253,8 @@ class BoundRuleSet:
         if self._payload_format is None or chosen == self.text_format:
             return self
         if chosen == "xml" and self._payload_format != "xml":
-            raise UsageError(f"{self.rules.name} payloads are JSON; use --format json")
-        bound = BoundRuleSet(self.rules, self.settings, self._base_scope["$lookups"])
-        bound.text_format = chosen
-        return bound
+            raise json_only(self.rules)
+        return BoundRuleSet(self.rules, self.settings, self._base_scope["$lookups"], chosen)
 
     def not_sendable_reason(
         self, document: dict[str, Any], order_id: str | None = None
@@ -342,6 +346,11 @@ class BoundRuleSet:
             return text
         _refuse_payload(output, xml=True)
         return None
+
+
+def json_only(rules: RuleSet) -> UsageError:
+    """What asking a JSON target for XML gets."""
+    return UsageError(f"{rules.name} payloads are JSON; use --format json")
 
 
 def _refuse_payload(output: Any, *, xml: bool) -> None:

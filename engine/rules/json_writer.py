@@ -21,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .load import LocatedDict, LocatedList
-from .render import _XML_NAME, _json_default, _json_ready, json_string
-from .writer_generation import ShapeWriters, WriterGenerator, any_values
+from .render import _json_default, _json_ready, element_name, json_string
+from .writer_generation import NotStatic, ShapeWriters, WriterGenerator, any_values
 from .xml_writer import xml_plain
 
 JsonWriter = Callable[[dict[str, Any]], tuple[str, bool]]
@@ -44,10 +44,7 @@ def _any(value: Any, suspects: list[Any]) -> str:
 def _shape_writer(keys: tuple[Any, ...]) -> Any:
     """A writer of objects of these keys, each value looked at by its type, or None when a
     key is no name an XML element may have (such an object is looked over each time)."""
-    if not all(
-        type(key) is str and _XML_NAME.match(key) and not key.lower().startswith("xml")
-        for key in keys
-    ):
+    if not all(element_name(key) for key in keys):
         return None
     generator = _Generator()
     lines = ["def write(b, s):", "    p = []"]
@@ -71,10 +68,6 @@ def _formatted(before: str, field: str, after: str) -> str:
     return "f" + repr(literal(before) + "{" + field + "}" + literal(after))
 
 
-class _NotStatic(Exception):
-    """The tree cannot be written out ahead (a key that is no text)."""
-
-
 class _Generator(WriterGenerator):
     def __init__(self) -> None:
         super().__init__({"_enc": json_string, "_x": _any})
@@ -83,11 +76,10 @@ class _Generator(WriterGenerator):
         """Code appending `"key": value` to the list `parts` for each field of `obj`."""
         for name, child in spec.items():
             if not isinstance(name, str):
-                raise _NotStatic
+                raise NotStatic
             key = json.dumps(name, ensure_ascii=False) + ": "
-            self.path.append(name)
-            self.field(key, child, f"{obj}[{name!r}]", parts, lines, ind)
-            self.path.pop()
+            with self.at(name):
+                self.field(key, child, f"{obj}[{name!r}]", parts, lines, ind)
 
     def field(
         self, key: str, spec: Any, value: str, parts: str, lines: list[str], ind: str
@@ -167,7 +159,7 @@ def compile_json_writer(spec: Any) -> JsonWriter | None:
     lines = ["def write(b):", "    s = []", "    p = []"]
     try:
         generator.fields(spec, "b", "p", lines, "    ")
-    except _NotStatic:
+    except NotStatic:
         return None
     lines.append("    return '{' + ', '.join(p) + '}', _bool(s)")
     writer: JsonWriter = generator.run(lines, "<json writer>")

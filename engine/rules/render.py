@@ -53,6 +53,15 @@ def cannot_carry(text: str, *, xml: bool) -> bool:
 
 
 _XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9._-]*\Z")
+
+
+def element_name(name: object) -> bool:
+    """Whether `name` is a name an XML element can have (without prefix; not `xml…`)."""
+    return (
+        isinstance(name, str) and bool(_XML_NAME.match(name)) and not name.lower().startswith("xml")
+    )
+
+
 # A payload's key: an element name with an optional prefix, an `@attribute`, or `#text`.
 _XML_KEY = re.compile(r"@?(?:[A-Za-z_][A-Za-z0-9._-]*:)?[A-Za-z_][A-Za-z0-9._-]*\Z|#text\Z")
 TEXT_KEY = "#text"

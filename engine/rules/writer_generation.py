@@ -9,7 +9,8 @@ part's item of the same keys has it (`same_literal`): the function writes them a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,10 @@ from ..library.money import amount_text
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
+
+
+class NotStatic(Exception):
+    """The tree cannot be written out ahead (a field name its format cannot write)."""
 
 
 class WriterGenerator:
@@ -46,6 +51,15 @@ class WriterGenerator:
     def fresh(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
+
+    @contextmanager
+    def at(self, name: str) -> Iterator[None]:
+        """Writing the field `name` of the object being written (`path`)."""
+        self.path.append(name)
+        try:
+            yield
+        finally:
+            self.path.pop()
 
     def written_as_text(self, spec: Any) -> bool:
         """Whether `spec` at the field being written is a literal to write out now."""

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .load import LocatedDict, LocatedList
-from .render import _NAMES_SEEN, _XML_NAME, escape, xml_element
-from .writer_generation import ShapeWriters, WriterGenerator, any_values
+from .render import _NAMES_SEEN, element_name, escape, xml_element
+from .writer_generation import NotStatic, ShapeWriters, WriterGenerator, any_values
 
 BodyWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
@@ -37,15 +37,10 @@ class _Generator(WriterGenerator):
     def fields(self, spec: LocatedDict, obj: str, depth: int, lines: list[str], ind: str) -> None:
         """Code writing each field of the object `obj` (built from `spec`) at `depth`."""
         for name, child in spec.items():
-            if (
-                not isinstance(name, str)
-                or not _XML_NAME.match(name)
-                or name.lower().startswith("xml")
-            ):
-                raise _NotStatic
-            self.path.append(name)
-            self.field(name, child, f"{obj}[{name!r}]", depth, lines, ind)
-            self.path.pop()
+            if not element_name(name):
+                raise NotStatic
+            with self.at(name):
+                self.field(name, child, f"{obj}[{name!r}]", depth, lines, ind)
 
     def field(
         self, name: str, spec: Any, value: str, depth: int, lines: list[str], ind: str
@@ -156,7 +151,7 @@ def _shape_writer(name: str, keys: tuple[Any, ...], depth: int) -> Any:
     lines = ["def write(b, out, _a):", "    g = False", f"    _a({open_!r})"]
     try:
         generator.fields(any_values(keys), "b", depth + 1, lines, "    ")
-    except _NotStatic:
+    except NotStatic:
         return None
     return generator.run([*lines, f"    _a({close!r})", "    return g"], "<xml shape>")
 
@@ -185,10 +180,6 @@ def xml_plain(value: Any, depth: int = 0, *, texts: bool = True) -> bool:
     return all(xml_plain(child, depth + 1, texts=texts) for child in children)
 
 
-class _NotStatic(Exception):
-    """The element tree cannot be written out ahead (a field name that is no XML name)."""
-
-
 def compile_body_writer(spec: Any, depth: int = 2) -> BodyWriter | None:
     """The writer of a payload built from `spec` (the target's `output:`), or None."""
     if not isinstance(spec, LocatedDict):
@@ -197,7 +188,7 @@ def compile_body_writer(spec: Any, depth: int = 2) -> BodyWriter | None:
     lines = ["def write(b):", "    out = []", "    _a = out.append", "    g = False"]
     try:
         generator.fields(spec, "b", depth, lines, "    ")
-    except _NotStatic:
+    except NotStatic:
         return None
     lines.append("    return '\\n'.join(out), g")
     writer: BodyWriter = generator.run(lines, "<xml writer>")
