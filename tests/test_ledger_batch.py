@@ -176,8 +176,8 @@ def test_claim_many_is_all_or_nothing(ledger: Ledger, monkeypatch: pytest.Monkey
     def failing(*args: object, **kwargs: object) -> object:
         raise RuntimeError("the database went away")
 
-    # "50" is inserted first; building the UPDATE that claims the recorded "51" then fails.
-    monkeypatch.setattr(order_statements, "_by_id", failing)
+    # "50" is inserted first; binding the UPDATE that claims the recorded "51" then fails.
+    monkeypatch.setattr(order_statements, "_by_id_values", failing)
     with pytest.raises(RuntimeError):
         ledger.claim_many(SHOP, [item("50"), item("51")], VERSION)
     assert state_of(ledger, "50") is None

@@ -15,7 +15,9 @@ the shop no longer has the customer.
 
 A page of orders is assembled in a few requests — customers by `filter[id]`, their addresses by
 `filter[id_customer]`, countries and products by `filter[id]` — and countries and products are
-cached for as long as the client lives (one sync pass). Failures become the connector errors of
+cached for as long as the client lives (one sync pass). The customers and addresses of a page
+are asked for at once, and the next page of orders while the page is assembled
+(`connectors/ahead.py`): a page costs the shop's latency about once, not four times. Failures become the connector errors of
 `connectors.errors`, with messages a shop owner can act on; neither the key nor a customer's
 data (names, e-mail, addresses, VAT numbers) ever appears in them.
 
@@ -43,6 +45,7 @@ import email.utils
 import json
 import logging
 import re
+import threading
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,6 +57,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from ..ahead import Ahead
 from ..errors import (
     AuthenticationError,
     NotFoundError,
@@ -70,6 +74,8 @@ SYSTEM = "PrestaShop"
 KEY_ADVICE = "check the key in Advanced parameters > Webservice and that the webservice is enabled"
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 ID_BATCH = 100  # ids per filter[id]=[..|..] request: keeps URLs far below server limits
+# Requests under way at once: the next page, and a page's customers and addresses.
+REQUESTS_AHEAD = 3
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +169,8 @@ class PrestaShopClient(HttpClient):
         self.retry = retry if retry is not None else RetryPolicy()
         self.shop_timezone = shop_timezone
         self.requests_made = 0
+        self._counting = threading.Lock()  # requests are made from the `Ahead` threads too
+        self._ahead = Ahead(REQUESTS_AHEAD, "mapper-prestashop")
         self.cache = ReferenceCache()
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -176,6 +184,10 @@ class PrestaShopClient(HttpClient):
 
     def __repr__(self) -> str:
         return f"PrestaShopClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._ahead.close()
+        super().close()
 
     def reset_cache(self) -> None:
         """Forget cached countries and products (start of a new pass with the same client)."""
@@ -244,10 +256,10 @@ class PrestaShopClient(HttpClient):
             raise ValueError("page_size must be at least 1")
         low, high = self._shop_time(since), self._shop_time(until)
         seen_at_low: list[int] = []  # ids already yielded whose date_upd == low, in order
+        overlap, count = 0, page_size
+        page = self._ahead.start(self._changed_page, low, high, 0, count)
         while True:
-            overlap = 1 if seen_at_low else 0
-            count = page_size + overlap
-            rows = self._changed_page(low, high, len(seen_at_low) - overlap, count)
+            rows = page.result()
             more = len(rows) == count
             if overlap:
                 first = rows[0] if rows else None
@@ -277,6 +289,11 @@ class PrestaShopClient(HttpClient):
                 if row["date_upd"] != low:
                     low, seen_at_low = row["date_upd"], []
                 seen_at_low.append(_id(row["id"]))
+            if more:  # the next page is asked for while this one is assembled
+                overlap = 1 if seen_at_low else 0
+                count = page_size + overlap
+                offset = len(seen_at_low) - overlap
+                page = self._ahead.start(self._changed_page, low, high, offset, count)
             yield from self._documents(rows)
             if not more:
                 return
@@ -291,12 +308,13 @@ class PrestaShopClient(HttpClient):
         missing: list[int] = []
 
         def documents() -> Iterator[JsonObject]:
-            for start in range(0, len(wanted), batch_size):
-                batch = wanted[start : start + batch_size]
-                rows = self._list(
-                    "orders",
-                    {"filter[id]": _any_of(batch), "display": "full", "sort": "[id_ASC]"},
-                )
+            chunks = [wanted[at : at + batch_size] for at in range(0, len(wanted), batch_size)]
+            # Each batch's orders are asked for while the batch before is assembled.
+            asked = [self._ahead.start(self._orders_by_ids, chunks[0])] if chunks else []
+            for index, batch in enumerate(chunks):
+                rows = asked.pop().result()
+                if index + 1 < len(chunks):
+                    asked.append(self._ahead.start(self._orders_by_ids, chunks[index + 1]))
                 found = {}
                 for row in rows:
                     self._check_order(row)
@@ -305,6 +323,11 @@ class PrestaShopClient(HttpClient):
                 yield from self._documents([found[i] for i in batch if i in found])
 
         return OrderFetch(documents(), missing)
+
+    def _orders_by_ids(self, ids: list[int]) -> list[JsonObject]:
+        return self._list(
+            "orders", {"filter[id]": _any_of(ids), "display": "full", "sort": "[id_ASC]"}
+        )
 
     # -- credit slips ---------------------------------------------------------------------
     def iter_slips_changed(
@@ -397,16 +420,15 @@ class PrestaShopClient(HttpClient):
         if not orders:
             return
         customer_ids = sorted({_id(o["id_customer"]) for o in orders} - {0})
-        customers = {_id(c["id"]): c for c in self._by_ids("customers", customer_ids)}
+        # The customers and their addresses, asked for at once.
+        asked = self._ahead.start(self._by_ids, "customers", customer_ids)
         owned: dict[int, list[JsonObject]] = {}
         known: dict[int, JsonObject] = {}
-        for chunk in _chunks(customer_ids, ID_BATCH):
-            for address in self._list(
-                "addresses", {"filter[id_customer]": _any_of(chunk), "display": "full"}
-            ):
-                owner = _id(address.get("id_customer"), default=0)
-                owned.setdefault(owner, []).append(address)
-                known[_id(address["id"])] = address
+        for address in self._addresses_of(customer_ids):
+            owner = _id(address.get("id_customer"), default=0)
+            owned.setdefault(owner, []).append(address)
+            known[_id(address["id"])] = address
+        customers = {_id(c["id"]): c for c in asked.result()}
         extra = sorted(
             {_id(o[f]) for o in orders for f in ("id_address_invoice", "id_address_delivery")}
             - set(known)
@@ -469,6 +491,14 @@ class PrestaShopClient(HttpClient):
         for product in self._by_ids("products", wanted):
             self.cache.products[str(_id(product["id"]))] = product
 
+    def _addresses_of(self, customer_ids: list[int]) -> list[JsonObject]:
+        found: list[JsonObject] = []
+        for chunk in _chunks(customer_ids, ID_BATCH):
+            found += self._list(
+                "addresses", {"filter[id_customer]": _any_of(chunk), "display": "full"}
+            )
+        return found
+
     def _by_ids(self, resource: str, ids: Sequence[int]) -> list[JsonObject]:
         found: list[JsonObject] = []
         for chunk in _chunks(list(ids), ID_BATCH):
@@ -499,7 +529,8 @@ class PrestaShopClient(HttpClient):
         query = {**params, "output_format": "JSON"}
 
         def attempt() -> tuple[Any, httpx.Headers]:
-            self.requests_made += 1
+            with self._counting:
+                self.requests_made += 1
             started = time.perf_counter()
             try:
                 response = self._http.get(path, params=query)

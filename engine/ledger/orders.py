@@ -17,12 +17,15 @@ The `…_many` functions make the same transitions for a set of orders with a fi
 statements, whatever the set's size (up to `_IN_CHUNK` orders per statement): one INSERT … ON
 CONFLICT DO NOTHING for the orders not yet recorded, one conditional UPDATE … WHERE order_id IN
 (…) for the rest, whose per-order values are CASE expressions on the order id, and RETURNING
-(SQLite ≥ 3.35, PostgreSQL) to learn which rows the database let through.
+(SQLite ≥ 3.35, PostgreSQL) to learn which rows the database let through. Those statements are
+built once per shape (how many orders, which columns) with every value a bound parameter
+(`_prepared`): building and compiling a statement of a hundred CASE branches anew for every chunk
+cost more than the database's work on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,10 +33,10 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     and_,
+    bindparam,
     case,
     false,
     func,
-    literal,
     null,
     or_,
     select,
@@ -97,10 +100,10 @@ def get_many(connection: Connection, shop: str, order_ids: Iterable[str]) -> dic
     """The recorded ones of these orders, by id: one query per `_IN_CHUNK` ids."""
     wanted = list(dict.fromkeys(order_ids))
     found: dict[str, OrderRecord] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
-        query = select(orders).where(orders.c.shop == shop, orders.c.order_id.in_(chunk))
-        found.update((row.order_id, to_record(row)) for row in connection.execute(query))
+    query = _prepared(("get",), lambda: select(orders).where(_SHOP, _IN_IDS))
+    for chunk in _slices(wanted):
+        rows = connection.execute(query, {"the_shop": shop, "ids": list(chunk)})
+        found.update((row.order_id, to_record(row)) for row in rows)
     return found
 
 
@@ -452,13 +455,45 @@ def _insert_absent(connection: Connection, rows: Sequence[dict[str, Any]]) -> se
 _INSERT_ABSENT: dict[str, Insert] = {}
 
 
-def _by_id(values: dict[str, Any], column: Any) -> Any:
-    """A CASE giving each order id its own value, typed as `column` (bound through its type)."""
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+_SHOP = orders.c.shop == bindparam("the_shop")
+_IN_IDS = orders.c.order_id.in_(bindparam("ids", expanding=True))
+
+
+def _prepared(shape: tuple[Any, ...], build: Callable[..., Any]) -> Any:
+    """The statement of this shape (its name, then what `build` makes it from), built with
+    bound parameters the first time; SQLAlchemy then compiles it once, too."""
+    statement = _STATEMENTS.get(shape)
+    if statement is None:
+        statement = _STATEMENTS[shape] = build(*shape[1:])
+    return statement
+
+
+def _bound(name: str, column: Any) -> Any:
+    """A parameter bound through `column`'s type (a timestamp as the table stores it)."""
+    return bindparam(name, type_=column.type)
+
+
+def _by_id(name: str, count: int, column: Any) -> Any:
+    """A CASE giving each of `count` order ids (parameters `{name}_id{i}`) its own value
+    (`{name}{i}`, typed as `column`); other rows keep theirs. Values: `_by_id_values`."""
     return case(
-        {order_id: literal(value, column.type) for order_id, value in values.items()},
+        {
+            _bound(f"{name}_id{index}", orders.c.order_id): _bound(f"{name}{index}", column)
+            for index in range(count)
+        },
         value=orders.c.order_id,
         else_=column,
     )
+
+
+def _by_id_values(name: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of `_by_id(name, len(values), …)`: order id → its value."""
+    params: dict[str, Any] = {}
+    for index, (order_id, value) in enumerate(values.items()):
+        params[f"{name}_id{index}"] = order_id
+        params[f"{name}{index}"] = value
+    return params
 
 
 def claim_many(
@@ -498,23 +533,19 @@ def claim_many(
             continue
         # Under READ COMMITTED this UPDATE sees a row another transaction inserted (and
         # committed) while our INSERT waited on it: the WHERE clause decides against that row.
+        count, stamped = len(recorded), tuple(sorted(extra))
+        statement = _prepared(("claim", count, stamped), _claim_update)
         result = connection.execute(
-            update(orders)
-            .where(orders.c.shop == shop, orders.c.order_id.in_(recorded), _CLAIMABLE)
-            .values(
-                state=SENDING,
-                # SET expressions read the row as it was before this UPDATE.
-                previous_state=orders.c.state,
-                reason=case((orders.c.state == OPEN, null()), else_=orders.c.reason),
-                reprocess_requested=False,
-                attempts=orders.c.attempts + 1,
-                number=_by_id({i: wanted[i][0] for i in recorded}, orders.c.number),
-                order_date=_by_id({i: wanted[i][1] for i in recorded}, orders.c.order_date),
-                rule_version=rule_version,
-                updated_at=now,
-                **extra,
-            )
-            .returning(orders.c.order_id, orders.c.previous_state, orders.c.attempts)
+            statement,
+            {
+                "the_shop": shop,
+                "ids": recorded,
+                "the_rule_version": rule_version,
+                "now": now,
+                **{f"stamp_{name}": value for name, value in extra.items()},
+                **_by_id_values("number", {i: wanted[i][0] for i in recorded}),
+                **_by_id_values("date", {i: wanted[i][1] for i in recorded}),
+            },
         )
         for order_id, previous, attempts in result:
             number, order_date = wanted[order_id]
@@ -523,6 +554,28 @@ def claim_many(
                 OrderState(previous),
             )
     return claims
+
+
+def _claim_update(count: int, stamped: tuple[str, ...]) -> Any:
+    """claim_many's UPDATE of `count` recorded orders, also setting the columns `stamped`."""
+    return (
+        update(orders)
+        .where(_SHOP, _IN_IDS, _CLAIMABLE)
+        .values(
+            state=SENDING,
+            # SET expressions read the row as it was before this UPDATE.
+            previous_state=orders.c.state,
+            reason=case((orders.c.state == OPEN, null()), else_=orders.c.reason),
+            reprocess_requested=False,
+            attempts=orders.c.attempts + 1,
+            number=_by_id("number", count, orders.c.number),
+            order_date=_by_id("date", count, orders.c.order_date),
+            rule_version=_bound("the_rule_version", orders.c.rule_version),
+            updated_at=_bound("now", orders.c.updated_at),
+            **{name: _bound(f"stamp_{name}", orders.c[name]) for name in stamped},
+        )
+        .returning(orders.c.order_id, orders.c.previous_state, orders.c.attempts)
+    )
 
 
 def mark_sent_many(
@@ -539,21 +592,16 @@ def mark_sent_many(
             raise InvalidTransition(shop, order_id, state, f"mark it sent as {reference!r}")
     marked: dict[str, OrderRecord] = {}
     for ids in _slices(list(references)):
+        count = len(ids)
+        statement = _prepared(("sent", count), _sent_update)
         result = connection.execute(
-            update(orders)
-            .where(orders.c.shop == shop, orders.c.order_id.in_(ids), orders.c.state == SENDING)
-            .values(
-                state=SENT,
-                previous_state=None,
-                target_reference=_by_id(
-                    {i: references[i] for i in ids}, orders.c.target_reference
-                ),
-                sent_at=now,
-                updated_at=now,
-                reason=None,
-                resolution=None,
-            )
-            .returning(*orders.c)
+            statement,
+            {
+                "the_shop": shop,
+                "ids": list(ids),
+                "now": now,
+                **_by_id_values("reference", {i: references[i] for i in ids}),
+            },
         )
         marked.update((row.order_id, to_record(row)) for row in result)
         rest = [order_id for order_id in ids if order_id not in marked]
@@ -572,6 +620,23 @@ def mark_sent_many(
     return {order_id: marked[order_id] for order_id in references}
 
 
+def _sent_update(count: int) -> Any:
+    return (
+        update(orders)
+        .where(_SHOP, _IN_IDS, orders.c.state == SENDING)
+        .values(
+            state=SENT,
+            previous_state=None,
+            target_reference=_by_id("reference", count, orders.c.target_reference),
+            sent_at=_bound("now", orders.c.sent_at),
+            updated_at=_bound("now", orders.c.updated_at),
+            reason=None,
+            resolution=None,
+        )
+        .returning(*orders.c)
+    )
+
+
 def mark_failed_many(
     connection: Connection, now: datetime, shop: str, failed: Sequence[tuple[str, str, str]]
 ) -> dict[str, OrderRecord]:
@@ -581,23 +646,17 @@ def mark_failed_many(
     wanted = {order_id: (reason, resolution) for order_id, reason, resolution in failed}
     marked: dict[str, OrderRecord] = {}
     for ids in _slices(list(wanted)):
+        count = len(ids)
+        statement = _prepared(("failed", count), _failed_update)
         result = connection.execute(
-            update(orders)
-            .where(
-                orders.c.shop == shop,
-                orders.c.order_id.in_(ids),
-                orders.c.state.in_((OPEN, SENDING, FAILED)),
-            )
-            .values(
-                state=FAILED,
-                previous_state=None,
-                reprocess_requested=False,
-                reason=_by_id({i: wanted[i][0] for i in ids}, orders.c.reason),
-                resolution=_by_id({i: wanted[i][1] for i in ids}, orders.c.resolution),
-                failed_check=None,  # `note_checks` keeps the new ones, in the same transaction
-                updated_at=now,
-            )
-            .returning(*orders.c)
+            statement,
+            {
+                "the_shop": shop,
+                "ids": list(ids),
+                "now": now,
+                **_by_id_values("reason", {i: wanted[i][0] for i in ids}),
+                **_by_id_values("resolution", {i: wanted[i][1] for i in ids}),
+            },
         )
         marked.update((row.order_id, to_record(row)) for row in result)
         rest = [order_id for order_id in ids if order_id not in marked]
@@ -609,6 +668,23 @@ def mark_failed_many(
                 raise UnknownOrder(shop, order_id)
             raise InvalidTransition(shop, order_id, record.state, "mark it failed")
     return marked
+
+
+def _failed_update(count: int) -> Any:
+    return (
+        update(orders)
+        .where(_SHOP, _IN_IDS, orders.c.state.in_((OPEN, SENDING, FAILED)))
+        .values(
+            state=FAILED,
+            previous_state=None,
+            reprocess_requested=False,
+            reason=_by_id("reason", count, orders.c.reason),
+            resolution=_by_id("resolution", count, orders.c.resolution),
+            failed_check=None,  # `note_checks` keeps the new ones, in the same transaction
+            updated_at=_bound("now", orders.c.updated_at),
+        )
+        .returning(*orders.c)
+    )
 
 
 def observe_many(
@@ -632,33 +708,55 @@ def observe_many(
         recorded = [order_id for order_id in ids if order_id not in inserted]
         if not recorded:
             continue
-        numbers = _by_id({i: wanted[i][1] for i in recorded}, orders.c.number)
-        dates = _by_id({i: wanted[i][2] for i in recorded}, orders.c.order_date)
         states = {i: wanted[i][3] for i in recorded if wanted[i][3] is not None}
-        changed = [orders.c.number != numbers, orders.c.order_date != dates]
-        values: dict[str, Any] = {"number": numbers, "order_date": dates, "updated_at": now}
-        if states:
-            reasons = _by_id(states, orders.c.reason)
-            changed.append(orders.c.reason.is_distinct_from(reasons))
-            values["reason"] = reasons
+        count, stated = len(recorded), len(states)
         connection.execute(
-            update(orders)
-            .where(
-                orders.c.shop == shop,
-                orders.c.order_id.in_(recorded),
-                orders.c.state == OPEN,
-                or_(*changed),
-            )
-            .values(**values)
+            _prepared(("observe", count, stated), _observe_update),
+            {
+                "the_shop": shop,
+                "ids": recorded,
+                "now": now,
+                **_by_id_values("number", {i: wanted[i][1] for i in recorded}),
+                **_by_id_values("date", {i: wanted[i][2] for i in recorded}),
+                **_by_id_values("reason", states),
+            },
         )
+
+
+def _observe_update(count: int, stated: int) -> Any:
+    """observe_many's UPDATE of `count` recorded orders, `stated` of them with a shop state."""
+    numbers = _by_id("number", count, orders.c.number)
+    dates = _by_id("date", count, orders.c.order_date)
+    changed = [orders.c.number != numbers, orders.c.order_date != dates]
+    values: dict[str, Any] = {
+        "number": numbers,
+        "order_date": dates,
+        "updated_at": _bound("now", orders.c.updated_at),
+    }
+    if stated:
+        reasons = _by_id("reason", stated, orders.c.reason)
+        changed.append(orders.c.reason.is_distinct_from(reasons))
+        values["reason"] = reasons
+    return (
+        update(orders).where(_SHOP, _IN_IDS, orders.c.state == OPEN, or_(*changed)).values(**values)
+    )
 
 
 def note_checks(connection: Connection, shop: str, checks: Mapping[str, str]) -> None:
     """Keep, for orders just marked failed, the checks that turned them away (order id →
     `vat_code @ mappings/yuki/mapping.yaml:170`): one UPDATE per `_IN_CHUNK` orders."""
     for ids in _slices(list(checks)):
+        count = len(ids)
+        statement = _prepared(("checks", count), _checks_update)
         connection.execute(
-            update(orders)
-            .where(orders.c.shop == shop, orders.c.order_id.in_(ids))
-            .values(failed_check=_by_id({i: checks[i] for i in ids}, orders.c.failed_check))
+            statement,
+            {"the_shop": shop, "ids": list(ids), **_by_id_values("check", {i: checks[i] for i in ids})},
         )
+
+
+def _checks_update(count: int) -> Any:
+    return (
+        update(orders)
+        .where(_SHOP, _IN_IDS)
+        .values(failed_check=_by_id("check", count, orders.c.failed_check))
+    )

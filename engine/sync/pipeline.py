@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -172,8 +173,15 @@ class ShopSync:
         self._checks: dict[str, str] = {}  # order id → its checks' names and places
         settle = getattr(self.target, "settle_seconds", None)
         self.settle = DEFAULT_SETTLE if settle is None else dt.timedelta(seconds=float(settle))
+        # Posting behind (`_start_delivery`): the one thread that posts, and the batch it is
+        # posting while this thread maps the next chunk.
+        self._poster: ThreadPoolExecutor | None = None
+        self._in_flight: _Posting | None = None
 
     def close(self) -> None:
+        if self._poster is not None:
+            self._poster.shutdown(wait=True)
+            self._poster = None
         self.source.close()
         self.target.close()
 
@@ -293,44 +301,62 @@ class ShopSync:
     # -- orders in chunks: one ledger transaction per chunk, posted in batches ------------------
     def _process(self, documents: Iterator[dict[str, Any]], report: PassReport) -> None:
         """Documents a chunk at a time (the target's batch size): one ledger read and one claim
-        transaction per chunk, claimed payloads posted in batches of the target's size."""
+        transaction per chunk, claimed payloads posted in batches of the target's size — each
+        batch posted behind (`_start_delivery`) while the next chunk is mapped; a chunk is
+        claimed only once the batch before it is answered and recorded, so a target that
+        fails leaves no chunk claimed and never posted."""
         size = self.target.batch_size
         claimed: list[Payload] = []
         chunk: list[dict[str, Any]] = []
-        with closing(read_ahead(documents, READ_AHEAD)) as ahead:
-            while True:
-                try:
-                    document = next(ahead)
-                except StopIteration:
-                    break
-                except ConnectorError:
-                    # The shop failed past its retries: what was fetched is claimed and posted
-                    # all the same, rather than left for the next pass to look up one by one.
-                    self._deliver_all(claimed + self._claim_chunk(chunk, report), report)
-                    raise
-                report.seen += 1
-                self.progress.advanced(report)
-                chunk.append(document)
-                if len(chunk) >= size:
-                    claimed += self._claim_chunk(chunk, report)
-                    chunk = []
-                    claimed = self._deliver_full(claimed, report)
-        self._deliver_all(claimed + self._claim_chunk(chunk, report), report)
+        try:
+            with closing(read_ahead(documents, READ_AHEAD)) as ahead:
+                while True:
+                    try:
+                        document = next(ahead)
+                    except StopIteration:
+                        break
+                    except ConnectorError:
+                        # The shop failed past its retries: what was fetched is claimed and
+                        # posted all the same, rather than left for the next pass to look up
+                        # one by one.
+                        ready = self._mapped_chunk(chunk, report)
+                        self._finish_in_flight(report)
+                        self._deliver_all(claimed + self._claim(ready, report), report)
+                        raise
+                    report.seen += 1
+                    self.progress.advanced(report)
+                    chunk.append(document)
+                    if len(chunk) >= size:
+                        ready = self._mapped_chunk(chunk, report)
+                        self._finish_in_flight(report)
+                        claimed += self._claim(ready, report)
+                        chunk = []
+                        claimed = self._deliver_full(claimed, report)
+            ready = self._mapped_chunk(chunk, report)
+            self._finish_in_flight(report)
+            self._deliver_all(claimed + self._claim(ready, report), report)
+        finally:
+            self._abandon_in_flight(report)
 
     def _deliver_all(self, claimed: list[Payload], report: PassReport) -> None:
         for batch in batches(claimed, self.target.batch_size):
             self._deliver(batch, report)
 
     def _deliver_full(self, claimed: list[Payload], report: PassReport) -> list[Payload]:
-        """Post full batches of the claimed payloads; return the rest, to fill the next one."""
+        """Start posting full batches of the claimed payloads (the last one stays under way);
+        return the rest, to fill the next one."""
         size = self.target.batch_size
         while len(claimed) >= size:
-            self._deliver(claimed[:size], report)
+            self._finish_in_flight(report)
+            self._in_flight = self._start_delivery(claimed[:size], report)
             claimed = claimed[size:]
         return claimed
 
-    def _claim_chunk(self, chunk: list[dict[str, Any]], report: PassReport) -> list[Payload]:
-        """Map a chunk of documents and claim the payloads (committed before returning)."""
+    def _mapped_chunk(
+        self, chunk: list[dict[str, Any]], report: PassReport
+    ) -> list[tuple[Payload, str, dt.datetime]]:
+        """Map a chunk of documents: the payloads to claim, with their order number and date;
+        the orders that stay open and those turned away are recorded (set-based)."""
         if not chunk:
             return []
         headers = [self.pair.header(document) for document in chunk]
@@ -357,6 +383,13 @@ class ShopSync:
             checks, self._checks = self._checks, {}
             self.ledger.fail_many(self.shop, failing, fence=self._fence(), checks=checks)
             self.ledger.observe_many(self.shop, still_open)
+        return ready
+
+    def _claim(
+        self, ready: list[tuple[Payload, str, dt.datetime]], report: PassReport
+    ) -> list[Payload]:
+        """Claim mapped payloads (one transaction, committed before returning): those claimed
+        now; one already claimed or sent counts as done before."""
         if not ready:
             return []
         claims = self.ledger.claim_many(
@@ -498,7 +531,7 @@ class ShopSync:
     ) -> None:
         """`check`: the checks (or rule) that turned it away, with their file:line."""
         report.failed += 1
-        if self._failing is not None:  # recorded with the rest of its chunk (`_claim_chunk`)
+        if self._failing is not None:  # recorded with the rest of its chunk (`_mapped_chunk`)
             self._failing.append((order_id, number, order_date, reason, resolution))
             if check:
                 self._checks[order_id] = check
@@ -509,19 +542,50 @@ class ShopSync:
         )
 
     def _deliver(self, payloads: list[Payload], report: PassReport) -> None:
-        """Post claimed payloads; what is uncertain is looked up, then posted again, with
-        back-off, up to the retry policy's attempts. Still uncertain: left `sending`, for the
-        next pass to resolve.
+        """Post claimed payloads and record the answers (`_finish_delivery`)."""
+        self._finish_delivery(self._start_delivery(payloads, report), report)
+
+    def _start_delivery(self, payloads: list[Payload], report: PassReport) -> _Posting | None:
+        """Start posting claimed payloads in the posting thread: the accounting system's
+        latency is then paid while this thread maps the next chunk. Only one post is under
+        way at a time and this thread uses the target only once it is answered, so the target
+        is never used by two threads at once; answers are recorded by this thread."""
+        pending = precheck(self, payloads, report)  # what the target's pre-check holds back
+        if not pending:
+            return None
+        if self._poster is None:
+            self._poster = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mapper-post")
+        return _Posting(pending, self._poster.submit(self._post, pending))
+
+    def _finish_in_flight(self, report: PassReport) -> None:
+        posting, self._in_flight = self._in_flight, None
+        self._finish_delivery(posting, report)
+
+    def _abandon_in_flight(self, report: PassReport) -> None:
+        """A job ending on an error while a batch is posted: the post is waited for (the
+        target is not left in use) and its answers recorded if the ledger takes them; else
+        the batch stays `sending`, for the next pass to look up, as after a crash."""
+        if self._in_flight is None:
+            return
+        try:
+            self._finish_in_flight(report)
+        except Exception as error:  # noqa: BLE001 — the job's own error is the one raised
+            log.warning("%s: the batch being posted is looked up next pass: %s", self.shop, error)
+
+    def _finish_delivery(self, posting: _Posting | None, report: PassReport) -> None:
+        """Record the answers to a post; what is uncertain is looked up, then posted again,
+        with back-off, up to the retry policy's attempts. Still uncertain: left `sending`,
+        for the next pass to resolve.
 
         Posted again only when the target answered (5xx, 429): its work on the request is
         over, so "not found" is final. A post without an answer (timeout) may still be running
         at the target and book after the look-up; it is left `sending` unless already found.
         """
-        pending = precheck(self, payloads, report)  # what the target's pre-check holds back
-        if not pending:
+        if posting is None:
             return
+        pending = posting.pending
         for attempt in range(1, self.retry.attempts + 1):
-            deliveries = self._post(pending)
+            deliveries = posting.answers.result() if attempt == 1 else self._post(pending)
             uncertain: list[Payload] = []
             unknown: list[Payload] = []
             sent: list[tuple[str, str]] = []
@@ -673,6 +737,14 @@ class ShopSync:
             fence=self._fence(),
         )
         report.failed += 1
+
+
+@dataclass
+class _Posting:
+    """A batch being posted: the payloads, and the target's answers to come."""
+
+    pending: list[Payload]
+    answers: Future[list[Delivery]]
 
 
 def _waiting_for(original: OrderRecord | None) -> str | None:

@@ -1,0 +1,42 @@
+"""Requests started ahead: a client starts the requests it will need next (the next page of
+orders, a page's customers and addresses) in a few threads of its own, so that the shop's
+latency is paid once for all of them instead of once each.
+
+The threads are the client's own and only make requests (httpx's `Client` is made to be used
+from several threads); the caller takes each answer — or the error that came instead, raised
+where the caller asks for it — in the order it needs them, so what it does with them stays
+in one thread and in order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class Ahead:
+    """Up to `workers` calls under way at once, in threads started when first needed."""
+
+    def __init__(self, workers: int, name: str) -> None:
+        self.workers = workers
+        self.name = name
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def start(self, call: Callable[..., T], *args: object) -> Future[T]:
+        """`call(*args)` started; its result (or error) from `.result()`."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=self.name)
+            return self._pool.submit(call, *args)
+
+    def close(self) -> None:
+        """Wait for the calls under way; the threads end."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
