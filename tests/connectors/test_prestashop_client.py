@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +15,7 @@ from mapper.connectors.prestashop.simulator.data import (
     generate_orders,
 )
 from mapper.connectors.prestashop.simulator.webservice import PrestaShopSimulator
+from mapper.connectors.simulation import Reply, Request
 
 try:
     from tests.connectors.ps_fixtures import (
@@ -295,3 +297,28 @@ def test_only_get_requests_are_ever_sent(ps_sim: PrestaShopSimulator,
 def test_base_url_is_the_webservice_root(given: str, expected: str) -> None:
     with PrestaShopClient(given, KEY) as client:
         assert client.base_url == expected
+
+
+class _CustomersWaitForAddresses(PrestaShopSimulator):
+    """Answers a page's customers only once its addresses have been asked for: a client that
+    asks for them one after the other gets no customers (HTTP 503, past its retries)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addresses_asked = threading.Event()
+
+    def handle(self, request: Request) -> Reply:
+        if request.path.endswith("/addresses"):
+            self.addresses_asked.set()
+        elif request.path.endswith("/customers") and not self.addresses_asked.wait(2.0):
+            return Reply(503, b"{}", {"Content-Type": "application/json"})
+        return super().handle(request)
+
+
+def test_a_pages_customers_and_addresses_are_asked_for_at_once() -> None:
+    simulator = _CustomersWaitForAddresses()
+    simulator.add_orders(_spaced_batch(3))
+    with simulator, PrestaShopClient(simulator.url, KEY, timeout=5.0, retry=ps_retry()) as client:
+        documents = list(client.iter_orders_changed(*EVER))
+    assert [d["order"]["id"] for d in documents] == [1, 2, 3]
+    assert all(d["customer"] is not None and d["addresses"] for d in documents)

@@ -183,7 +183,9 @@ def test_yuki_unreachable_mid_pass_stops_the_shop_and_the_next_pass_books_once(
         with_history(config.ledger_url)
         with Ledger.open(config.ledger_url) as ledger:
             first = run_job(config.shops[0], ledger, "sync", ShopSync.sync, build=build)
-        states = {r.state for r in ledger_records(config.ledger_url).values()}
+        records = ledger_records(config.ledger_url).values()
+        states = {r.state for r in records}
+        sending = sum(1 for r in records if r.state == OrderState.SENDING)
 
         config = load_config(
             write_config(tmp_path, config_data(systems, target=NO_SETTLE)), systems.environment()
@@ -199,6 +201,9 @@ def test_yuki_unreachable_mid_pass_stops_the_shop_and_the_next_pass_books_once(
     # It stopped at the first batch it could not deliver: nothing sent, nothing to Errors.
     assert (first.seen > 0, first.sent, first.failed) == (True, 0, 0)
     assert OrderState.FAILED not in states and OrderState.SENDING in states
+    # Only the batch being posted is left sending: the next chunk, mapped while it was posted,
+    # is claimed only once that post is answered — so it was never claimed.
+    assert sending == 5
     assert second.failure is None
     assert verdict.problems == []
     assert verdict.sent == ORDERS
