@@ -178,6 +178,11 @@ class YukiSimulator(Simulator):
         self.access_keys: dict[str, tuple[str, bool]] = {}
         self.administrations: dict[str, SimAdministration] = {}
         self.invoices: list[dict[str, Any]] = []
+        # administration id → the References of its invoices, for the "already booked" check
+        # (a scan of every invoice per batch grew with the archive); built again when
+        # `invoices` changed other than by a booking here.
+        self._references: dict[str, set[str]] = {}
+        self._referenced = 0  # how many of `invoices` `_references` holds
         self.sessions: dict[str, _Session] = {}
         self.calls_by_domain: dict[tuple[str, date], int] = {}
         self.operations_served: list[str] = []
@@ -466,10 +471,7 @@ class YukiSimulator(Simulator):
                                  _child_text(el, "Subject"), "", "", problem))
             return self._import_response(administration, outcomes, failed=len(outcomes))
         succeeded = failed = skipped = 0
-        booked_refs = {
-            i["reference"] for i in self.invoices
-            if i["administration_id"] == administration.id and i["reference"]
-        }
+        booked_refs = self._booked_references(administration.id)
         for el in invoices:
             reference = _child_text(el, "Reference")
             subject = _child_text(el, "Subject")
@@ -486,12 +488,24 @@ class YukiSimulator(Simulator):
                 continue
             record = _invoice_record(el, administration.id)
             self.invoices.append(record)
+            self._referenced += 1
             if reference:
                 booked_refs.add(reference)
             succeeded += 1
             outcomes.append((True, bool(record["process"]), bool(record["email_sent"]), reference,
                              subject, contact, str(record["id"]), ""))
         return self._import_response(administration, outcomes, succeeded, failed, skipped)
+
+    def _booked_references(self, administration_id: str) -> set[str]:
+        if self._referenced != len(self.invoices):
+            self._references = {}
+            for invoice in self.invoices:
+                if invoice["reference"]:
+                    self._references.setdefault(invoice["administration_id"], set()).add(
+                        invoice["reference"]
+                    )
+            self._referenced = len(self.invoices)
+        return self._references.setdefault(administration_id, set())
 
     def _import_response(
         self,
