@@ -133,6 +133,20 @@ def _transition(
     return record
 
 
+def _claimed() -> dict[str, Any]:
+    """What a claim sets on a recorded row, one order or many."""
+    return {
+        "state": SENDING,
+        # SET expressions read the row as it was before this UPDATE.
+        "previous_state": orders.c.state,
+        # An open order's reason was the shop state that kept it open: no longer true.
+        # A failed one keeps its reason, in case it is released back to failed.
+        "reason": case((orders.c.state == OPEN, null()), else_=orders.c.reason),
+        "reprocess_requested": False,
+        "attempts": orders.c.attempts + 1,
+    }
+
+
 def _new_row(
     shop: str, order_id: str, number: str, order_date: datetime, now: datetime, **values: Any
 ) -> dict[str, Any]:
@@ -244,14 +258,7 @@ def _claim_existing(
         update(orders)
         .where(_key(shop, order_id), _CLAIMABLE)
         .values(
-            state=SENDING,
-            # SET expressions read the row as it was before this UPDATE.
-            previous_state=orders.c.state,
-            # An open order's reason was the shop state that kept it open: no longer true.
-            # A failed one keeps its reason, in case it is released back to failed.
-            reason=case((orders.c.state == OPEN, null()), else_=orders.c.reason),
-            reprocess_requested=False,
-            attempts=orders.c.attempts + 1,
+            **_claimed(),
             number=number,
             order_date=order_date,
             rule_version=rule_version,
@@ -562,12 +569,7 @@ def _claim_update(count: int, stamped: tuple[str, ...]) -> Any:
         update(orders)
         .where(_SHOP, _IN_IDS, _CLAIMABLE)
         .values(
-            state=SENDING,
-            # SET expressions read the row as it was before this UPDATE.
-            previous_state=orders.c.state,
-            reason=case((orders.c.state == OPEN, null()), else_=orders.c.reason),
-            reprocess_requested=False,
-            attempts=orders.c.attempts + 1,
+            **_claimed(),
             number=_by_id("number", count, orders.c.number),
             order_date=_by_id("date", count, orders.c.order_date),
             rule_version=_bound("the_rule_version", orders.c.rule_version),
