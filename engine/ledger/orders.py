@@ -70,13 +70,17 @@ def _key(shop: str, order_id: str) -> ColumnElement[bool]:
     return and_(orders.c.shop == shop, orders.c.order_id == order_id)
 
 
+# A state read back by dict, not by OrderState(...): an Enum call is most of a row's cost.
+_STATE_OF = {state.value: state for state in OrderState}
+
+
 def to_record(row: Row[Any]) -> OrderRecord:
     return OrderRecord(
         shop=row.shop,
         order_id=row.order_id,
         number=row.number,
         order_date=row.order_date,
-        state=OrderState(row.state),
+        state=_STATE_OF.get(row.state) or OrderState(row.state),
         attempts=row.attempts,
         first_seen_at=row.first_seen_at,
         updated_at=row.updated_at,
