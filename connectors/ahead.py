@@ -11,11 +11,12 @@ in one thread and in order.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 
 class Ahead:
@@ -33,6 +34,18 @@ class Ahead:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix=self.name)
             return self._pool.submit(call, *args)
+
+    def in_turn(self, call: Callable[[A], T], arguments: Sequence[A]) -> Iterator[T]:
+        """`call(argument)` for each argument, in order; the next call is started as each
+        answer is handed over, so it runs while the caller works on that answer."""
+        if not arguments:
+            return
+        upcoming = self.start(call, arguments[0])
+        for following in arguments[1:]:
+            answer = upcoming.result()
+            upcoming = self.start(call, following)
+            yield answer
+        yield upcoming.result()
 
     def close(self) -> None:
         """Wait for the calls under way; the threads end."""

@@ -17,9 +17,10 @@ A page of orders is assembled in a few requests — customers by `filter[id]`, t
 `filter[id_customer]`, countries and products by `filter[id]` — and countries and products are
 cached for as long as the client lives (one sync pass). The customers and addresses of a page
 are asked for at once, and the next page of orders while the page is assembled
-(`connectors/ahead.py`): a page costs the shop's latency about once, not four times. Failures become the connector errors of
-`connectors.errors`, with messages a shop owner can act on; neither the key nor a customer's
-data (names, e-mail, addresses, VAT numbers) ever appears in them.
+(`connectors/ahead.py`): a page costs the shop's latency about once, not four times. Failures
+become the connector errors of `connectors.errors`, with messages a shop owner can act on;
+neither the key nor a customer's data (names, e-mail, addresses, VAT numbers) ever appears in
+them.
 
 What differs between PrestaShop versions, and how the client copes:
 
@@ -310,11 +311,8 @@ class PrestaShopClient(HttpClient):
         def documents() -> Iterator[JsonObject]:
             chunks = [wanted[at : at + batch_size] for at in range(0, len(wanted), batch_size)]
             # Each batch's orders are asked for while the batch before is assembled.
-            asked = [self._ahead.start(self._orders_by_ids, chunks[0])] if chunks else []
-            for index, batch in enumerate(chunks):
-                rows = asked.pop().result()
-                if index + 1 < len(chunks):
-                    asked.append(self._ahead.start(self._orders_by_ids, chunks[index + 1]))
+            answers = self._ahead.in_turn(self._orders_by_ids, chunks)
+            for batch, rows in zip(chunks, answers, strict=True):
                 found = {}
                 for row in rows:
                     self._check_order(row)

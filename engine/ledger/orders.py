@@ -451,19 +451,16 @@ def _insert_absent(connection: Connection, rows: Sequence[dict[str, Any]]) -> se
     # INSERT ("insertmanyvalues") and compiles the statement once per process, where a
     # statement built with the rows as VALUES is compiled anew for every chunk (the bulk of a
     # pass's ledger time).
-    statement = _INSERT_ABSENT.get(connection.dialect.name)
-    if statement is None:
-        postgres = connection.dialect.name == "postgresql"
-        statement = (
-            (postgresql.insert if postgres else sqlite.insert)(orders)
-            .on_conflict_do_nothing(index_elements=[orders.c.shop, orders.c.order_id])
-            .returning(orders.c.order_id)
-        )
-        _INSERT_ABSENT[connection.dialect.name] = statement
+    statement = _prepared(("insert", connection.dialect.name), _insert_absent_statement)
     return set(connection.execute(statement, list(rows)).scalars())
 
 
-_INSERT_ABSENT: dict[str, Insert] = {}
+def _insert_absent_statement(dialect: str) -> Insert:
+    return (
+        (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orders)
+        .on_conflict_do_nothing(index_elements=[orders.c.shop, orders.c.order_id])
+        .returning(orders.c.order_id)
+    )
 
 
 _STATEMENTS: dict[tuple[Any, ...], Any] = {}

@@ -233,7 +233,9 @@ class ShopSync:
             # Orders first, then credits: a credit waiting for its order's invoice is booked in
             # the same re-check that invoices the order.
             for credits in (False, True):
-                ids = (i for i in self.ledger.open_order_ids(self.shop) if is_credit_id(i) == credits)
+                ids = (
+                    i for i in self.ledger.open_order_ids(self.shop) if is_credit_id(i) == credits
+                )
                 for batch in batches(ids, RECHECK_BATCH):
                     self._process(fetch_by_ids(self.source, batch), report)
         return report
@@ -319,24 +321,25 @@ class ShopSync:
                         # The shop failed past its retries: what was fetched is claimed and
                         # posted all the same, rather than left for the next pass to look up
                         # one by one.
-                        ready = self._mapped_chunk(chunk, report)
-                        self._finish_in_flight(report)
-                        self._deliver_all(claimed + self._claim(ready, report), report)
+                        self._deliver_all(claimed + self._claimed_next(chunk, report), report)
                         raise
                     report.seen += 1
                     self.progress.advanced(report)
                     chunk.append(document)
                     if len(chunk) >= size:
-                        ready = self._mapped_chunk(chunk, report)
-                        self._finish_in_flight(report)
-                        claimed += self._claim(ready, report)
+                        claimed += self._claimed_next(chunk, report)
                         chunk = []
                         claimed = self._deliver_full(claimed, report)
-            ready = self._mapped_chunk(chunk, report)
-            self._finish_in_flight(report)
-            self._deliver_all(claimed + self._claim(ready, report), report)
+            self._deliver_all(claimed + self._claimed_next(chunk, report), report)
         finally:
             self._abandon_in_flight(report)
+
+    def _claimed_next(self, chunk: list[dict[str, Any]], report: PassReport) -> list[Payload]:
+        """Map a chunk (while the batch before is posted), then claim it once that batch is
+        answered and recorded."""
+        ready = self._mapped_chunk(chunk, report)
+        self._finish_in_flight(report)
+        return self._claim(ready, report)
 
     def _deliver_all(self, claimed: list[Payload], report: PassReport) -> None:
         for batch in batches(claimed, self.target.batch_size):
