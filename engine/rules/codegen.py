@@ -8,7 +8,9 @@ through the scope's pending table. Here the same rule set becomes one function `
   by its own function the first time it is read; where a let can reach itself through other
   lets, a busy flag makes it undefined while it is being made, as in the interpreter); within
   one function, a let that a statement already run has read wherever it runs (not in a branch
-  Python may skip) is read from a local (`L<slot>`) from then on;
+  Python may skip) is read from a local (`L<slot>`) from then on; in the main function such a
+  let, when no function called before may have made it, is made in place just before the
+  statement (`hoist`), without a call;
 - each `each` is a `for` loop, its `as:` and `let:` names plain local variables; `when` an `if`;
 - each check an `if` appending its CheckFailure; the output an inline dict / list display.
 
@@ -21,7 +23,8 @@ Nothing of a rule file enters the generated source except through that translato
 `repr`'d constant. Every expression keeps its
 own try/except (free in Python 3.11 until something fails), which turns what failed into the
 MappingError naming the rule's place and field; list parts name the element, as
-`_relabel` does; loops check the per-order deadline as the interpreter does.
+`_relabel` does; loops check the per-order deadline as they start, and a list longer than
+SHORT_LOOP before each element (`timed`).
 
 `generate_stage` returns None for what it does not write (a part `let` reading a later one of
 the same part, Python's own nesting limits, very large rule sets): that rule set keeps the
@@ -52,6 +55,7 @@ from .load import LocatedDict, LocatedList
 Stage = Callable[[dict[str, Any]], tuple[list[Any], Any]]
 
 MAX_SOURCE = 400_000  # characters of generated source; past it, the interpreter runs the rules
+SHORT_LOOP = 32  # elements a loop runs without reading the clock before each
 
 
 class Unsupported(Exception):
@@ -96,7 +100,7 @@ class _Generator:
                 "_mono": time.monotonic,
                 "_isinstance": isinstance,
                 "_list": list,
-                "_tuple": tuple,
+                "_sequence": (list, tuple),
                 "_len": len,
                 "_KeyError": KeyError,
                 "_inf": float("inf"),
@@ -118,6 +122,16 @@ class _Generator:
         self.available: set[str] = set()
         self.reading: set[str] = set()
         self.reads_deadline = False  # whether the function being written checks the deadline
+        # Writing the main function, lazy lets that a statement reads wherever it runs are
+        # made in place just before it (`hoist`) instead of by a call to their function;
+        # `first_reads` collects them, in the order read, while a statement is looked over.
+        self.function_env: _Env | None = None
+        self.first_reads: list[str] | None = None
+        self.not_inlined: set[str] = set()  # lets that may read themselves: by their function
+        # Lets the code written so far may have made by calling a function (a let's, or one
+        # reading it through others): hoisting one of them could make it twice.
+        self.maybe_made: set[str] = set()
+        self.reached: dict[str, set[str]] = {}  # a let → the lets its function may make
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -156,25 +170,69 @@ class _Generator:
         local = f"L{self.slots[name]}"
         if name in self.available:
             return local, found[1]
+        if self.first_reads is None:  # written as read: its function may run
+            self.maybe_made |= self.reached.get(name, set())
         if self.translator.conditional:
             return found
+        hoistable = name not in self.not_inlined and name not in self.maybe_made
+        if self.first_reads is not None and hoistable and name not in self.first_reads:
+            self.first_reads.append(name)
         self.reading.add(name)
         return f"({local} := {found[0]})", found[1]
 
-    def deadline(self) -> str:
-        """The clock a loop compares with the order's deadline `dl` (read by the function)."""
+    def hoist(self, spec: Any, lines: list[str], ind: str) -> None:
+        """Before a statement of the main function (not in a block): the lazy lets it reads
+        wherever it runs (and, through them, the lets those read so) made in place, in the
+        order read — what the statement would make by calling their functions, without the
+        calls. Only which of two failing parts of one statement fails first may differ."""
+        if self.function_env is None or not is_template(spec):
+            return
+        reading, self.reading, self.first_reads = self.reading, set(), []
+        try:
+            self.expression(spec, self.function_env)
+            found = self.first_reads
+        finally:
+            self.reading, self.first_reads = reading, None
+        for name in found:
+            if name in self.available or name in self.maybe_made:
+                continue  # made by an earlier one's own hoisting, or maybe by a function
+            slot = self.slots[name]
+            self.value(
+                f"L{slot}",
+                self.lets[name],
+                self.lets.places[name],
+                f"let {name}",
+                self.function_env,
+                lines,
+                ind,
+            )
+            lines.append(f"{ind}V[{slot}] = L{slot}")
+            self.available.add(name)
+
+    def timed(self, each: str, where: int) -> str:
+        """What a loop over the list `each` iterates: the list itself while the order's
+        deadline `dl` (read by the function) has not passed and the list is short; else the
+        list with the deadline checked before each element. A short loop's body checks no
+        clock of its own but the loops in it do as they start, so a rule set cannot run on
+        for more than SHORT_LOOP bounded steps unchecked."""
         self.reads_deadline = True
-        return "_mono()"
+        return (
+            f"({each} if _type({each}) is _list and "
+            f"(not {each} or _len({each}) <= {SHORT_LOOP} and _mono() <= dl) "
+            f"else _timed({each}, dl, _P[{where}]))"
+        )
 
     @contextmanager
     def block(self) -> Iterator[None]:
         """Writing a block Python may skip or leave early (a loop's body, an `if`): what its
-        statements read is available inside it only."""
-        available = set(self.available)
+        statements read is available inside it only, and no let is hoisted in it (a loop
+        would make it again for every element; a later block, again)."""
+        available, function_env = set(self.available), self.function_env
+        self.function_env = None
         try:
             yield
         finally:
-            self.available = available
+            self.available, self.function_env = available, function_env
 
     def assign(
         self,
@@ -188,6 +246,7 @@ class _Generator:
         many: bool = False,
     ) -> None:
         """`target = <spec>`, what fails turned into the rule's MappingError."""
+        self.hoist(spec, lines, ind)
         with self.statement():
             body = self.expression(spec, env, many)
             if not is_computed(spec):
@@ -289,12 +348,10 @@ class _Generator:
             each_place = self.place(spec.places.get("each"), f"{path}[]")
             lines += [
                 f"{ind}if {each} is not None:",
-                f"{ind}    if not _isinstance({each}, _list | _tuple):",
+                f"{ind}    if _type({each}) is not _list and not _isinstance({each}, _sequence):",
                 f"{ind}        raise _each_error({each}, _P[{each_place}])",
-                f"{ind}    for {element} in {each}:",
-                f"{ind}        if {self.deadline()} > dl:",
-                f"{ind}            raise _oot(_P[{each_place}])",
             ]
+            lines.append(f"{ind}    for {element} in {self.timed(each, each_place)}:")
             loop = ind + "        "
         else:
             loop = ind
@@ -352,18 +409,14 @@ class _Generator:
                 element = self.fresh("A")
                 if check.get("as", ""):
                     inner.names[check["as"]] = (element, "True")
-                lines.append(f"{ind}for {element} in {each}:")
-                cind = ind + "    "
-            body: list[str] = []
-            with self.block():  # the loop's body, or the check itself
-                self.check(check, path, inner, body, cind, name, place)
-            lines += body
-            if "each" in check:
                 where = self.place(spec.places[index], f"checks {check['name']}")
-                lines += [
-                    f"{cind}if {self.deadline()} > dl:",
-                    f"{cind}    raise _oot(_P[{where}])",
-                ]
+                lines.append(f"{ind}for {element} in {self.timed(each, where)}:")
+                cind = ind + "    "
+            if "each" in check:
+                with self.block():  # the loop's body
+                    self.check(check, path, inner, lines, cind, name, place)
+            else:
+                self.check(check, path, inner, lines, cind, name, place)
 
     def check(
         self,
@@ -416,22 +469,30 @@ class _Generator:
                 body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
 
     # -- the stage -----------------------------------------------------------------------
-    def circular(self) -> set[str]:
-        """The lazy lets that may read themselves, through other lets or directly."""
+    def reaches(self) -> dict[str, set[str]]:
+        """Each lazy let with the lazy lets its function may make (itself included), through
+        other lets or directly."""
         reads = {name: names_read(spec) & self.lazy for name, spec in self.lets.items()}
-        circular = set()
+        reached: dict[str, set[str]] = {}
         for start in self.lazy & set(reads):
-            seen: set[str] = set()
+            seen = {start}
             pending = list(reads[start])
             while pending:
                 name = pending.pop()
-                if name == start:
-                    circular.add(start)
-                    break
                 if name not in seen:
                     seen.add(name)
                     pending.extend(reads.get(name, ()))
-        return circular
+            reached[start] = seen
+        return reached
+
+    def circular(self) -> set[str]:
+        """The lazy lets that may read themselves, through other lets or directly."""
+        reads = {name: names_read(spec) & self.lazy for name, spec in self.lets.items()}
+        return {
+            name
+            for name, reached in self.reached.items()
+            if any(name in self.reached.get(read, ()) for read in reads[name])
+        }
 
     def stage(self, checks: LocatedList, output: Any, root: Place) -> str:
         count = len(self.slots)
@@ -448,7 +509,9 @@ class _Generator:
                     f"(V[{slot}] if V[{slot}] is not _U else s[{name!r}])",
                     f"(V[{slot}] is not _U or {name!r} in s)",
                 )
+        self.reached = self.reaches()
         circular = self.circular()
+        self.not_inlined = circular
         for name, slot in self.slots.items():
             if name not in self.lazy:
                 continue
@@ -483,6 +546,7 @@ class _Generator:
         ]
         self.kept = {name: top.names[name] for name in self.lazy if name in top.names}
         self.available = set()
+        self.function_env, self.maybe_made = top, set()
         for name, slot in self.slots.items():
             if name in self.lazy:
                 continue
@@ -498,6 +562,7 @@ class _Generator:
         main.append("        return F, None")
         self.value("O", output, root, "", top, main, "    ")
         main.append("    return F, O")
+        self.function_env = None
         self.namespace["_INIT"] = [_UNSET] * count + [False] * count
         return "\n\n".join([*self.functions, "\n".join(main)]) + "\n"
 

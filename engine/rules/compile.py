@@ -11,7 +11,7 @@ from __future__ import annotations
 import decimal
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import monotonic
@@ -794,6 +794,14 @@ def _plain(error: Exception) -> str:
     return text or type(error).__name__
 
 
+def _timed(elements: Any, deadline: float, where: tuple[Place | None, str]) -> Iterator[Any]:
+    """`elements`, the order's deadline checked before each (a generated stage's long loop)."""
+    for element in elements:
+        if monotonic() > deadline:
+            raise _out_of_time(*where)
+        yield element
+
+
 def _each_error(elements: Any, where: tuple[Place | None, str]) -> MappingError:
     return MappingError(
         f"`each` must give a list, got {type(elements).__name__}", field=where[1], place=where[0]
@@ -804,6 +812,7 @@ _STAGE_HELPERS: dict[str, Any] = {
     "_me": lambda error, where: _mapping_error(error, where[0], where[1]),
     "_relabel": _relabel,
     "_oot": lambda where: _out_of_time(where[0], where[1]),
+    "_timed": _timed,
     "_each_error": _each_error,
     "_CF": CheckFailure,
 }

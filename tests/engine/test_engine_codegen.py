@@ -269,9 +269,10 @@ def test_the_sandbox_holds_in_the_generated_stage(
     assert generated[0] == "error" and "sandbox" in generated[1] or "not allowed" in generated[1]
 
 
-def test_the_deadline_holds_in_generated_loops(tmp_path: Path) -> None:
-    rules = compile_rules(
-        tmp_path,
+@pytest.mark.parametrize("items", [5, 100])  # a short list, and one checked per element
+@pytest.mark.parametrize(
+    "rules_text",
+    [
         """
         output:
           lines:
@@ -279,21 +280,30 @@ def test_the_deadline_holds_in_generated_loops(tmp_path: Path) -> None:
               as: item
               item: "{{ item }}"
         """,
-    )
+        """
+        checks:
+          - name: small
+            each: "{{ order.items }}"
+            as: item
+            assert: "{{ item < 1000 }}"
+            message: too large
+        output:
+          count: "{{ order.items | length }}"
+        """,
+    ],
+    ids=["list part", "check"],
+)
+def test_the_deadline_holds_in_generated_loops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rules_text: str, items: int
+) -> None:
+    import mapper.engine.rules.compile as compile_module
+
+    rules = compile_rules(tmp_path, rules_text)
     assert rules.stage() is not None
+    bound = rules.bind({})
+    document = {"order": {"items": list(range(items))}}
+    assert bound.apply_written(document)[0] is not None  # in time: the loop runs
+    monkeypatch.setattr(compile_module, "ORDER_TIME_LIMIT", -1.0)
     with pytest.raises(MappingError, match="time limit"):
-        bound = rules.bind({})
-        scope_document = {"order": {"items": list(range(5))}}
-        original = BoundRuleSet.apply_written
-
-        def past_deadline(self: BoundRuleSet, document: Any, *args: Any) -> Any:
-            import mapper.engine.rules.compile as compile_module
-
-            monkey = compile_module.ORDER_TIME_LIMIT
-            compile_module.ORDER_TIME_LIMIT = -1.0
-            try:
-                return original(self, document, *args)
-            finally:
-                compile_module.ORDER_TIME_LIMIT = monkey
-
-        past_deadline(bound, scope_document)
+        bound.apply_written(document)
+    assert bound.apply_written({"order": {"items": []}})[0] is not None  # nothing to run
