@@ -174,7 +174,7 @@ class _Generator:
             self.maybe_made |= self.reached.get(name, set())
         if self.translator.conditional:
             return found
-        hoistable = name not in self.not_inlined and name not in self.maybe_made
+        hoistable = name not in self.not_inlined
         if self.first_reads is not None and hoistable and name not in self.first_reads:
             self.first_reads.append(name)
         self.reading.add(name)
@@ -194,20 +194,26 @@ class _Generator:
         finally:
             self.reading, self.first_reads = reading, None
         for name in found:
-            if name in self.available or name in self.maybe_made:
-                continue  # made by an earlier one's own hoisting, or maybe by a function
+            if name in self.available:
+                continue  # made by an earlier one's own hoisting
             slot = self.slots[name]
-            self.value(
-                f"L{slot}",
-                self.lets[name],
-                self.lets.places[name],
-                f"let {name}",
-                self.function_env,
-                lines,
-                ind,
-            )
-            lines.append(f"{ind}V[{slot}] = L{slot}")
+            if name not in self.maybe_made:
+                self.make(name, slot, lines, ind)
+            else:  # a function called before may have made it: made here only if not
+                lines += [f"{ind}if V[{slot}] is not _U:", f"{ind}    L{slot} = V[{slot}]"]
+                lines.append(f"{ind}else:")
+                available = set(self.available)
+                self.make(name, slot, lines, ind + "    ")
+                self.available = available  # what it read is read on this path only
             self.available.add(name)
+
+    def make(self, name: str, slot: int, lines: list[str], ind: str) -> None:
+        """The let `name` made into its local and slot, in place."""
+        assert self.function_env is not None
+        place = self.lets.places[name]
+        env = self.function_env
+        self.value(f"L{slot}", self.lets[name], place, f"let {name}", env, lines, ind)
+        lines.append(f"{ind}V[{slot}] = L{slot}")
 
     def timed(self, each: str, where: int) -> str:
         """What a loop over the list `each` iterates: the list itself while the order's
@@ -429,44 +435,50 @@ class _Generator:
         place: str,
     ) -> None:
         """One check's `when`, `assert` and, when it fails, its CheckFailure."""
-        if "when" in check:
-            when = self.fresh("W")
-            self.assign(when, check["when"], check.places["when"], f"{path}.when", env, body, ind)
-            body.append(f"{ind}if {when}:")
-            ind += "    "
+        if "when" not in check:
+            self.assertion(check, path, env, body, ind, name, place)
+            return
+        when = self.fresh("W")
+        self.assign(when, check["when"], check.places["when"], f"{path}.when", env, body, ind)
+        body.append(f"{ind}if {when}:")
         with self.block():
-            ok = self.fresh("W")
-            self.assign(
-                ok, check["assert"], check.places["assert"], f"{path}.assert", env, body, ind
-            )
-            body.append(f"{ind}if not {ok}:")
-            fail = ind + "    "
-            with self.block():
-                resolution = self.fresh("T")
-                if "resolution" in check:
-                    self.assign(
-                        resolution,
-                        check["resolution"],
-                        check.places["resolution"],
-                        f"{path}.resolution",
-                        env,
-                        body,
-                        fail,
-                    )
-                    body.append(f"{fail}{resolution} = _text({resolution})")
-                else:
-                    body.append(f"{fail}{resolution} = ''")
-                message = self.fresh("T")
+            self.assertion(check, path, env, body, ind + "    ", name, place)
+
+    def assertion(
+        self,
+        check: LocatedDict,
+        path: str,
+        env: _Env,
+        body: list[str],
+        ind: str,
+        name: str,
+        place: str,
+    ) -> None:
+        """A check's `assert` and, when it fails, its CheckFailure."""
+        ok = self.fresh("W")
+        self.assign(ok, check["assert"], check.places["assert"], f"{path}.assert", env, body, ind)
+        body.append(f"{ind}if not {ok}:")
+        fail = ind + "    "
+        with self.block():
+            resolution = self.fresh("T")
+            if "resolution" in check:
                 self.assign(
-                    message,
-                    check["message"],
-                    check.places["message"],
-                    f"{path}.message",
+                    resolution,
+                    check["resolution"],
+                    check.places["resolution"],
+                    f"{path}.resolution",
                     env,
                     body,
                     fail,
                 )
-                body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
+                body.append(f"{fail}{resolution} = _text({resolution})")
+            else:
+                body.append(f"{fail}{resolution} = ''")
+            message = self.fresh("T")
+            self.assign(
+                message, check["message"], check.places["message"], f"{path}.message", env, body, fail
+            )
+            body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
 
     # -- the stage -----------------------------------------------------------------------
     def reaches(self) -> dict[str, set[str]]:
