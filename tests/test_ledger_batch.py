@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from mapper.engine.ledger import InvalidTransition, Ledger, OrderRecord, OrderState, UnknownOrder
@@ -141,6 +142,31 @@ def test_claim_many_takes_the_shops_current_number_and_date(ledger: Ledger) -> N
     assert (claims["8"].number, claims["8"].order_date) == ("N8-b", later)
 
 
+def test_claim_many_with_the_records_read_before_claims_the_same(ledger: Ledger) -> None:
+    """The pipeline hands claim_many what get_orders read: those rows are not inserted again
+    and keep their number and date unless the shop changed them; the database still decides
+    (an order sent since it was read is not claimed)."""
+    for order_id in ("30", "31", "32"):
+        in_state(ledger, order_id, OrderState.OPEN)
+    recorded = ledger.get_orders(SHOP, ["30", "31", "32"])
+    ledger.claim(SHOP, *item("32"), VERSION)  # another worker, after the read
+    later = ORDER_DATE + timedelta(days=1)
+
+    claims = ledger.claim_many(
+        SHOP, [item("30"), ("31", "N31-b", later), item("32"), item("new")], VERSION,
+        recorded=recorded,
+    )
+
+    assert set(claims) == {"30", "31", "new"}
+    assert (claims["31"].number, claims["31"].order_date) == ("N31-b", later)
+    for order_id, number, date in [("30", "N30", ORDER_DATE), ("31", "N31-b", later)]:
+        record = ledger.get_order(SHOP, order_id)
+        assert record is not None and record.state is OrderState.SENDING
+        assert (record.number, record.order_date, record.attempts) == (number, date, 1)
+    again = ledger.get_order(SHOP, "32")
+    assert again is not None and again.attempts == 1  # claimed once, by the other worker
+
+
 def test_claim_many_is_committed_before_it_returns(ledger: Ledger, url: str) -> None:
     ledger.claim_many(SHOP, [item("20"), item("21")], VERSION)
     with Ledger.open(url) as elsewhere:  # another connection, as another process would see it
@@ -207,25 +233,48 @@ def test_mark_sent_many_repeated_is_harmless(ledger: Ledger) -> None:
     assert ledger.mark_sent_many(SHOP, [("62", "INV-62")]) == first
 
 
+def test_record_sent_many_makes_the_same_change_without_reading_it_back(ledger: Ledger) -> None:
+    ledger.claim_many(SHOP, [item("63"), item("64")], VERSION)
+    ledger.claim_many(SHOP, [item("65"), item("66")], VERSION)
+
+    assert ledger.record_sent_many(SHOP, [("63", "INV-63"), ("64", "INV-64")]) is None
+    marked = ledger.mark_sent_many(SHOP, [("65", "INV-65"), ("66", "INV-66")])
+
+    for order_id in ("63", "64"):
+        record = ledger.get_order(SHOP, order_id)
+        assert record is not None and record.state is OrderState.SENT
+        assert record.target_reference == f"INV-{order_id}" and record.sent_at is not None
+        assert record.reason is None and record.attempts == 1
+    assert set(marked) == {"65", "66"}
+    ledger.record_sent_many(SHOP, [("63", "INV-63")])  # repeated: harmless
+
+
+MARK_SENT = [Ledger.mark_sent_many, Ledger.record_sent_many]
+
+
+@pytest.mark.parametrize("mark", MARK_SENT, ids=["records", "none back"])
 @pytest.mark.parametrize("state", [OrderState.OPEN, OrderState.FAILED, OrderState.SKIPPED])
-def test_mark_sent_many_is_all_or_nothing(ledger: Ledger, state: OrderState) -> None:
+def test_mark_sent_many_is_all_or_nothing(ledger: Ledger, state: OrderState, mark: Any) -> None:
     ledger.claim_many(SHOP, [item("70")], VERSION)
     unclaimed = in_state(ledger, "71", state)
 
     with pytest.raises(InvalidTransition):
-        ledger.mark_sent_many(SHOP, [("70", "INV-70"), ("71", "INV-71")])
+        mark(ledger, SHOP, [("70", "INV-70"), ("71", "INV-71")])
 
     assert state_of(ledger, "70") is OrderState.SENDING  # rolled back with the refused one
     assert ledger.get_order(SHOP, "71") == unclaimed
 
 
-def test_mark_sent_many_refuses_another_reference_and_unknown_orders(ledger: Ledger) -> None:
+@pytest.mark.parametrize("mark", MARK_SENT, ids=["records", "none back"])
+def test_mark_sent_many_refuses_another_reference_and_unknown_orders(
+    ledger: Ledger, mark: Any
+) -> None:
     ledger.claim_many(SHOP, [item("80"), item("81")], VERSION)
-    ledger.mark_sent_many(SHOP, [("80", "INV-80")])
+    mark(ledger, SHOP, [("80", "INV-80")])
     with pytest.raises(InvalidTransition):
-        ledger.mark_sent_many(SHOP, [("81", "INV-81"), ("80", "INV-other")])
+        mark(ledger, SHOP, [("81", "INV-81"), ("80", "INV-other")])
     with pytest.raises(UnknownOrder):
-        ledger.mark_sent_many(SHOP, [("81", "INV-81"), ("nobody", "INV-x")])
+        mark(ledger, SHOP, [("81", "INV-81"), ("nobody", "INV-x")])
     assert state_of(ledger, "81") is OrderState.SENDING
     record = ledger.get_order(SHOP, "80")
     assert record is not None and record.target_reference == "INV-80"

@@ -212,10 +212,13 @@ class Ledger:
         rule_version: str,
         *,
         fence: int | None = None,
+        recorded: Mapping[str, OrderRecord] | None = None,
     ) -> dict[str, Claim]:
         """`claim` for each (order_id, number, order_date), in one transaction committed before
         returning. Returns the claims by order id; orders `claim` would refuse are left out (an
-        id given twice is claimed once).
+        id given twice is claimed once). `recorded`: the records of these orders the caller
+        read before (`get_orders`), which spare inserting those and updating their number and
+        date when unchanged; the claim itself is still the database's to decide.
 
         `fence`: the generation of the shop lock the caller holds; if the lock has since been
         taken over, nothing is claimed and LockLost is raised. Each claim records the database's
@@ -230,7 +233,9 @@ class Ledger:
         with writing(self._engine) as connection:
             self._fence(connection, shop, fence)
             stamp = {"claimed_at": self._db_clock(connection), "claim_generation": fence}
-            return orders.claim_many(connection, now, shop, wanted, rule_version, stamp)
+            return orders.claim_many(
+                connection, now, shop, wanted, rule_version, stamp, recorded or {}
+            )
 
     @staticmethod
     def _fence(connection: Connection, shop: str, fence: int | None) -> None:
@@ -257,12 +262,24 @@ class Ledger:
         """`mark_sent` for each (order_id, reference), in one transaction: all or nothing (an
         order `mark_sent` would refuse raises its error and none of them is marked).
         `fence`: as for `claim_many`."""
+        marked = self._mark_sent_many(shop, sent, fence, records=True)
+        return {order_id: record for order_id, record in marked.items() if record is not None}
+
+    def record_sent_many(
+        self, shop: str, sent: Sequence[tuple[str, str]], *, fence: int | None = None
+    ) -> None:
+        """`mark_sent_many` without reading the rows back: what a sync pass records."""
+        self._mark_sent_many(shop, sent, fence, records=False)
+
+    def _mark_sent_many(
+        self, shop: str, sent: Sequence[tuple[str, str]], fence: int | None, *, records: bool
+    ) -> dict[str, OrderRecord | None]:
         if not sent:
             return {}
         now = self._now()
         with writing(self._engine) as connection:
             self._fence(connection, shop, fence)
-            return orders.mark_sent_many(connection, now, shop, sent)
+            return orders.mark_sent_many(connection, now, shop, sent, records=records)
 
     def mark_failed_many(
         self, shop: str, failed: Sequence[tuple[str, str, str]], *, fence: int | None = None

@@ -511,11 +511,15 @@ def claim_many(
     items: Sequence[tuple[str, str, datetime]],
     rule_version: str,
     stamp: dict[str, Any] | None = None,
+    recorded: Mapping[str, OrderRecord] | None = None,
 ) -> dict[str, Claim]:
     """`claim` for each (order_id, number, order_date), in two statements per `_IN_CHUNK`
     orders: new ones are inserted `sending`, the recorded ones moved to `sending` by one UPDATE
-    whose WHERE clause only matches claimable rows. An id given twice: its first item counts."""
+    whose WHERE clause only matches claimable rows. An id given twice: its first item counts.
+    `recorded`: what the caller read of these orders — those are not inserted (orders are
+    never deleted), and their number and date are set only where they changed."""
     extra = stamp or {}
+    known = recorded or {}
     wanted: dict[str, tuple[str, datetime]] = {}
     for order_id, number, order_date in items:
         wanted.setdefault(order_id, (number, order_date))
@@ -529,6 +533,7 @@ def claim_many(
                     rule_version=rule_version, reason=None, attempts=1, **extra,
                 )
                 for order_id in ids
+                if order_id not in known
             ],
         )
         for order_id in inserted:
@@ -536,23 +541,24 @@ def claim_many(
             claims[order_id] = Claim(
                 shop, order_id, number, order_date, rule_version, 1, now, OrderState.OPEN
             )
-        recorded = [order_id for order_id in ids if order_id not in inserted]
-        if not recorded:
+        present = [order_id for order_id in ids if order_id not in inserted]
+        if not present:
             continue
         # Under READ COMMITTED this UPDATE sees a row another transaction inserted (and
         # committed) while our INSERT waited on it: the WHERE clause decides against that row.
-        count, stamped = len(recorded), tuple(sorted(extra))
-        statement = _prepared(("claim", count, stamped), _claim_update)
+        changed = [i for i in present if i not in known or _moved(known[i], *wanted[i])]
+        stamped = tuple(sorted(extra))
+        statement = _prepared(("claim", len(changed), stamped), _claim_update)
         result = connection.execute(
             statement,
             {
                 "the_shop": shop,
-                "ids": recorded,
+                "ids": present,
                 "the_rule_version": rule_version,
                 "now": now,
                 **{f"stamp_{name}": value for name, value in extra.items()},
-                **_by_id_values("number", {i: wanted[i][0] for i in recorded}),
-                **_by_id_values("date", {i: wanted[i][1] for i in recorded}),
+                **_by_id_values("number", {i: wanted[i][0] for i in changed}),
+                **_by_id_values("date", {i: wanted[i][1] for i in changed}),
             },
         )
         for order_id, previous, attempts in result:
@@ -564,15 +570,28 @@ def claim_many(
     return claims
 
 
-def _claim_update(count: int, stamped: tuple[str, ...]) -> Any:
-    """claim_many's UPDATE of `count` recorded orders, also setting the columns `stamped`."""
+def _moved(record: OrderRecord, number: str, order_date: datetime) -> bool:
+    """Whether the shop's number or date of a recorded order differs from the record's."""
+    return record.number != number or record.order_date != order_date
+
+
+def _claim_update(changed: int, stamped: tuple[str, ...]) -> Any:
+    """claim_many's UPDATE of recorded orders, `changed` of them also given their (new) number
+    and date, all also setting the columns `stamped`."""
+    follow_shop = (
+        {
+            "number": _by_id("number", changed, orders.c.number),
+            "order_date": _by_id("date", changed, orders.c.order_date),
+        }
+        if changed
+        else {}
+    )
     return (
         update(orders)
         .where(_SHOP, _IN_IDS, _CLAIMABLE)
         .values(
             **_claimed(),
-            number=_by_id("number", count, orders.c.number),
-            order_date=_by_id("date", count, orders.c.order_date),
+            **follow_shop,
             rule_version=_bound("the_rule_version", orders.c.rule_version),
             updated_at=_bound("now", orders.c.updated_at),
             **{name: _bound(f"stamp_{name}", orders.c[name]) for name in stamped},
@@ -582,21 +601,27 @@ def _claim_update(count: int, stamped: tuple[str, ...]) -> Any:
 
 
 def mark_sent_many(
-    connection: Connection, now: datetime, shop: str, sent: Sequence[tuple[str, str]]
-) -> dict[str, OrderRecord]:
+    connection: Connection,
+    now: datetime,
+    shop: str,
+    sent: Sequence[tuple[str, str]],
+    *,
+    records: bool = True,
+) -> dict[str, OrderRecord | None]:
     """`mark_sent` for each (order_id, reference): one UPDATE per `_IN_CHUNK` orders, and one
     SELECT of the rows it did not change, to tell a repeat (harmless) from a refusal (raised,
-    so the caller's transaction rolls back whole)."""
+    so the caller's transaction rolls back whole). Without `records` the rows changed are
+    not read back (each id maps to None): a pass only needs to know that all went through."""
     references: dict[str, str] = {}
     for order_id, reference in sent:
         if references.setdefault(order_id, reference) != reference:
             record = get(connection, shop, order_id)
             state = record.state if record is not None else OrderState.SENDING
             raise InvalidTransition(shop, order_id, state, f"mark it sent as {reference!r}")
-    marked: dict[str, OrderRecord] = {}
+    marked: dict[str, OrderRecord | None] = {}
     for ids in _slices(list(references)):
         count = len(ids)
-        statement = _prepared(("sent", count), _sent_update)
+        statement = _prepared(("sent", count, records), _sent_update)
         result = connection.execute(
             statement,
             {
@@ -606,7 +631,10 @@ def mark_sent_many(
                 **_by_id_values("reference", {i: references[i] for i in ids}),
             },
         )
-        marked.update((row.order_id, to_record(row)) for row in result)
+        if records:
+            marked.update((row.order_id, to_record(row)) for row in result)
+        else:
+            marked.update(dict.fromkeys(result.scalars()))
         rest = [order_id for order_id in ids if order_id not in marked]
         if rest:
             found = get_many(connection, shop, rest)
@@ -623,7 +651,8 @@ def mark_sent_many(
     return {order_id: marked[order_id] for order_id in references}
 
 
-def _sent_update(count: int) -> Any:
+def _sent_update(count: int, records: bool) -> Any:
+    returned = orders.c if records else (orders.c.order_id,)
     return (
         update(orders)
         .where(_SHOP, _IN_IDS, orders.c.state == SENDING)
@@ -636,7 +665,7 @@ def _sent_update(count: int) -> Any:
             reason=None,
             resolution=None,
         )
-        .returning(*orders.c)
+        .returning(*returned)
     )
 
 

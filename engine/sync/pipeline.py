@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...connectors.adapters import Delivery, Source, Target, batches, is_credit_id, no_delivery
 from ...connectors.errors import AmbiguousMatchError, ConnectorError, TransientError
@@ -355,16 +355,15 @@ class ShopSync:
             claimed = claimed[size:]
         return claimed
 
-    def _mapped_chunk(
-        self, chunk: list[dict[str, Any]], report: PassReport
-    ) -> list[tuple[Payload, str, dt.datetime]]:
-        """Map a chunk of documents: the payloads to claim, with their order number and date;
-        the orders that stay open and those turned away are recorded (set-based)."""
+    def _mapped_chunk(self, chunk: list[dict[str, Any]], report: PassReport) -> list[_Ready]:
+        """Map a chunk of documents: the payloads to claim, with their order number and date
+        and the ledger's record; the orders that stay open and those turned away are recorded
+        (set-based)."""
         if not chunk:
             return []
         headers = [self.pair.header(document) for document in chunk]
         records = self.ledger.get_orders(self.shop, [h[0] for h in headers if h[0] is not None])
-        ready: list[tuple[Payload, str, dt.datetime]] = []
+        ready: list[_Ready] = []
         # Orders that stay open, and those turned away (Errors), are recorded for the whole
         # chunk at once: one transaction each, a fixed number of statements (set-based).
         still_open: list[tuple[str, str, dt.datetime, str | None]] = []
@@ -380,7 +379,10 @@ class ShopSync:
                     document, order_id, number, order_date, record, report, still_open
                 )
                 if payload is not None:
-                    ready.append((payload, number, order_date))
+                    # (a cancelled invoice's payload is its credit, which has a record of its
+                    # own, if any: the order's is not the credit's)
+                    own = record if payload.order_id == order_id else None
+                    ready.append(_Ready(payload, number, order_date, own))
         finally:
             failing, self._failing = self._failing, None
             checks, self._checks = self._checks, {}
@@ -388,21 +390,20 @@ class ShopSync:
             self.ledger.observe_many(self.shop, still_open)
         return ready
 
-    def _claim(
-        self, ready: list[tuple[Payload, str, dt.datetime]], report: PassReport
-    ) -> list[Payload]:
+    def _claim(self, ready: list[_Ready], report: PassReport) -> list[Payload]:
         """Claim mapped payloads (one transaction, committed before returning): those claimed
         now; one already claimed or sent counts as done before."""
         if not ready:
             return []
         claims = self.ledger.claim_many(
             self.shop,
-            [(p.order_id, number, date) for p, number, date in ready],
+            [(r.payload.order_id, r.number, r.order_date) for r in ready],
             self.pair.rules,
             fence=self._fence(),
+            recorded={r.payload.order_id: r.record for r in ready if r.record is not None},
         )
         payloads: list[Payload] = []
-        for payload, _number, _date in ready:
+        for payload, *_ in ready:
             # pop: an order the shop returned twice in a chunk is claimed and posted once.
             if claims.pop(payload.order_id, None) is None:
                 report.done_before += 1
@@ -659,7 +660,7 @@ class ShopSync:
     def _record_sent(self, sent: list[tuple[str, str]], report: PassReport) -> None:
         """(order id, reference) of the posted orders: sending → sent, in one transaction."""
         if sent:
-            self.ledger.mark_sent_many(self.shop, sent, fence=self._fence())
+            self.ledger.record_sent_many(self.shop, sent, fence=self._fence())
             report.sent += len(sent)
 
     def _record_refused(self, payload: Payload, delivery: Delivery, report: PassReport) -> None:
@@ -740,6 +741,15 @@ class ShopSync:
             fence=self._fence(),
         )
         report.failed += 1
+
+
+class _Ready(NamedTuple):
+    """A mapped order to claim: its payload, number and date, and the ledger's record of it."""
+
+    payload: Payload
+    number: str
+    order_date: dt.datetime
+    record: OrderRecord | None
 
 
 @dataclass

@@ -137,7 +137,7 @@ def test_a_pass_that_dies_after_writing_never_writes_twice(
         def crash(*_: Any, **__: Any) -> None:
             raise Crash
 
-        monkeypatch.setattr(ledger, "mark_sent_many", crash)
+        monkeypatch.setattr(ledger, "record_sent_many", crash)
         with pytest.raises(Crash):
             crashing.sync()
         monkeypatch.undo()
