@@ -41,7 +41,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
@@ -473,20 +473,21 @@ class YukiSimulator(Simulator):
         succeeded = failed = skipped = 0
         booked_refs = self._booked_references(administration.id)
         for el in invoices:
-            reference = _child_text(el, "Reference")
-            subject = _child_text(el, "Subject")
-            contact = _contact_name(el)
+            invoice = _read_invoice(el)
+            reference = invoice.fields.get("Reference", "")
+            subject = invoice.fields.get("Subject", "")
+            contact = _contact_name(invoice.contact)
             if recognized:
                 skipped += 1
                 outcomes.append((False, False, False, reference, subject, contact, "",
                                  "No recognized sales invoice matches this document."))
                 continue
-            message = _invoice_problem(el, administration, booked_refs)
+            message = _invoice_problem(invoice, administration, booked_refs)
             if message is not None:
                 failed += 1
                 outcomes.append((False, False, False, reference, subject, contact, "", message))
                 continue
-            record = _invoice_record(el, administration.id)
+            record = _invoice_record(invoice, administration.id)
             self.invoices.append(record)
             self._referenced += 1
             if reference:
@@ -567,10 +568,29 @@ def _document_problem(root: etree._Element | None) -> str | None:
     return "The XML document is not valid according to SalesInvoices.xsd: " + "; ".join(errors)
 
 
+class _Invoice(NamedTuple):
+    """A SalesInvoice element read once: its fields, each line's fields with its product's,
+    and the contact's and contact person's fields (local name → text)."""
+
+    fields: dict[str, str]
+    lines: list[tuple[dict[str, str], dict[str, str]]]
+    contact: dict[str, str]
+    person: dict[str, str]
+
+
+def _read_invoice(invoice: etree._Element) -> _Invoice:
+    return _Invoice(
+        _texts(invoice),
+        [(_texts(line), _texts(_child(line, "Product"))) for line in _lines(invoice)],
+        _texts(_child(invoice, "Contact")),
+        _texts(_child(invoice, "ContactPerson")),
+    )
+
+
 def _invoice_problem(
-    invoice: etree._Element, administration: SimAdministration, booked: set[str]
+    invoice: _Invoice, administration: SimAdministration, booked: set[str]
 ) -> str | None:
-    fields = _texts(invoice)
+    fields = invoice.fields
     reference = fields.get("Reference", "")
     if _is_true(fields.get("Process", "")) and not reference:
         return "A Reference is required when Process is true (external invoice numbering)."
@@ -578,8 +598,7 @@ def _invoice_problem(
         return f"An invoice with reference '{reference}' already exists in this administration."
     day = _iso_date(fields.get("Date", ""))
     active = {code.type for code in administration.vat_codes if code.active_on(day)}
-    for number, line in enumerate(_lines(invoice), start=1):
-        product = _texts(_child(line, "Product"))
+    for number, (_line, product) in enumerate(invoice.lines, start=1):
         price = product.get("SalesPrice", "").strip()
         if "." in price and len(price.split(".", 1)[1]) > 4:
             return (
@@ -595,12 +614,10 @@ def _invoice_problem(
     return None
 
 
-def _invoice_record(invoice: etree._Element, administration_id: str) -> dict[str, Any]:
+def _invoice_record(invoice: _Invoice, administration_id: str) -> dict[str, Any]:
     lines = []
     total = Decimal("0")
-    for line in _lines(invoice):
-        line_fields = _texts(line)
-        product = _texts(_child(line, "Product"))
+    for line_fields, product in invoice.lines:
         quantity = _decimal(line_fields.get("ProductQuantity", ""), Decimal("1"))
         price = _decimal(product.get("SalesPrice", ""), Decimal("0"))
         percentage = _decimal(product.get("VATPercentage", ""), Decimal("0"))
@@ -623,10 +640,8 @@ def _invoice_record(invoice: etree._Element, administration_id: str) -> dict[str
             "gl_account": product.get("GLAccountCode", ""),
             "amount_incl_vat": amount,
         })
-    fields = _texts(invoice)
-    contact = _texts(_child(invoice, "Contact"))
-    person = _texts(_child(invoice, "ContactPerson"))
-    email = contact.get("EmailAddress") or person.get("EmailAddress")
+    fields, contact = invoice.fields, invoice.contact
+    email = contact.get("EmailAddress") or invoice.person.get("EmailAddress")
     due = fields.get("DueDate", "").strip()
     return {
         "id": str(uuid.uuid4()),
@@ -639,7 +654,7 @@ def _invoice_record(invoice: etree._Element, administration_id: str) -> dict[str
         "email_sent": _is_true(fields.get("EmailToCustomer", "")) and bool(email),
         "payment_method": fields.get("PaymentMethod", ""),
         "currency": fields.get("Currency") or "EUR",
-        "contact_name": _contact_name(invoice),
+        "contact_name": _contact_name(contact),
         "contact_code": contact.get("ContactCode", ""),
         "country": contact.get("CountryCode", ""),
         "vat_number": contact.get("VATNumber", ""),
@@ -670,19 +685,29 @@ def _lines(invoice: etree._Element) -> list[etree._Element]:
     return [] if lines is None else [el for el in lines if _local(el) == "InvoiceLine"]
 
 
-def _contact_name(invoice: etree._Element | None) -> str:
-    contact = _child(invoice, "Contact")
-    full = _child_text(contact, "FullName")
+def _contact_name(contact: dict[str, str]) -> str:
+    full = contact.get("FullName", "")
     if full:
         return full
-    parts = (_child_text(contact, n) for n in ("FirstName", "MiddleName", "LastName"))
+    parts = (contact.get(n, "") for n in ("FirstName", "MiddleName", "LastName"))
     return " ".join(p for p in parts if p)
 
 
 # -- small XML helpers ---------------------------------------------------------------------------
 def _local(el: etree._Element) -> str:
     tag = el.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    if type(tag) is not str:
+        return ""  # a comment or processing instruction
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < 1024:
+            _LOCAL_NAMES[tag] = name
+    return name
+
+
+# The few dozen tags of Yuki's documents, each split once ("{namespace}Name" → "Name").
+_LOCAL_NAMES: dict[str, str] = {}
 
 
 def _child(el: etree._Element | None, name: str) -> etree._Element | None:
@@ -695,7 +720,7 @@ def _texts(el: etree._Element | None) -> dict[str, str]:
     found: dict[str, str] = {}
     if el is not None:
         for child in el:
-            name = _local(child)
+            name = _LOCAL_NAMES.get(child.tag) or _local(child)  # (a comment's tag: no str)
             if name and name not in found:
                 found[name] = child.text or ""
     return found
