@@ -204,7 +204,9 @@ class _Generator:
                 lines.append(f"{ind}else:")
                 available = set(self.available)
                 self.make(name, slot, lines, ind + "    ")
-                self.available = available  # what it read is read on this path only
+                # what it read is read on this path only: maybe made, for what comes after
+                self.maybe_made |= self.available - available
+                self.available = available
             self.available.add(name)
 
     def make(self, name: str, slot: int, lines: list[str], ind: str) -> None:
