@@ -143,24 +143,25 @@ class Pair:
         )
 
     def order_id(self, document: dict[str, Any]) -> str | None:
-        return self._header(self.source.rules.order_id, document)
+        return self._header(self.source.rules.order_id, {"$": document, **document})
 
     def header(self, document: dict[str, Any]) -> tuple[str | None, str, str]:
         """(order id, order number, order date) as the shop gives them, for the ledger's lists;
         what cannot be read is None / ''."""
         rules = self.source.rules
+        scope = {"$": document, **document}
         return (
-            self._header(rules.order_id, document),
-            self._header(rules.order_number, document) or "",
-            self._header(rules.order_date, document) or "",
+            self._header(rules.order_id, scope),
+            self._header(rules.order_number, scope) or "",
+            self._header(rules.order_date, scope) or "",
         )
 
     @staticmethod
-    def _header(reader: Any, document: dict[str, Any]) -> str | None:
+    def _header(reader: Any, scope: dict[str, Any]) -> str | None:
         if reader is None:
             return None
         try:
-            value = reader({"$": document, **document})
+            value = reader(scope)
         except MappingError:
             return None
         return None if value is None else to_text(value)
