@@ -307,3 +307,47 @@ def test_the_deadline_holds_in_generated_loops(
     with pytest.raises(MappingError, match="time limit"):
         bound.apply_written(document)
     assert bound.apply_written({"order": {"items": []}})[0] is not None  # nothing to run
+
+
+@pytest.mark.parametrize("first_check_fails", [False, True])
+def test_a_let_is_made_once_an_order_wherever_it_is_read_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_check_fails: bool
+) -> None:
+    """`number` is read in a failing check's message (by its function, maybe) and then by a
+    later check wherever it runs (made in place, unless already made): once either way."""
+    from mapper.engine.library import functions
+
+    calls: list[object] = []
+    real = functions.FUNCTIONS["vat_number"]
+
+    def counted(raw: object) -> Any:
+        calls.append(raw)
+        return real(raw)
+
+    monkeypatch.setitem(functions.FUNCTIONS, "vat_number", counted)
+    rules = compile_rules(
+        tmp_path,
+        """
+        let:
+          number: "{{ vat_number(order.vat).number }}"
+        checks:
+          - name: paid
+            assert: "{{ order.paid }}"
+            message: "not paid, VAT number {{ number }}"
+          - name: number
+            assert: "{{ number != '' }}"
+            message: no VAT number
+        output:
+          vat: "{{ number }}"
+        """,
+    )
+    assert rules.stage() is not None
+    document = {"order": {"vat": "NL 8200.98.395 B01", "paid": not first_check_fails}}
+    outcome = rules.bind({}).apply_written(document)[0]
+    assert len(calls) == 1
+    if first_check_fails:
+        assert isinstance(outcome, Rejection)
+        assert [f.check for f in outcome.failures] == ["paid"]
+        assert "NL820098395B01" in outcome.failures[0].message
+    else:
+        assert outcome == {"vat": "NL820098395B01"}
