@@ -1,6 +1,7 @@
 """Requests started ahead: a client starts the requests it will need next (the next page of
 orders, a page's customers and addresses) in a few threads of its own, so that the shop's
-latency is paid once for all of them instead of once each.
+latency is paid once for all of them instead of once each; the sync pipeline posts a batch in
+one such thread while it maps the next chunk.
 
 The threads are the client's own and only make requests (httpx's `Client` is made to be used
 from several threads); the caller takes each answer — or the error that came instead, raised

@@ -422,7 +422,7 @@ class PrestaShopClient(HttpClient):
         asked = self._ahead.start(self._by_ids, "customers", customer_ids)
         owned: dict[int, list[JsonObject]] = {}
         known: dict[int, JsonObject] = {}
-        for address in self._addresses_of(customer_ids):
+        for address in self._by_ids("addresses", customer_ids, field="id_customer"):
             owner = _id(address.get("id_customer"), default=0)
             owned.setdefault(owner, []).append(address)
             known[_id(address["id"])] = address
@@ -489,18 +489,15 @@ class PrestaShopClient(HttpClient):
         for product in self._by_ids("products", wanted):
             self.cache.products[str(_id(product["id"]))] = product
 
-    def _addresses_of(self, customer_ids: list[int]) -> list[JsonObject]:
-        found: list[JsonObject] = []
-        for chunk in _chunks(customer_ids, ID_BATCH):
-            found += self._list(
-                "addresses", {"filter[id_customer]": _any_of(chunk), "display": "full"}
-            )
-        return found
-
-    def _by_ids(self, resource: str, ids: Sequence[int]) -> list[JsonObject]:
+    def _by_ids(
+        self, resource: str, ids: Sequence[int], *, field: str = "id"
+    ) -> list[JsonObject]:
+        """The objects whose `field` is one of `ids`, `ID_BATCH` ids a request."""
         found: list[JsonObject] = []
         for chunk in _chunks(list(ids), ID_BATCH):
-            found += self._list(resource, {"filter[id]": _any_of(chunk), "display": "full"})
+            found += self._list(
+                resource, {f"filter[{field}]": _any_of(chunk), "display": "full"}
+            )
         return found
 
     # -- HTTP -----------------------------------------------------------------------------

@@ -720,7 +720,7 @@ def _texts(el: etree._Element | None) -> dict[str, str]:
     found: dict[str, str] = {}
     if el is not None:
         for child in el:
-            name = _LOCAL_NAMES.get(child.tag) or _local(child)  # (a comment's tag: no str)
+            name = _local(child)
             if name and name not in found:
                 found[name] = child.text or ""
     return found

@@ -519,6 +519,7 @@ def claim_many(
     `recorded`: what the caller read of these orders — those are not inserted (orders are
     never deleted), and their number and date are set only where they changed."""
     extra = stamp or {}
+    stamped = tuple(sorted(extra))
     known = recorded or {}
     wanted: dict[str, tuple[str, datetime]] = {}
     for order_id, number, order_date in items:
@@ -547,7 +548,6 @@ def claim_many(
         # Under READ COMMITTED this UPDATE sees a row another transaction inserted (and
         # committed) while our INSERT waited on it: the WHERE clause decides against that row.
         changed = [i for i in present if i not in known or _moved(known[i], *wanted[i])]
-        stamped = tuple(sorted(extra))
         statement = _prepared(("claim", len(changed), stamped), _claim_update)
         result = connection.execute(
             statement,
@@ -782,7 +782,11 @@ def note_checks(connection: Connection, shop: str, checks: Mapping[str, str]) ->
         statement = _prepared(("checks", count), _checks_update)
         connection.execute(
             statement,
-            {"the_shop": shop, "ids": list(ids), **_by_id_values("check", {i: checks[i] for i in ids})},
+            {
+                "the_shop": shop,
+                "ids": list(ids),
+                **_by_id_values("check", {i: checks[i] for i in ids}),
+            },
         )
 
 

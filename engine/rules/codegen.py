@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from ..errors import MappingError, Place
@@ -436,51 +436,47 @@ class _Generator:
         name: str,
         place: str,
     ) -> None:
-        """One check's `when`, `assert` and, when it fails, its CheckFailure."""
-        if "when" not in check:
-            self.assertion(check, path, env, body, ind, name, place)
-            return
-        when = self.fresh("W")
-        self.assign(when, check["when"], check.places["when"], f"{path}.when", env, body, ind)
-        body.append(f"{ind}if {when}:")
-        with self.block():
-            self.assertion(check, path, env, body, ind + "    ", name, place)
-
-    def assertion(
-        self,
-        check: LocatedDict,
-        path: str,
-        env: _Env,
-        body: list[str],
-        ind: str,
-        name: str,
-        place: str,
-    ) -> None:
-        """A check's `assert` and, when it fails, its CheckFailure."""
-        ok = self.fresh("W")
-        self.assign(ok, check["assert"], check.places["assert"], f"{path}.assert", env, body, ind)
-        body.append(f"{ind}if not {ok}:")
-        fail = ind + "    "
-        with self.block():
-            resolution = self.fresh("T")
-            if "resolution" in check:
+        """One check's `when`, `assert` and, when it fails, its CheckFailure. Without `when`
+        the assert runs wherever the check does, so its lets may be hoisted."""
+        guarded = "when" in check
+        if guarded:
+            when = self.fresh("W")
+            self.assign(when, check["when"], check.places["when"], f"{path}.when", env, body, ind)
+            body.append(f"{ind}if {when}:")
+            ind += "    "
+        with self.block() if guarded else nullcontext():
+            ok = self.fresh("W")
+            self.assign(
+                ok, check["assert"], check.places["assert"], f"{path}.assert", env, body, ind
+            )
+            body.append(f"{ind}if not {ok}:")
+            fail = ind + "    "
+            with self.block():
+                resolution = self.fresh("T")
+                if "resolution" in check:
+                    self.assign(
+                        resolution,
+                        check["resolution"],
+                        check.places["resolution"],
+                        f"{path}.resolution",
+                        env,
+                        body,
+                        fail,
+                    )
+                    body.append(f"{fail}{resolution} = _text({resolution})")
+                else:
+                    body.append(f"{fail}{resolution} = ''")
+                message = self.fresh("T")
                 self.assign(
-                    resolution,
-                    check["resolution"],
-                    check.places["resolution"],
-                    f"{path}.resolution",
+                    message,
+                    check["message"],
+                    check.places["message"],
+                    f"{path}.message",
                     env,
                     body,
                     fail,
                 )
-                body.append(f"{fail}{resolution} = _text({resolution})")
-            else:
-                body.append(f"{fail}{resolution} = ''")
-            message = self.fresh("T")
-            self.assign(
-                message, check["message"], check.places["message"], f"{path}.message", env, body, fail
-            )
-            body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
+                body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
 
     # -- the stage -----------------------------------------------------------------------
     def reaches(self) -> dict[str, set[str]]:

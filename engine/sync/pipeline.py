@@ -28,12 +28,13 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ...connectors.adapters import Delivery, Source, Target, batches, is_credit_id, no_delivery
+from ...connectors.ahead import Ahead
 from ...connectors.errors import AmbiguousMatchError, ConnectorError, TransientError
 from ...connectors.retry import RetryPolicy
 from ..errors import MappingError
@@ -175,13 +176,11 @@ class ShopSync:
         self.settle = DEFAULT_SETTLE if settle is None else dt.timedelta(seconds=float(settle))
         # Posting behind (`_start_delivery`): the one thread that posts, and the batch it is
         # posting while this thread maps the next chunk.
-        self._poster: ThreadPoolExecutor | None = None
+        self._poster = Ahead(1, "mapper-post")
         self._in_flight: _Posting | None = None
 
     def close(self) -> None:
-        if self._poster is not None:
-            self._poster.shutdown(wait=True)
-            self._poster = None
+        self._poster.close()
         self.source.close()
         self.target.close()
 
@@ -557,9 +556,7 @@ class ShopSync:
         pending = precheck(self, payloads, report)  # what the target's pre-check holds back
         if not pending:
             return None
-        if self._poster is None:
-            self._poster = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mapper-post")
-        return _Posting(pending, self._poster.submit(self._post, pending))
+        return _Posting(pending, self._poster.start(self._post, pending))
 
     def _finish_in_flight(self, report: PassReport) -> None:
         posting, self._in_flight = self._in_flight, None
