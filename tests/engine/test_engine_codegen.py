@@ -351,3 +351,60 @@ def test_a_let_is_made_once_an_order_wherever_it_is_read_first(
         assert "NL820098395B01" in outcome.failures[0].message
     else:
         assert outcome == {"vat": "NL820098395B01"}
+
+
+def test_an_order_the_fast_form_cannot_map_is_mapped_guarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`order.lines` read by plain subscript raises on an order without lines: that order is
+    run again guarded, whose error names the rule's place and field, as the interpreter's."""
+    rules = compile_rules(
+        tmp_path,
+        """
+        output:
+          note: "{{ order.note if order.note is defined else 'none' }}"
+          lines: "{{ order.lines | length }}"
+        """,
+    )
+    assert rules.stage() is not None
+    bound = rules.bind({})
+    for order, expected in (
+        ({"note": "ring twice", "lines": [1, 2]}, {"note": "ring twice", "lines": 2}),
+        ({"lines": [1]}, {"note": "none", "lines": 1}),
+        ({"note": "x"}, None),
+    ):
+        document = {"order": order}
+        generated, interpreted = _both(lambda: bound.apply_written(document), monkeypatch)  # noqa: B023
+        assert generated == interpreted
+        if expected is not None:
+            assert generated[2] == json.dumps(expected)
+    with pytest.raises(MappingError) as caught:
+        bound.apply_written({"order": {"note": "x"}}, "42")
+    assert str(caught.value).endswith(
+        "mapping.yaml:7:10: order 42: lines: no field 'lines' (fields: note)"
+    )
+
+
+def test_the_fast_form_is_given_up_when_most_orders_need_the_guarded_one() -> None:
+    from mapper.engine.rules.codegen import FAST_TRIAL, _fast_first
+
+    calls: list[str] = []
+
+    def fast(scope: dict[str, Any]) -> tuple[list[Any], Any]:
+        calls.append("fast")
+        if scope["odd"]:
+            raise KeyError("odd")
+        return [], "fast"
+
+    def guarded(scope: dict[str, Any]) -> tuple[list[Any], Any]:
+        calls.append("guarded")
+        return [], "guarded"
+
+    stage = _fast_first(fast, guarded)
+    assert stage({"odd": False}) == ([], "fast") and calls == ["fast"]
+    assert stage({"odd": True}) == ([], "guarded") and calls[1:] == ["fast", "guarded"]
+    for _ in range(FAST_TRIAL):
+        stage({"odd": True})
+    calls.clear()
+    assert stage({"odd": False}) == ([], "guarded")  # given up: guarded straight away
+    assert calls == ["guarded"]
