@@ -20,13 +20,11 @@ only with names resolved to where they live. Each is written twice: with fields 
 subscripts, tried first, and in the guarded form, run only when the first raises (a field
 missing, a list where an object was expected), so what the user reads is the guarded form's.
 Nothing of a rule file enters the generated source except through that translator or as a
-`repr`'d constant. In the guarded source every expression keeps its own try/except (free in
-Python 3.11 until something fails), which turns what failed into the MappingError naming the
-rule's place and field; list parts name the element, as `_relabel` does. The stage is written
-out a second time, fast: each expression as one plain line, nothing caught; it runs first,
-and an order on which it raises is run again guarded (`_fast_first`). Loops check the
-per-order deadline as they start, and a list longer than SHORT_LOOP before each element
-(`timed`), in both.
+`repr`'d constant. Every expression keeps its
+own try/except (free in Python 3.11 until something fails), which turns what failed into the
+MappingError naming the rule's place and field; list parts name the element, as
+`_relabel` does; loops check the per-order deadline as they start, and a list longer than
+SHORT_LOOP before each element (`timed`).
 
 `generate_stage` returns None for what it does not write (a part `let` reading a later one of
 the same part, Python's own nesting limits, very large rule sets): that rule set keeps the
@@ -38,7 +36,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import MappingError, Place
@@ -59,32 +56,6 @@ Stage = Callable[[dict[str, Any]], tuple[list[Any], Any]]
 
 MAX_SOURCE = 400_000  # characters of generated source; past it, the interpreter runs the rules
 SHORT_LOOP = 32  # elements a loop runs without reading the clock before each
-FAST_TRIAL = 64  # orders the fast form is tried on before how often it fails counts
-
-
-@dataclass(frozen=True)
-class _Twice:
-    """One assignment as each of the two sources writes it: `fast` (one line, plain
-    subscripts, nothing caught) and `guarded` (tried that way first, then the guarded form
-    that names the rule's place when it fails)."""
-
-    fast: str
-    guarded: tuple[str, ...]
-
-
-_Lines = list[str | _Twice]  # a function's source, line by line, as both sources write it
-
-
-def _render(lines: _Lines, fast: bool) -> str:
-    text: list[str] = []
-    for line in lines:
-        if isinstance(line, str):
-            text.append(line)
-        elif fast:
-            text.append(line.fast)
-        else:
-            text += line.guarded
-    return "\n".join(text)
 
 
 class Unsupported(Exception):
@@ -142,7 +113,7 @@ class _Generator:
         self.lets = lets
         self.lazy = lazy
         self.slots = {name: index for index, name in enumerate(lets)}
-        self.functions: list[_Lines] = []
+        self.functions: list[str] = []
         # Lets kept in locals (`L<slot>`) within the function being written: `kept` maps a
         # let to how the function reads it; `available` holds those a statement already run
         # has certainly read (its local is set); `reading` those the statement being written
@@ -209,7 +180,7 @@ class _Generator:
         self.reading.add(name)
         return f"({local} := {found[0]})", found[1]
 
-    def hoist(self, spec: Any, lines: _Lines, ind: str) -> None:
+    def hoist(self, spec: Any, lines: list[str], ind: str) -> None:
         """Before a statement of the main function (not in a block): the lazy lets it reads
         wherever it runs (and, through them, the lets those read so) made in place, in the
         order read — what the statement would make by calling their functions, without the
@@ -238,7 +209,7 @@ class _Generator:
                 self.available = available
             self.available.add(name)
 
-    def make(self, name: str, slot: int, lines: _Lines, ind: str) -> None:
+    def make(self, name: str, slot: int, lines: list[str], ind: str) -> None:
         """The let `name` made into its local and slot, in place."""
         assert self.function_env is not None
         place = self.lets.places[name]
@@ -278,7 +249,7 @@ class _Generator:
         place: Place | None,
         path: str,
         env: _Env,
-        lines: _Lines,
+        lines: list[str],
         ind: str,
         many: bool = False,
     ) -> None:
@@ -290,32 +261,27 @@ class _Generator:
                 lines.append(f"{ind}{target} = {body}")
                 return
             index = self.place(place, path)
-            guarded = (
+            guarded = [
                 f"{ind}try:",
                 f"{ind}    {target} = {body}",
                 f"{ind}except _Exception as e:",
                 f"{ind}    raise _me(e, _P[{index}]) from None",
-            )
+            ]
             fast = None if spec.startswith("$") else self.fast_expression(spec, env)
             if fast is None or fast == body:
-                lines.append(_Twice(f"{ind}{target} = {body}", guarded))
+                lines += guarded
                 return
             # Plain subscripts first; when they raise (a field missing, a list where a dict was
             # expected), the guarded form runs again from the start and says what failed. An
             # error already located (a let's, the deadline) is not run twice.
-            lines.append(
-                _Twice(
-                    f"{ind}{target} = {fast}",
-                    (
-                        f"{ind}try:",
-                        f"{ind}    {target} = {fast}",
-                        f"{ind}except _MappingError:",
-                        f"{ind}    raise",
-                        f"{ind}except _Exception:",
-                        *("    " + line for line in guarded),
-                    ),
-                )
-            )
+            lines += [
+                f"{ind}try:",
+                f"{ind}    {target} = {fast}",
+                f"{ind}except _MappingError:",
+                f"{ind}    raise",
+                f"{ind}except _Exception:",
+                *("    " + line for line in guarded),
+            ]
 
     @contextmanager
     def statement(self) -> Iterator[None]:
@@ -343,7 +309,7 @@ class _Generator:
         place: Place | None,
         path: str,
         env: _Env,
-        lines: _Lines,
+        lines: list[str],
         ind: str,
     ) -> None:
         if isinstance(spec, LocatedDict):
@@ -367,7 +333,7 @@ class _Generator:
             return
         self.assign(target, spec, place, path, env, lines, ind)
 
-    def part(self, out: str, spec: Any, path: str, env: _Env, lines: _Lines, ind: str) -> None:
+    def part(self, out: str, spec: Any, path: str, env: _Env, lines: list[str], ind: str) -> None:
         if not isinstance(spec, LocatedDict) or "item" not in spec:
             raise Unsupported("a list part without item")
         lets = spec.get("let") or LocatedDict()
@@ -378,7 +344,7 @@ class _Generator:
             if names_read(lets[name]) & later:
                 raise Unsupported("a part let read before it is made")
         inner = _Env(env)
-        body: _Lines = []
+        body: list[str] = []
         if "each" in spec:
             each = self.fresh("E")
             self.assign(
@@ -427,7 +393,7 @@ class _Generator:
         ]
 
     # -- checks --------------------------------------------------------------------------
-    def checks(self, spec: LocatedList, env: _Env, lines: _Lines, ind: str) -> None:
+    def checks(self, spec: LocatedList, env: _Env, lines: list[str], ind: str) -> None:
         for index, check in enumerate(spec):
             path = f"checks[{index}]"
             name = self.fresh("_name")
@@ -465,7 +431,7 @@ class _Generator:
         check: LocatedDict,
         path: str,
         env: _Env,
-        body: _Lines,
+        body: list[str],
         ind: str,
         name: str,
         place: str,
@@ -538,8 +504,7 @@ class _Generator:
             if any(name in self.reached.get(read, ()) for read in reads[name])
         }
 
-    def stage(self, checks: LocatedList, output: Any, root: Place) -> tuple[str, str]:
-        """The stage's two sources: guarded and fast (see `_fast_first`)."""
+    def stage(self, checks: LocatedList, output: Any, root: Place) -> str:
         count = len(self.slots)
         top = _Env()  # the main function, as lets are made in order
         lazy_env = _Env()  # inside a lazy let's function: any let may be made or not yet
@@ -560,14 +525,14 @@ class _Generator:
         for name, slot in self.slots.items():
             if name not in self.lazy:
                 continue
-            body: _Lines = []
+            body: list[str] = []
             ind = "        " if name in circular else "    "
             self.kept, self.available = dict(lazy_env.names), set()  # a function of its own
             self.reads_deadline = False
             self.value(
                 "R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env, body, ind
             )
-            lines: _Lines = [f"def _G{slot}(s, V):"]
+            lines = [f"def _G{slot}(s, V):"]
             if self.reads_deadline:  # a loop checks the order's deadline
                 lines.append("    dl = s.get('$deadline', _inf)")
             if name in circular:  # it may read itself: then it is undefined, as in order
@@ -583,8 +548,8 @@ class _Generator:
             else:
                 lines += body
             lines += [f"    V[{slot}] = R", "    return R"]
-            self.functions.append(lines)
-        main: _Lines = [
+            self.functions.append("\n".join(lines))
+        main = [
             "def stage(s):",
             "    V = _INIT[:]",
             "    dl = s.get('$deadline', _inf)",
@@ -609,12 +574,7 @@ class _Generator:
         main.append("    return F, O")
         self.function_env = None
         self.namespace["_INIT"] = [_UNSET] * count + [False] * count
-        functions = [*self.functions, main]
-        guarded, fast = (
-            "\n\n".join(_render(lines, fast) for lines in functions) + "\n"
-            for fast in (False, True)
-        )
-        return guarded, fast
+        return "\n\n".join([*self.functions, "\n".join(main)]) + "\n"
 
 
 def generate_stage(
@@ -630,46 +590,15 @@ def generate_stage(
     and its source; None when the interpreter is to run it (see `Unsupported`)."""
     generator = _Generator(functions, lets, lazy, helpers)
     try:
-        source, fast_source = generator.stage(checks, output, root)
+        source = generator.stage(checks, output, root)
         if len(source) > MAX_SOURCE:
             return None
         code = compiled(source, "<stage>")
-        fast_code = compiled(fast_source, "<fast stage>")
     except (Unsupported, SyntaxError, RecursionError, MemoryError, ValueError, KeyError):
         return None
     except Exception:  # noqa: BLE001 — anything the translator refuses: the interpreter runs it
         return None
     namespace = generator.namespace
-    fast_namespace = dict(namespace)  # the same helpers, places and slots; its own functions
     exec(code, namespace)  # noqa: S102 — source built above from the translator and reprs
-    exec(fast_code, fast_namespace)  # noqa: S102 — the same source, without its guards
-    return _fast_first(fast_namespace["stage"], namespace["stage"]), source
-
-
-def _fast_first(fast: Stage, guarded: Stage) -> Stage:
-    """The stage run fast, and guarded only when the fast form raises.
-
-    A stage is pure (what it makes lives in its call), and each fast expression, when it does
-    not raise, has the guarded one's value: so the fast run, when it ends, gives what the
-    guarded run would, and when anything in it raises — a field missing, a bad value, the
-    deadline — the order is simply run again guarded, which answers as it always did (the
-    guarded form of the failing rule, its place and field). The fast source, without a
-    try/except per expression, is about a third of the size, and the hot code sits together.
-
-    While more than a quarter of the orders need the second run (a shop whose documents
-    often lack a field the rules read plainly), the fast run is not tried any more.
-    """
-    tried = fell_back = 0
-
-    def stage(scope: dict[str, Any]) -> tuple[list[Any], Any]:
-        nonlocal tried, fell_back
-        if fell_back * 4 > tried + FAST_TRIAL:
-            return guarded(scope)
-        tried += 1
-        try:
-            return fast(scope)
-        except Exception:  # noqa: BLE001 — the guarded run says what it was
-            fell_back += 1
-            return guarded(scope)
-
-    return stage
+    stage: Stage = namespace["stage"]
+    return stage, source
