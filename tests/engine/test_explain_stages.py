@@ -75,15 +75,20 @@ def test_a_let_on_the_way_is_opened(tmp_path: Path) -> None:
     # and the lets that rule reads opened in turn.
     made = [line for line in lines if line.startswith("      ← canonical lines[0].amount_incl ← ")]
     assert len(made) == 1
-    assert "  {{ shop_line_amount(row.unit_price_tax_incl, quantity" in made[0]
+    assert "  {{ shop_line_amount(unit_incl, quantity" in made[0]
     after = lines[lines.index(made[0]) + 1 :]
     assert after[0] == (
-        "          reads row.unit_price_tax_incl = 14.950000, quantity = 2, "
-        "round_type = 2, round_mode = 2"
+        "          reads unit_incl = 14.950000, quantity = 2, round_type = 2, round_mode = 2"
     )
-    assert after[1].startswith("          round_type ← let ")
-    assert after[1].endswith("  {{ stored_round_type if stored_round_type else 2 }}")
-    assert after[2] == "              reads stored_round_type = 2"
+    # the list part's own lets, read in the row's scope, and then the rule set's
+    assert after[1].startswith("          unit_incl ← let mappings/prestashop/mapping.yaml:")
+    assert after[1].endswith("  {{ row.unit_price_tax_incl | decimal }}")
+    assert after[2] == "              reads row.unit_price_tax_incl = 14.950000"
+    assert after[3].endswith("  {{ row.product_quantity | decimal }}")
+    assert after[4] == "              reads row.product_quantity = 2"
+    assert after[5].startswith("          round_type ← let ")
+    assert after[5].endswith("  {{ stored_round_type if stored_round_type else 2 }}")
+    assert after[6] == "              reads stored_round_type = 2"
 
 
 def test_explain_field_shows_only_the_fields_ending_in_it(tmp_path: Path) -> None:
