@@ -349,9 +349,9 @@ class _Explainer:
         if isinstance(part_let, str) and part_let != rule.text and rule.part_lets is not None:
             # a list part's own let (the row's price read once): in the element's scope
             place = rule.part_lets.places[name]
-            let = Rule(place, part_let, rule.scope, rule.part, rule.part_lets)
+            own = Rule(place, part_let, rule.scope, rule.part, rule.part_lets)
             lines = [f"{indent}{name} ← let {place}  {_one_line(part_let)}"]
-            return lines + self._details(let, tracer, indent + "    ", canonical=canonical)
+            return lines + self._details(own, tracer, indent + "    ", canonical=canonical)
         let = tracer.lets.get(name)
         if let is not None and let.text != rule.text:
             lines = [f"{indent}{name} ← let {let.place}  {_one_line(let.text)}"]
