@@ -38,6 +38,7 @@ read_documents = Lazy(".engine.documents", "read_documents", _P)
 Ledger = Lazy(".engine.ledger", "Ledger", _P)
 Pair = Lazy(".engine.mapping", "Pair", _P)
 Skipped: Any = Lazy(".engine.mapping", "Skipped", _P)
+Payload: Any = Lazy(".engine.mapping", "Payload", _P)
 load_rule_set = Lazy(".engine.mapping", "load_rule_set", _P)
 split_pair_name = Lazy(".engine.mapping", "split_pair_name", _P)
 SCHEMAS_DIR = Lazy(".engine.paths", "SCHEMAS_DIR", _P)
@@ -55,6 +56,7 @@ LISTS = Lazy(".engine.sync.lists", "LISTS", _P)
 order_lists = Lazy(".engine.sync.lists", "order_lists", _P)
 next_recheck = Lazy(".engine.sync.schedule", "next_recheck", _P)
 run_schedule = Lazy(".engine.sync.schedule", "run_schedule", _P)
+assumed_answers = Lazy(".engine.sync.vies", "assumed_answers", _P)
 
 
 class _LazyChoice(click.Choice[Any]):
@@ -129,6 +131,21 @@ def main(verbose: int) -> None:
     metavar="[FIELD]",
     help="Show the rules of both stages that made each field (or only FIELD, e.g. SalesPrice).",
 )
+@click.option(
+    "--vies",
+    "vies_status",
+    type=click.Choice(["valid", "invalid", "unverified"]),
+    help="Treat ICP orders as a pass checking VAT numbers with VIES would, VIES answering this "
+    "for every number (nothing is asked).",
+)
+@click.option(
+    "--vies-unverified",
+    type=click.Choice(["wait", "send_with_note"]),
+    default="wait",
+    show_default=True,
+    help="With --vies unverified: keep the order in Open, or send it with a note (the shop's "
+    "vies: unverified setting).",
+)
 @reports_errors
 def dry_run(
     file: Path,
@@ -136,6 +153,8 @@ def dry_run(
     settings_file: Path | None,
     output_format: str | None,
     explain: str | None,
+    vies_status: str | None,
+    vies_unverified: str,
 ) -> None:
     """Map the order documents in FILE without sending anything; print the payloads."""
     # A section naming neither rule set of the pair would be read by nothing: refused.
@@ -147,6 +166,7 @@ def dry_run(
     writer = pair.writer(output_format)  # payloads are printed as they are made: streamed
     pair = pair.writing(output_format)  # each payload's text made once, in the printed format
     out = sys.stdout  # whole payloads at a time, buffered (no click.echo per payload)
+    vies = assumed_answers(vies_status, vies_unverified) if vies_status else None
     turned_away = bad_input = 0
     for document in read_documents(file):
         if isinstance(document, InputProblem):
@@ -155,6 +175,8 @@ def dry_run(
             continue
         try:
             outcome = pair.map(document)
+            if vies is not None and isinstance(outcome, Payload):
+                outcome = vies.review(pair.map, document, outcome.order_id, outcome)
         except MappingError as error:
             click.echo(f"mapper: {error}", err=True)
             bad_input += 1

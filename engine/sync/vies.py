@@ -33,7 +33,7 @@ from weakref import WeakKeyDictionary
 from ...connectors.retry import RetryPolicy
 from ...connectors.vies.client import SERVICE_URL, UNREACHABLE, ViesAnswer, ViesClient
 from ..ledger.vies_cache import ViesCache
-from ..library.vatnumber import VIES_FAULTS
+from ..library.vatnumber import VIES_FAULTS, VIES_STATUSES
 from ..mapping import Outcome, Payload, Skipped
 
 if TYPE_CHECKING:
@@ -150,6 +150,32 @@ class ViesStep:
                 self.settings.url, timeout=self.settings.timeout, retry=self._retry
             )
         return self._checker
+
+
+class _AnsweringAs:
+    """A checker that asks nobody: every number gets the same status (and, unverified, the
+    member state's database down as the fault)."""
+
+    def __init__(self, status: str, today: dt.date) -> None:
+        self.status, self.today = status, today
+
+    def check(self, number: str) -> ViesAnswer:
+        fault = "MS_UNAVAILABLE" if self.status == "unverified" else ""
+        return ViesAnswer(number, self.status, self.today, fault)
+
+    def close(self) -> None:
+        pass
+
+
+def assumed_answers(status: str, unverified: str = WAIT) -> ViesStep:
+    """A VIES step that answers every ICP order's VAT number with `status` (valid, invalid or
+    unverified) without asking VIES: what a pass with `vies: {check: true, unverified: …}`
+    makes of the orders when VIES answers so (`mapper dry-run --vies`)."""
+    if status not in VIES_STATUSES:
+        raise ValueError(f"a VIES answer is valid, invalid or unverified, not {status!r}")
+    today = dt.date.today()
+    settings = ViesSettings(check=True, unverified=unverified)
+    return ViesStep(settings, _AnsweringAs(status, today), today=lambda: today)
 
 
 def waiting_reason(answer: ViesAnswer) -> str:
