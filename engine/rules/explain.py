@@ -345,13 +345,13 @@ class _Explainer:
             written, maker = made
             lines = [f"{indent}{written} ← {maker.place}  {_one_line(maker.text)}"]
             return lines + self._details(maker, tracer, indent + "    ", canonical=canonical)
-        part_let = rule.part_lets.get(name) if rule.part_lets is not None else None
-        if isinstance(part_let, str) and part_let != rule.text and rule.part_lets is not None:
-            # a list part's own let (the row's price read once): in the element's scope
-            place = rule.part_lets.places[name]
-            own = Rule(place, part_let, rule.scope, rule.part, rule.part_lets)
-            lines = [f"{indent}{name} ← let {place}  {_one_line(part_let)}"]
-            return lines + self._details(own, tracer, indent + "    ", canonical=canonical)
+        own = rule.part_lets
+        spec = own.get(name) if own is not None else None
+        if own is not None and isinstance(spec, str) and spec != rule.text:
+            # a list part's own let (a row's price read once), read in the element's scope
+            part_let = Rule(own.places[name], spec, rule.scope, rule.part, own)
+            lines = [f"{indent}{name} ← let {part_let.place}  {_one_line(spec)}"]
+            return lines + self._details(part_let, tracer, indent + "    ", canonical=canonical)
         let = tracer.lets.get(name)
         if let is not None and let.text != rule.text:
             lines = [f"{indent}{name} ← let {let.place}  {_one_line(let.text)}"]
