@@ -25,7 +25,7 @@ from typing import Any
 
 from .countries import country_name, eu_members, is_eu, iso_code
 from .money import CENT, money, round_to, split, to_decimal
-from .territories import vat_territory as _vat_territory
+from .territories import place_data
 from .vat_rates import rates_on
 from .vatnumber import VatNumber, check_vat_number, with_vies
 
@@ -227,7 +227,7 @@ def vat_territory(
     """
     day = parse_date(on) if on else None
     number = vat.get("number", "") if isinstance(vat, Mapping) else vat
-    return _vat_territory(str(code or ""), str(postcode or ""), str(number or ""), day).as_dict()
+    return place_data(str(code or ""), str(postcode or ""), str(number or ""), day)
 
 
 def vat_rates(code: object, on: object) -> dict[str, Any] | None:

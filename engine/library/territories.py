@@ -117,25 +117,58 @@ def vat_territory(
 ) -> Place:
     """Where an address in `country` with `postcode`, for a customer with `vat_number`, lies
     for VAT on `on` (today when not given)."""
+    return _known_place(country, postcode, vat_number, on)[0]
+
+
+def place_data(
+    country: str, postcode: str = "", vat_number: str = "", on: dt.date | None = None
+) -> dict[str, Any]:
+    """`vat_territory(...).as_dict()`, made once per place (a copy for each call)."""
+    return dict(_known_place(country, postcode, vat_number, on)[1])
+
+
+_Known = tuple[Place, dict[str, Any]]  # a place and its `as_dict()`
+
+
+def _known_place(country: str, postcode: str, vat_number: str, on: dt.date | None) -> _Known:
     day = on or dt.date.today()
     prefix = (vat_number or "").strip().upper()[:2]
-    return _place(iso_code(country or ""), _normal_postcode(postcode or ""), prefix, day)
+    code = iso_code(country or "")
+    for row, known in _matching(code, postcode or "", prefix):
+        if row.holds_on(day):
+            return known
+    return _country_place(code, is_eu(code, day))
 
 
-@lru_cache(maxsize=4096)  # the same few places, order after order
-def _place(code: str, zipcode: str, prefix: str, day: dt.date) -> Place:
-    """The place of an ISO `code`, a postcode as `_normal_postcode` writes it and a VAT
-    number's first two letters, on `day`."""
-    for row in _rows_for(code):
-        if row.holds_on(day) and _matches(row, code, zipcode, prefix):
-            return Place(row.code, row.name, row.country, row.vat_country, row.eu_vat, row.source)
-    member = is_eu(code, day)
+# Cached without the day: orders come from the same few places, each on a day of its own.
+@lru_cache(maxsize=4096)
+def _matching(code: str, postcode: str, prefix: str) -> tuple[tuple[Territory, _Known], ...]:
+    """The rows (with their place) an address of ISO `code`, `postcode` and a VAT number's
+    first two letters lies in on some day, in the table's order (the first that holds on the
+    day wins)."""
+    zipcode = _normal_postcode(postcode)
+    return tuple(
+        (
+            row,
+            _known(Place(row.code, row.name, row.country, row.vat_country, row.eu_vat, row.source)),
+        )
+        for row in _rows_for(code)
+        if _matches(row, code, zipcode, prefix)
+    )
+
+
+@lru_cache(maxsize=512)
+def _country_place(code: str, member: bool) -> _Known:
     source = (
         "EU member state on that date (VAT Directive 2006/112/EC art. 5)"
         if member
         else "not an EU member state on that date"
     )
-    return Place(code, code, code, code, member, source)
+    return _known(Place(code, code, code, code, member, source))
+
+
+def _known(place: Place) -> _Known:
+    return place, place.as_dict()
 
 
 @lru_cache(maxsize=512)  # keyed by the text an address gives
