@@ -148,13 +148,12 @@ def _matching(code: str, postcode: str, prefix: str) -> tuple[tuple[Territory, _
     day wins)."""
     zipcode = _normal_postcode(postcode)
     return tuple(
-        (
-            row,
-            _known(Place(row.code, row.name, row.country, row.vat_country, row.eu_vat, row.source)),
-        )
-        for row in _rows_for(code)
-        if _matches(row, code, zipcode, prefix)
+        (row, _row_place(row)) for row in _rows_for(code) if _matches(row, code, zipcode, prefix)
     )
+
+
+def _row_place(row: Territory) -> _Known:
+    return _known(Place(row.code, row.name, row.country, row.vat_country, row.eu_vat, row.source))
 
 
 @lru_cache(maxsize=512)

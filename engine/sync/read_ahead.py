@@ -5,8 +5,9 @@ of the pipeline's own work.
 Only the source's iterator runs in the thread, and only while the pipeline is iterating it: the
 pipeline never calls the source while the thread does (a client may still make its own
 requests in threads of its own, as PrestaShop's does: connectors/ahead.py). At most `size`
-documents wait in the queue, so memory stays flat however many orders a pass sees. A failure in the thread is raised
-in the pipeline at the point where the document it could not fetch would have come.
+documents wait in the queue, so memory stays flat however many orders a pass sees. A failure
+in the thread is raised in the pipeline at the point where the document it could not fetch
+would have come.
 """
 
 from __future__ import annotations
