@@ -127,9 +127,18 @@ def split_over(
     """
     weights: dict[Any, Decimal] = {}
     for line in lines:
-        weights[line[key]] = weights.get(line[key], Decimal(0)) + to_decimal(line[weight])
-    keys = sorted(weights, key=lambda k: to_decimal(k) if _is_number(k) else k, reverse=True)
-    parts = split(to_decimal(total), [weights[k] for k in keys])
+        amount = line[weight]
+        share = line[key]
+        weights[share] = weights.get(share, _ZERO) + (
+            amount if type(amount) is Decimal else to_decimal(amount)
+        )
+    if all(type(k) is Decimal for k in weights):  # VAT rates: the usual case, sorted as they are
+        keys = sorted(weights, reverse=True)
+    else:
+        keys = sorted(weights, key=lambda k: to_decimal(k) if _is_number(k) else k, reverse=True)
+    parts = split(
+        total if type(total) is Decimal else to_decimal(total), [weights[k] for k in keys]
+    )
     return [{key: k, "weight": weights[k], "amount": part} for k, part in zip(keys, parts)]
 
 
@@ -251,6 +260,35 @@ def vat_rates(code: object, on: object) -> dict[str, Any] | None:
         "source": period.source,
     }
 
+
+def vat_rate_between(incl: object, excl: object) -> Decimal:
+    """The VAT percentage that turns the price `excl` into `incl`, as a shop's order rows give
+    both: `rate_between(incl, excl) | decimals(3) | vat_rate`, worked out once per pair of
+    prices (a catalogue's prices come back order after order).
+
+    >>> vat_rate_between("16.510000", "13.644628"), vat_rate_between("10.900000", "10.000000")
+    (Decimal('21'), Decimal('9'))
+    >>> vat_rate_between("5.00", "5.00"), vat_rate_between("5.00", "0")
+    (Decimal('0'), Decimal('0'))
+    """
+    gross = incl if type(incl) is Decimal else to_decimal(incl)
+    net = excl if type(excl) is Decimal else to_decimal(excl)
+    key = (gross, net)
+    # Equal prices give the same rate whatever their digits (16.51, 16.510000): every step
+    # after the division rounds to a fixed number of places, so the key is the values.
+    try:
+        found = _RATES_BETWEEN.get(key)
+    except TypeError:  # a signalling NaN cannot be hashed: worked out (and refused) as it is
+        return vat_rate(decimals(rate_between(gross, net), 3))
+    if found is None:
+        found = vat_rate(decimals(rate_between(gross, net), 3))
+        if len(_RATES_BETWEEN) >= 4096:
+            _RATES_BETWEEN.clear()
+        _RATES_BETWEEN[key] = found
+    return found
+
+
+_RATES_BETWEEN: dict[tuple[Decimal, Decimal], Decimal] = {}  # bounded
 
 # -- dates ------------------------------------------------------------------------------------
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")
@@ -391,6 +429,7 @@ FUNCTIONS: dict[str, Any] = {
     "split_over": split_over,
     "vat_rate": vat_rate,
     "rate_between": rate_between,
+    "vat_rate_between": vat_rate_between,
     "vat_number": vat_number,
     "vies_checked": vies_checked,
     "vat_territory": vat_territory,

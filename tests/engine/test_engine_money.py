@@ -10,10 +10,13 @@ from mapper.engine.library.functions import (
     converted_lines,
     decimals,
     price,
+    rate_between,
     rounding_allowance,
     shop_round,
     split_over,
     unit_price,
+    vat_rate,
+    vat_rate_between,
 )
 from mapper.engine.library.money import (
     MoneyFormatError,
@@ -91,6 +94,44 @@ def test_split_over_groups_by_key_and_adds_up() -> None:
         {"vat_rate": D("21"), "weight": D("29.91"), "amount": D("-3.45")},
         {"vat_rate": D("9"), "weight": D("13.47"), "amount": D("-1.55")},
     ]
+
+
+def test_split_over_orders_the_rates_highest_first_whatever_the_order_of_the_lines() -> None:
+    lines = [
+        {"vat_rate": D("9"), "amount_incl": "10.90"},
+        {"vat_rate": D("21"), "amount_incl": "121.00"},
+        {"vat_rate": D("5.5"), "amount_incl": "21.10"},
+    ]
+    parts = split_over(D("-10.00"), lines, "vat_rate", "amount_incl")
+    assert [(p["vat_rate"], p["amount"]) for p in parts] == [
+        (D("21"), D("-7.91")),
+        (D("9"), D("-0.71")),
+        (D("5.5"), D("-1.38")),
+    ]
+    # keys that are no Decimals (ints here) are sorted by their value as well
+    whole = [{"k": 9, "w": "1"}, {"k": 21, "w": "1"}, {"k": D("12.5"), "w": "1"}]
+    assert [p["k"] for p in split_over("-3.00", whole, "k", "w")] == [21, D("12.5"), 9]
+
+
+@pytest.mark.parametrize(
+    ("incl", "excl"),
+    [
+        ("16.510000", "13.644628"),
+        ("16.51", "13.644628"),  # the same prices written with fewer digits
+        ("10.900000", "10.000000"),
+        ("10.9", "10"),
+        ("5.275000", "5.000000"),  # 5.5 %
+        ("5.00", "5.00"),
+        ("1.00", "0"),  # no excl price: 0
+    ],
+)
+def test_vat_rate_between_is_the_rule_chain_it_replaces_digit_for_digit(
+    incl: str, excl: str
+) -> None:
+    expected = vat_rate(decimals(rate_between(incl, excl), 3))
+    first = vat_rate_between(D(incl), D(excl))  # worked out, or remembered from an equal pair
+    again = vat_rate_between(D(incl), D(excl))
+    assert str(first) == str(again) == str(expected)
 
 
 @pytest.mark.parametrize(
