@@ -61,12 +61,32 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     >>> unit_price("10.00", "3"), unit_price("59.90", "2")
     (Decimal('3.3333'), Decimal('29.95'))
     """
+    # Asked twice for each line (the invoice line, and the total the accounting system will
+    # compute from it), and again for every line of the same price and quantity: the answer
+    # depends on the values only (`price` rounds to fixed places), so it is kept by them.
+    key = (amount, quantity, places)
+    try:
+        found = _UNIT_PRICES.get(key)
+    except TypeError:  # an unhashable value: refused by the working out below
+        return _unit_price(amount, quantity, places)
+    if found is None:
+        found = _unit_price(amount, quantity, places)
+        if len(_UNIT_PRICES) >= 4096:
+            _UNIT_PRICES.clear()
+        _UNIT_PRICES[key] = found
+    return found
+
+
+def _unit_price(amount: object, quantity: object, places: int) -> Decimal:
     qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     if qty == _ONE:  # (Decimal with Decimal: a third of the cost of Decimal with int)
         return price(amount, places)
     if not qty:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
     return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
+
+
+_UNIT_PRICES: dict[tuple[object, object, int], Decimal] = {}  # bounded
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}

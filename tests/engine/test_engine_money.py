@@ -278,3 +278,29 @@ def test_amount_text_writes_what_format_f_writes_for_every_kind_of_decimal() -> 
         values.append(Decimal(digits).scaleb(rng.randint(-30, 30)))
     assert [amount_text(v) for v in values] == [format(v, "f") for v in values]
     assert amount_text(Decimal("1E+1")) == "10"
+
+
+@pytest.mark.parametrize(
+    ("amount", "quantity", "places"),
+    [
+        ("10.00", "3", 4),
+        ("10.0", "3.0", 4),  # equal values written otherwise: the same unit price
+        ("59.90", "2", 4),
+        ("59.9000", "2", 2),
+        ("7", "1", 4),
+        ("7.000000", "1.00", 4),
+        ("0.01", "7000", 4),
+    ],
+)
+def test_a_unit_price_asked_again_is_the_one_worked_out(
+    amount: str, quantity: str, places: int
+) -> None:
+    worked_out = price(D(amount) / D(quantity), places)
+    assert str(unit_price(D(amount), D(quantity), places)) == str(worked_out)
+    assert str(unit_price(D(amount), D(quantity), places)) == str(worked_out)
+
+
+def test_a_unit_price_of_nothing_is_refused_every_time() -> None:
+    for _ in range(2):
+        with pytest.raises(ValueError, match="^quantity is 0: a line without quantity"):
+            unit_price(D("5.00"), D("0"), 4)
