@@ -132,24 +132,17 @@ _Known = tuple[Place, dict[str, Any]]  # a place and its `as_dict()`
 
 def _known_place(country: str, postcode: str, vat_number: str, on: dt.date | None) -> _Known:
     day = on or dt.date.today()
-    prefix = (vat_number or "").strip().upper()[:2]
     code = iso_code(country or "")
-    for row, known in _matching(code, postcode or "", prefix):
-        if row.holds_on(day):
-            return known
+    rows = _rows_for(code)
+    if rows:  # most countries have no territory of their own: no postcode is read
+        prefix = (vat_number or "").strip().upper()[:2]
+        zipcode = None
+        for row, known in rows:  # in the table's order: the first that holds on the day wins
+            if row.postcodes and zipcode is None:
+                zipcode = _normal_postcode(postcode or "")
+            if _matches(row, code, zipcode or "", prefix) and row.holds_on(day):
+                return known
     return _country_place(code, is_eu(code, day))
-
-
-# Cached without the day: orders come from the same few places, each on a day of its own.
-@lru_cache(maxsize=4096)
-def _matching(code: str, postcode: str, prefix: str) -> tuple[tuple[Territory, _Known], ...]:
-    """The rows (with their place) an address of ISO `code`, `postcode` and a VAT number's
-    first two letters lies in on some day, in the table's order (the first that holds on the
-    day wins)."""
-    zipcode = _normal_postcode(postcode)
-    return tuple(
-        (row, _row_place(row)) for row in _rows_for(code) if _matches(row, code, zipcode, prefix)
-    )
 
 
 def _row_place(row: Territory) -> _Known:
@@ -171,10 +164,15 @@ def _known(place: Place) -> _Known:
 
 
 @lru_cache(maxsize=512)  # keyed by the text an address gives
-def _rows_for(country: str) -> tuple[Territory, ...]:
-    """The rows an address in `country` may lie in, in the table's order (the first that
-    matches wins): those of that country, and those the country's code itself names."""
-    return tuple(row for row in territory_table() if row.country == country or country in row.codes)
+def _rows_for(country: str) -> tuple[tuple[Territory, _Known], ...]:
+    """The rows an address in `country` may lie in, with their places, in the table's order
+    (the first that matches wins): those of that country, and those the country's code
+    itself names."""
+    return tuple(
+        (row, _row_place(row))
+        for row in territory_table()
+        if row.country == country or country in row.codes
+    )
 
 
 def _matches(row: Territory, country: str, postcode: str, prefix: str) -> bool:
@@ -189,7 +187,7 @@ def _matches(row: Territory, country: str, postcode: str, prefix: str) -> bool:
         if postcode.startswith(lead) and postcode[len(lead) : len(lead) + 1].isdigit():
             postcode = postcode[len(lead) :]
             break
-    return any(postcode.startswith(p) for p in row.postcodes)
+    return postcode.startswith(row.postcodes)
 
 
 def sources() -> list[str]:
