@@ -975,7 +975,7 @@ def _steps_reader(steps: list[Any], source: str, *, spread: bool) -> Value:
                 value = value[step]
             except (KeyError, IndexError, TypeError):
                 raise Undefined_(f"{source} matched nothing (no {step!r})") from None
-        if not spread:
+        if not spread or (type(value) is list and value):  # (a list of rows: the usual)
             return value
         if value is None or value == []:
             return []
