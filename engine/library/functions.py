@@ -486,11 +486,15 @@ def shop_line_amount(
     mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
     price = unit if type(unit) is Decimal else to_decimal(unit)
-    if kind == 1:
-        return shop_round(price, mode) * qty
     if kind == 3:
         return money(price * qty)
-    return shop_round(price * qty, mode)
+    rounding = _SHOP_ROUNDING.get(mode)
+    if rounding is None:  # half odd (5), or no mode at all: shop_round says which
+        return shop_round(price, mode) * qty if kind == 1 else shop_round(price * qty, mode)
+    # shop_round's own rounding, in place (twice an order line)
+    if kind == 1:
+        return price.quantize(CENT, rounding) * qty
+    return (price * qty).quantize(CENT, rounding)
 
 
 def rounding_allowance(round_type: object, lines: int) -> Decimal:
