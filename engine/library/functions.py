@@ -184,7 +184,7 @@ def vat_rate(value: object) -> Decimal:
 
 def rate_between(incl: object, excl: object) -> Decimal:
     """The VAT rate, as a fraction, that turns `excl` into `incl` (0 when excl is 0).
-    Rules round it (`| decimals(3)`) and normalise it (`| vat_rate`).
+    Rules round it (`| decimals(3)`) and normalise it (`| vat_rate`): `vat_rate_between`.
 
     >>> rate_between("16.510000", "13.644628").quantize(Decimal("0.001"))
     Decimal('0.210')
