@@ -61,20 +61,19 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     >>> unit_price("10.00", "3"), unit_price("59.90", "2")
     (Decimal('3.3333'), Decimal('29.95'))
     """
-    # Asked twice for each line (the invoice line, and the total the accounting system will
-    # compute from it), and again for every line of the same price and quantity: the answer
-    # depends on the values only (`price` rounds to fixed places), so it is kept by them.
-    key = (amount, quantity, places)
     try:
-        found = _UNIT_PRICES.get(key)
-    except TypeError:  # an unhashable value: refused by the working out below
+        return _kept_unit_price(amount, quantity, places)
+    except TypeError:  # an unhashable value: refused by the working out itself
         return _unit_price(amount, quantity, places)
-    if found is None:
-        found = _unit_price(amount, quantity, places)
-        if len(_UNIT_PRICES) >= 4096:
-            _UNIT_PRICES.clear()
-        _UNIT_PRICES[key] = found
-    return found
+
+
+# Asked twice for each line (the invoice line, and the total the accounting system will
+# compute from it), and again for every line of the same price and quantity: the answer
+# depends on the values only (`price` rounds to fixed places), so it is kept by them
+# (`typed`: True is not taken for 1).
+@lru_cache(maxsize=4096, typed=True)
+def _kept_unit_price(amount: object, quantity: object, places: int) -> Decimal:
+    return _unit_price(amount, quantity, places)
 
 
 def _unit_price(amount: object, quantity: object, places: int) -> Decimal:
@@ -84,9 +83,6 @@ def _unit_price(amount: object, quantity: object, places: int) -> Decimal:
     if not qty:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
     return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
-
-
-_UNIT_PRICES: dict[tuple[object, object, int], Decimal] = {}  # bounded
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
@@ -293,22 +289,18 @@ def vat_rate_between(incl: object, excl: object) -> Decimal:
     """
     gross = incl if type(incl) is Decimal else to_decimal(incl)
     net = excl if type(excl) is Decimal else to_decimal(excl)
-    key = (gross, net)
-    # Equal prices give the same rate whatever their digits (16.51, 16.510000): every step
-    # after the division rounds to a fixed number of places, so the key is the values.
     try:
-        found = _RATES_BETWEEN.get(key)
+        return _kept_vat_rate_between(gross, net)
     except TypeError:  # a signalling NaN cannot be hashed: worked out (and refused) as it is
         return vat_rate(decimals(rate_between(gross, net), 3))
-    if found is None:
-        found = vat_rate(decimals(rate_between(gross, net), 3))
-        if len(_RATES_BETWEEN) >= 4096:
-            _RATES_BETWEEN.clear()
-        _RATES_BETWEEN[key] = found
-    return found
 
 
-_RATES_BETWEEN: dict[tuple[Decimal, Decimal], Decimal] = {}  # bounded
+# Equal prices give the same rate whatever their digits (16.51, 16.510000): every step after
+# the division rounds to a fixed number of places, so the prices are kept by their values.
+@lru_cache(maxsize=4096)
+def _kept_vat_rate_between(gross: Decimal, net: Decimal) -> Decimal:
+    return vat_rate(decimals(rate_between(gross, net), 3))
+
 
 # -- dates ------------------------------------------------------------------------------------
 _DATE_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}")

@@ -136,11 +136,9 @@ def _known_place(country: str, postcode: str, vat_number: str, on: dt.date | Non
     rows = _rows_for(code)
     if rows:  # most countries have no territory of their own: no postcode is read
         prefix = (vat_number or "").strip().upper()[:2]
-        zipcode = None
+        zipcode = _normal_postcode(postcode or "")
         for row, known in rows:  # in the table's order: the first that holds on the day wins
-            if row.postcodes and zipcode is None:
-                zipcode = _normal_postcode(postcode or "")
-            if _matches(row, code, zipcode or "", prefix) and row.holds_on(day):
+            if _matches(row, code, zipcode, prefix) and row.holds_on(day):
                 return known
     return _country_place(code, is_eu(code, day))
 
