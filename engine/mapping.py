@@ -173,10 +173,11 @@ class Pair:
         # The order's id is read from the document only when something must be named by it
         # (a skip, a rejection, an error, a canonical order without id).
         try:
-            reason = self.source.not_sendable_reason(document, order_id)
+            scope = self.source.scope(document)
+            reason = self.source.not_sendable_reason(document, order_id, scope)
             if reason is not None:
                 return Skipped(order_id or self.order_id(document), reason)
-            canonical = self.source.apply_written(document, order_id)[0]
+            canonical = self.source.apply_written(document, order_id, scope=scope)[0]
             if isinstance(canonical, Rejection):
                 return self._named(canonical, document)
             body, text = self.target.apply_written({"order": canonical}, order_id)

@@ -61,22 +61,8 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     >>> unit_price("10.00", "3"), unit_price("59.90", "2")
     (Decimal('3.3333'), Decimal('29.95'))
     """
-    try:
-        return _kept_unit_price(amount, quantity, places)
-    except TypeError:  # an unhashable value: refused by the working out itself
-        return _unit_price(amount, quantity, places)
-
-
-# Asked twice for each line (the invoice line, and the total the accounting system will
-# compute from it), and again for every line of the same price and quantity: the answer
-# depends on the values only (`price` rounds to fixed places), so it is kept by them
-# (`typed`: True is not taken for 1).
-@lru_cache(maxsize=4096, typed=True)
-def _kept_unit_price(amount: object, quantity: object, places: int) -> Decimal:
-    return _unit_price(amount, quantity, places)
-
-
-def _unit_price(amount: object, quantity: object, places: int) -> Decimal:
+    # Not kept by value: a line's amount is a Decimal made for this order, and hashing a new
+    # Decimal costs as much as working the price out again.
     qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     if qty == _ONE:  # (Decimal with Decimal: a third of the cost of Decimal with int)
         return price(amount, places)

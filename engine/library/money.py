@@ -165,6 +165,8 @@ def split(total: Decimal, weights: Sequence[Decimal], places: int = 2) -> list[D
         raise ValueError("cannot split over no parts")
     quantum = _QUANTS[places]
     total = total.quantize(quantum, ROUND_HALF_UP)
+    if len(weights) == 1 and weights[0].is_finite():
+        return [total]  # what the steps below come to for one part, whatever its weight
     weight_sum = sum(weights, Decimal(0))
     if weight_sum == 0:
         shares = [Decimal(0)] * len(weights)

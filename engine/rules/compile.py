@@ -256,14 +256,22 @@ class BoundRuleSet:
             raise json_only(self.rules)
         return BoundRuleSet(self.rules, self.settings, self._base_scope["$lookups"], chosen)
 
+    def scope(self, document: dict[str, Any]) -> Scope:
+        """What this rule set's rules read for one document, its time limit starting now;
+        made once for both `not_sendable_reason` and `apply_written` (`Pair.map`)."""
+        deadline = monotonic() + ORDER_TIME_LIMIT
+        return {**self._base_scope, **document, "$": document, "$deadline": deadline}
+
     def not_sendable_reason(
-        self, document: dict[str, Any], order_id: str | None = None
+        self, document: dict[str, Any], order_id: str | None = None, scope: Scope | None = None
     ) -> str | None:
-        """Why the order is not to be invoiced yet (its status), or None when it is."""
+        """Why the order is not to be invoiced yet (its status), or None when it is.
+        `scope`: the document's `scope`, when the caller has made it."""
         if self.rules.sendable is None:
             return None
         when, reason = self.rules.sendable
-        scope: Scope = {**self._base_scope, **document, "$": document}
+        if scope is None:
+            scope = {**self._base_scope, **document, "$": document}
         try:
             return None if when(scope) else to_text(reason(scope))
         except MappingError as error:
@@ -285,12 +293,15 @@ class BoundRuleSet:
         document: dict[str, Any],
         order_id: str | None = None,
         parts: dict[str, list[int]] | None = None,
+        scope: Scope | None = None,
     ) -> tuple[Any, str | None]:
         """`apply`, with the payload's text when the target's format was written to check it
-        (XML: the elements of the payload; JSON: the payload without empty fields)."""
+        (XML: the elements of the payload; JSON: the payload without empty fields).
+        `scope`: the document's `scope`, when the caller has made it (and nothing ran in it
+        but `not_sendable_reason`)."""
         rules = self.rules
-        deadline = monotonic() + ORDER_TIME_LIMIT
-        scope: Scope = {**self._base_scope, **document, "$": document, "$deadline": deadline}
+        if scope is None:
+            scope = self.scope(document)
         if parts is not None:
             scope["$parts"] = parts
         stage = rules.stage() if parts is None and self.generated else None

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, NamedTuple
 
 from ...connectors.adapters import Delivery, Source, Target, batches, is_credit_id, no_delivery
@@ -235,8 +236,14 @@ class ShopSync:
                 ids = (
                     i for i in self.ledger.open_order_ids(self.shop) if is_credit_id(i) == credits
                 )
-                for batch in batches(ids, RECHECK_BATCH):
-                    self._process(fetch_by_ids(self.source, batch), report)
+                # One stream over all the batches: the next batch is fetched while the last
+                # one is mapped and posted, not after it.
+                self._process(
+                    chain.from_iterable(
+                        fetch_by_ids(self.source, batch) for batch in batches(ids, RECHECK_BATCH)
+                    ),
+                    report,
+                )
         return report
 
     def reprocess(self, order_ids: Iterable[str]) -> PassReport:

@@ -74,6 +74,22 @@ def test_split_rounds_the_total_half_up_first() -> None:
     assert split(D("10.005"), [D(1), D(1)]) == [D("5.01"), D("5.00")]
 
 
+def test_one_part_is_the_whole_total_whatever_its_weight() -> None:
+    # digit for digit (the sign of a zero, the places) what the largest-remainder steps give
+    cases = [
+        (D("-5.00"), D("29.95"), "-5.00"),
+        (D("10.005"), D("0.000001"), "10.01"),
+        (D("-0.00"), D("-3"), "-0.00"),
+        (D("12.34"), D("0"), "12.34"),
+        (D("99999999999999.99"), D("123456789012345.678901"), "99999999999999.99"),
+        (D("7"), D("2"), "7.00"),
+    ]
+    assert [str(split(total, [weight])[0]) for total, weight, _ in cases] == [
+        shown for _, _, shown in cases
+    ]
+    assert [str(part) for part in split(D("100"), [D(3)], places=0)] == ["100"]
+
+
 def test_split_over_zero_weights_puts_the_total_on_the_first_part() -> None:
     assert split(D("7.00"), [D(0), D(0)]) == [D("7.00"), D("0")]
 

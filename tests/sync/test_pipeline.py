@@ -135,6 +135,39 @@ def test_recheck_sends_open_orders_once_their_status_allows(
     assert set(subjects(yuki).values()) == {1}
 
 
+def test_a_recheck_over_many_batches_asks_each_open_order_once_and_sends_each_paid_once(
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
+) -> None:
+    # Batches of 3 ids, read from the ledger as the pass goes (one stream over all of them):
+    # no id asked twice or left out, whatever is sent meanwhile.
+    monkeypatch.setattr("mapper.engine.sync.pipeline.RECHECK_BATCH", 3)
+    monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
+    config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
+    with Ledger.open(config.ledger_url) as ledger:
+        sync = ShopSync(config.shops[0], ledger)
+        sync.sync()
+        open_ids = list(ledger.open_order_ids("webshop"))
+        assert len(open_ids) > 6  # more than two batches
+        for order_id in open_ids:
+            shop.set_order_state(int(order_id), PAID)
+        shop.request_log.clear()
+        report = sync.recheck()
+        sync.close()
+        still_open = set(ledger.open_order_ids("webshop"))
+    asked = [
+        order_id
+        for request in shop.request_log
+        if request.path == "/api/orders" and "filter[id]" in request.query
+        for order_id in request.query["filter[id]"].strip("[]").split("|")
+    ]
+    assert sorted(asked) == sorted(open_ids)
+    assert report.seen == len(open_ids)
+    assert report.sent + report.failed + report.open == report.seen and report.sent > 0
+    assert not still_open  # paid: each sent or in Errors
+    assert set(subjects(yuki).values()) == {1}
+
+
 def test_reprocess_sends_an_order_from_errors_again_after_the_fix(
     tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
     ledger_url: str,
