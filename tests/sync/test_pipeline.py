@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,19 +104,35 @@ def test_a_pass_puts_every_order_in_one_list_and_sends_each_once(
     assert failed and all(record.reason and record.resolution for record in failed)
 
 
-def test_recheck_sends_open_orders_once_their_status_allows(
+@contextmanager
+def paid_after_a_pass(
     tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
     ledger_url: str,
-) -> None:
+) -> Iterator[tuple[Ledger, ShopSync, list[str]]]:
+    """A pass over the shop, then every order it left open paid in the shop: the ledger, the
+    shop's sync and the open orders' ids."""
     monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
     config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
     with Ledger.open(config.ledger_url) as ledger:
         sync = ShopSync(config.shops[0], ledger)
-        sync.sync()
-        open_ids = list(ledger.open_order_ids("webshop"))
+        try:
+            sync.sync()
+            open_ids = list(ledger.open_order_ids("webshop"))
+            for order_id in open_ids:
+                shop.set_order_state(int(order_id), PAID)
+            yield ledger, sync, open_ids
+        finally:
+            sync.close()
+
+
+def test_recheck_sends_open_orders_once_their_status_allows(
+    tmp_path: Path, shop: PrestaShopSimulator, yuki: YukiSimulator, monkeypatch: Any,
+    ledger_url: str,
+) -> None:
+    with paid_after_a_pass(tmp_path, shop, yuki, monkeypatch, ledger_url) as (
+        ledger, sync, open_ids,
+    ):
         assert open_ids
-        for order_id in open_ids:
-            shop.set_order_state(int(order_id), PAID)
         # Some generated orders do not add up: once paid, they are turned away, not sent.
         pair = Pair.load("prestashop-yuki")
         sendable = [
@@ -127,7 +144,6 @@ def test_recheck_sends_open_orders_once_their_status_allows(
         for order_id in set(open_ids) - set(paid):
             shop.set_order_state(int(order_id), AWAITING_WIRE)
         report = sync.recheck()
-        sync.close()
         assert len(paid) == 2
         assert report.seen == len(open_ids)
         assert report.sent == 2
@@ -142,18 +158,12 @@ def test_a_recheck_over_many_batches_asks_each_open_order_once_and_sends_each_pa
     # Batches of 3 ids, read from the ledger as the pass goes (one stream over all of them):
     # no id asked twice or left out, whatever is sent meanwhile.
     monkeypatch.setattr("mapper.engine.sync.pipeline.RECHECK_BATCH", 3)
-    monkeypatch.setenv("TEST_PS_KEY", PrestaShopSimulator.DEMO_KEY)
-    config = load_config(write_config(tmp_path, shop, yuki, ledger_url))
-    with Ledger.open(config.ledger_url) as ledger:
-        sync = ShopSync(config.shops[0], ledger)
-        sync.sync()
-        open_ids = list(ledger.open_order_ids("webshop"))
+    with paid_after_a_pass(tmp_path, shop, yuki, monkeypatch, ledger_url) as (
+        ledger, sync, open_ids,
+    ):
         assert len(open_ids) > 6  # more than two batches
-        for order_id in open_ids:
-            shop.set_order_state(int(order_id), PAID)
         shop.request_log.clear()
         report = sync.recheck()
-        sync.close()
         still_open = set(ledger.open_order_ids("webshop"))
     asked = [
         order_id
