@@ -25,9 +25,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .countries import is_eu, iso_code
+from .data_files import read_data_file
 
 TABLE = Path(__file__).resolve().parents[2] / "mappings" / "common" / "vat_territories.yaml"
 _NOT_POSTCODE = re.compile(r"[\s\-.]")
@@ -81,7 +80,7 @@ class Place:
 
 @cache
 def territory_table() -> tuple[Territory, ...]:
-    rows = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    rows = read_data_file(TABLE)
     return tuple(_territory(row) for row in rows)
 
 

@@ -22,9 +22,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .countries import iso_code
+from .data_files import read_data_file
 
 TABLE = Path(__file__).resolve().parents[2] / "mappings" / "common" / "eu_vat_rates.yaml"
 
@@ -56,7 +55,7 @@ class RatePeriod:
 @cache
 def rate_table() -> tuple[RatePeriod, ...]:
     """Every row of the table, in file order."""
-    rows = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    rows = read_data_file(TABLE)
     return tuple(_period(row) for row in rows)
 
 

@@ -237,8 +237,9 @@ class BoundRuleSet:
         # The text written with each payload: in the target's own format unless `writing`
         # asks for the other (an XML target's payloads shown as JSON are still checked as XML).
         self.text_format = text_format or self._payload_format
-        self._body_writer = rules.body_writer() if self._payload_format == "xml" else None
-        self._json_writer = rules.json_writer() if self._payload_format is not None else None
+        # Only the writer of the format written is generated (`writing` binds anew for the other).
+        self._body_writer = rules.body_writer() if self.text_format == "xml" else None
+        self._json_writer = rules.json_writer() if self.text_format == "json" else None
 
     def with_rules(self, rules: RuleSet) -> BoundRuleSet:
         """The same tenant's settings and lookups over `rules` (a lean variant of its own)."""
@@ -700,6 +701,20 @@ class _Compiler:
 
 
 def _object_builder(fields: list[tuple[str, Value, Any]]) -> Value:
+    """`_built_object(fields)`, generated the first time it is called: where the rule set
+    runs as its generated stage (codegen.py), the interpreter's builders are never called, and
+    compiling them all would only lengthen every command's start."""
+    built: list[Value] = []
+
+    def build(scope: Scope) -> Any:
+        if not built:
+            built.append(_built_object(fields))
+        return built[0](scope)
+
+    return build
+
+
+def _built_object(fields: list[tuple[str, Value, Any]]) -> Value:
     """One generated function that builds the object: `{"a": <expression a>, "b": "literal",
     ...}` — the fields' expressions written in place, no call per field. Only when it fails
     are the fields run one by one, to find and name the field at fault."""

@@ -36,7 +36,7 @@ from types import CodeType
 from typing import Any
 
 CACHE_ENV = "MAPPER_CACHE_DIR"
-MIN_CACHED = 20_000  # characters: a smaller source compiles about as fast as a file is read
+MIN_CACHED = 2_000  # characters: a smaller source compiles about as fast as a file is read
 MAX_FILES = 256  # per folder; past this, the least recently written go
 _OFF = ("", "off", "0", "no", "false")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+from mapper.engine.library.data_files import read_data_file
 from mapper.engine.rules import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,3 +41,14 @@ def test_both_composers_read_the_same(path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_the_shipped_files_are_many() -> None:
     assert len(FILES) > 30  # the glob found the rule sets, not an empty folder
+
+
+@pytest.mark.parametrize(
+    "name", ["eu_vat_rates.yaml", "vat_territories.yaml"], ids=lambda name: name
+)
+def test_the_library_reads_its_data_files_as_safe_load_does(name: str) -> None:
+    path = ROOT / "mappings" / "common" / name
+    read = read_data_file(path)
+    expected = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert read == expected
+    assert [type(row.get("from")) for row in read] == [type(row.get("from")) for row in expected]
