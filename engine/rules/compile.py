@@ -272,7 +272,7 @@ class BoundRuleSet:
             return None
         when, reason = self.rules.sendable
         if scope is None:
-            scope = {**self._base_scope, **document, "$": document}
+            scope = self.scope(document)
         try:
             return None if when(scope) else to_text(reason(scope))
         except MappingError as error:
