@@ -25,7 +25,7 @@ from typing import Any
 
 from .countries import country_name, eu_members, is_eu, iso_code
 from .money import CENT, money, round_to, split, to_decimal
-from .territories import place_data
+from .territories import has_territories, place_data
 from .vat_rates import rates_on
 from .vatnumber import VatNumber, check_vat_number, with_vies
 
@@ -236,9 +236,24 @@ def vat_territory(
     >>> vat_territory("gb", "BT1 5GS", "XI123456782", "2024-05-01")["vat_country"]
     'XI'
     """
+    key = (code, on) if isinstance(code, str) and isinstance(on, str) else None
+    if key is not None:
+        found = _COUNTRY_PLACES.get(key)
+        if found is not None:
+            return dict(found)
     day = parse_date(on) if on else None
     number = vat.get("number", "") if isinstance(vat, Mapping) else vat
-    return place_data(str(code or ""), str(postcode or ""), str(number or ""), day)
+    place = place_data(str(code or ""), str(postcode or ""), str(number or ""), day)
+    # A country without territories of its own is one place whatever the postcode and VAT
+    # number: kept by country and day (a new address costs a dict lookup, not a search).
+    if key is not None and day is not None and not has_territories(key[0]):
+        if len(_COUNTRY_PLACES) >= 4096:
+            _COUNTRY_PLACES.clear()
+        _COUNTRY_PLACES[key] = place
+    return dict(place)
+
+
+_COUNTRY_PLACES: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def vat_rates(code: object, on: object) -> dict[str, Any] | None:

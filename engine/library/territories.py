@@ -126,6 +126,12 @@ def place_data(
     return dict(_known_place(country, postcode, vat_number, on)[1])
 
 
+def has_territories(country: str) -> bool:
+    """Whether some address in `country` may lie in a territory of the table (else every
+    address there is the country itself)."""
+    return bool(_rows_for(iso_code(country or "")))
+
+
 _Known = tuple[Place, dict[str, Any]]  # a place and its `as_dict()`
 
 

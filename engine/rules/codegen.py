@@ -122,6 +122,11 @@ class _Generator:
         self.available: set[str] = set()
         self.reading: set[str] = set()
         self.reads_deadline = False  # whether the function being written checks the deadline
+        # Within a loop, a let read where Python may skip it (or again on the next element)
+        # is kept in its local once made: `loops` counts the loops around the code being
+        # written; `unset` the locals that start unset (`_U`) in the function being written.
+        self.loops = 0
+        self.unset: set[str] = set()
         # Writing the main function, lazy lets that a statement reads wherever it runs are
         # made in place just before it (`hoist`) instead of by a call to their function;
         # `first_reads` collects them, in the order read, while a statement is looked over.
@@ -172,6 +177,9 @@ class _Generator:
             return local, found[1]
         if self.first_reads is None:  # written as read: its function may run
             self.maybe_made |= self.reached.get(name, set())
+        if self.loops and self.first_reads is None:
+            self.unset.add(local)
+            return f"({local} if {local} is not _U else ({local} := {found[0]}))", found[1]
         if self.translator.conditional:
             return found
         hoistable = name not in self.not_inlined
@@ -241,6 +249,15 @@ class _Generator:
             yield
         finally:
             self.available, self.function_env = available, function_env
+
+    @contextmanager
+    def looping(self, loop: bool = True) -> Iterator[None]:
+        """Writing a loop's body (when `loop`)."""
+        self.loops += loop
+        try:
+            yield
+        finally:
+            self.loops -= loop
 
     def assign(
         self,
@@ -364,7 +381,7 @@ class _Generator:
         else:
             loop = ind
         tind = loop + "    "
-        with self.block():  # written in the order it runs: lets, when, item
+        with self.block(), self.looping("each" in spec):  # in the order it runs: lets, when, item
             for name in own:
                 local = self.fresh("A")
                 self.value(
@@ -421,7 +438,7 @@ class _Generator:
                 lines.append(f"{ind}for {element} in {self.timed(each, where)}:")
                 cind = ind + "    "
             if "each" in check:
-                with self.block():  # the loop's body
+                with self.block(), self.looping():  # the loop's body
                     self.check(check, path, inner, lines, cind, name, place)
             else:
                 self.check(check, path, inner, lines, cind, name, place)
@@ -479,6 +496,12 @@ class _Generator:
                 body.append(f"{fail}F.append(_CF({name}, _text({message}), {resolution}, {place}))")
 
     # -- the stage -----------------------------------------------------------------------
+    def unset_locals(self) -> list[str]:
+        """The statement setting the function's `unset` locals to `_U` (none: no statement)."""
+        if not self.unset:
+            return []
+        return [f"    {' = '.join(sorted(self.unset))} = _U"]
+
     def reaches(self) -> dict[str, set[str]]:
         """Each lazy let with the lazy lets its function may make (itself included), through
         other lets or directly."""
@@ -528,11 +551,11 @@ class _Generator:
             body: list[str] = []
             ind = "        " if name in circular else "    "
             self.kept, self.available = dict(lazy_env.names), set()  # a function of its own
-            self.reads_deadline = False
+            self.reads_deadline, self.unset = False, set()
             self.value(
                 "R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env, body, ind
             )
-            lines = [f"def _G{slot}(s, V):"]
+            lines = [f"def _G{slot}(s, V):", *self.unset_locals()]
             if self.reads_deadline:  # a loop checks the order's deadline
                 lines.append("    dl = s.get('$deadline', _inf)")
             if name in circular:  # it may read itself: then it is undefined, as in order
@@ -555,7 +578,7 @@ class _Generator:
             "    dl = s.get('$deadline', _inf)",
         ]
         self.kept = {name: top.names[name] for name in self.lazy if name in top.names}
-        self.available = set()
+        self.available, self.unset = set(), set()
         self.function_env, self.maybe_made = top, set()
         for name, slot in self.slots.items():
             if name in self.lazy:
@@ -572,6 +595,7 @@ class _Generator:
         main.append("        return F, None")
         self.value("O", output, root, "", top, main, "    ")
         main.append("    return F, O")
+        main[2:2] = self.unset_locals()
         self.function_env = None
         self.namespace["_INIT"] = [_UNSET] * count + [False] * count
         return "\n\n".join([*self.functions, "\n".join(main)]) + "\n"

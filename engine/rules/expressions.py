@@ -564,6 +564,12 @@ class _Translator:
             or (name == "decimals" and self.fast and type(places) is int and 0 <= places <= 8)
         ):
             return None
+        constant = node.node.value if isinstance(node.node, nodes.Const) else None
+        if name in ("decimal", "money") and type(constant) in (int, str):
+            try:  # `1 | decimal`: the amount made once, here (a Decimal cannot change)
+                return self.bind("k", str(self.fresh()), self.namespace[key](constant))
+            except Exception:  # noqa: BLE001 — not an amount: the rule says so when it runs
+                pass
         o = f"_o{self.fresh()}"
         subject = self.expr(node.node)
         if name == "decimal":  # an amount text read before: as parsed then (a zero: again)

@@ -351,3 +351,51 @@ def test_a_let_is_made_once_an_order_wherever_it_is_read_first(
         assert "NL820098395B01" in outcome.failures[0].message
     else:
         assert outcome == {"vat": "NL820098395B01"}
+
+
+def test_a_let_read_in_loops_is_made_once_and_is_the_same_both_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`code` is read for some elements only (a branch Python may skip), in a check's loop
+    and in the output's: made the first time, then kept — and what the interpreter makes."""
+    from mapper.engine.library import functions
+
+    calls: list[object] = []
+    real = functions.FUNCTIONS["country"]
+
+    def counted(raw: object) -> Any:
+        calls.append(raw)
+        return real(raw)
+
+    monkeypatch.setitem(functions.FUNCTIONS, "country", counted)
+    rules = compile_rules(
+        tmp_path,
+        """
+        let:
+          code: "{{ country(order.country) }}"
+        checks:
+          - name: known
+            each: "{{ order.lines }}"
+            as: line
+            when: "{{ line.kind != 'rounding' }}"
+            assert: "{{ code != 'XX' }}"
+            message: "unknown country for {{ line.kind }}"
+        output:
+          lines:
+            - each: "{{ order.lines }}"
+              as: line
+              item: "{{ line.kind ~ ' ' ~ code if line.kind != 'rounding' else line.kind }}"
+        """,
+    )
+    assert rules.stage() is not None
+    lines = [{"kind": "rounding"}, {"kind": "article"}, {"kind": "shipping"}]
+    document = {"order": {"country": "nl", "lines": lines}}
+    made = rules.bind({}).apply_written(document)[0]
+    assert made == {"lines": ["rounding", "article NL", "shipping NL"]}
+    assert calls == ["nl"]
+    generated, interpreted = _both(
+        lambda: rules.bind({}).apply_written({"order": {"country": "XX", "lines": lines}}),
+        monkeypatch,
+    )
+    assert generated == interpreted and generated[0] == "rejection"
+    assert len(generated[1]) == 2  # the article and the shipping line

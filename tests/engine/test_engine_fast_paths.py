@@ -81,6 +81,37 @@ def test_two_parts_of_the_same_keys_each_write_their_own_literals(tmp_path: Path
     assert write(body)[0].count("<Taxed>false</Taxed>") == 1
 
 
+@pytest.mark.parametrize(
+    ("company", "suspect"),
+    [
+        ("Jansen Tuinhout", False),
+        ("Jansen & Zn <Tuinhout>", False),  # escaped: the careful writer writes it again
+        ("Jansen\nTuinhout", True),  # not printable: the payload is looked over
+    ],
+)
+def test_texts_in_fixed_and_unfixed_shapes_are_escaped_and_flagged_as_xml_element_does(
+    tmp_path: Path, company: str, suspect: bool
+) -> None:
+    (tmp_path / "mapping.yaml").write_text(
+        'Subject: "{{ order.subject }}"\nContact: "{{ contact }}"\n'
+        'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
+        '    item: {Description: "{{ line.text }}"}\n',
+        encoding="utf-8",
+    )
+    write = compile_body_writer(load_yaml(tmp_path / "mapping.yaml"))
+    assert write is not None
+    for subject, contact, line in (
+        (company, "Piet", "Spade"),
+        ("Bestelling 12", {"FullName": company, "City": "Ede"}, "Spade"),
+        ("Bestelling 12", {"FullName": "Piet", "City": "Ede"}, company),
+    ):
+        body = {"Subject": subject, "Contact": contact, "Lines": [{"Description": line}]}
+        plain: list[str] = []
+        for key, value in body.items():
+            xml_element(key, value, plain, 2)
+        assert write(body) == ("\n".join(plain), suspect)
+
+
 def test_a_lean_canonical_order_holds_only_what_the_target_reads() -> None:
     inputs = _inputs("prestashop-yuki")
     full = _payloads(Pair.load("prestashop-yuki"), inputs)[0].canonical

@@ -59,6 +59,23 @@ def test_the_territory_is_decided_from_country_postcode_and_vat_prefix(
     assert place["source"]
 
 
+def test_an_address_kept_by_country_and_day_is_never_another_addresses_territory() -> None:
+    # NL has no territories: one place for every address there, kept by country and day.
+    # ES and GB have some: each address is looked at again, whatever came before it.
+    for _ in range(2):
+        assert vat_territory("NL", "1012 AB", "", DAY)["code"] == "NL"
+        assert vat_territory("ES", "28001", "", DAY)["code"] == "ES"
+        assert vat_territory("ES", "35001", "", DAY)["code"] == "IC"
+        assert vat_territory("GB", "SW1A 1AA", "XI123456782", DAY)["vat_country"] == "XI"
+        assert vat_territory("GB", "SW1A 1AA", "", DAY)["vat_country"] == "GB"
+    assert vat_territory("NL", "1012 AB", "", "2019-06-01")["eu_vat"] is True
+    assert vat_territory("GB", "SW1A 1AA", "", "2019-06-01")["eu_vat"] is True
+    assert vat_territory("GB", "SW1A 1AA", "", "2021-06-01")["eu_vat"] is False
+    kept = vat_territory("NL", "1012 AB", "", DAY)
+    kept["code"] = "changed by a caller"
+    assert vat_territory("NL", "9999 ZZ", "", DAY)["code"] == "NL"
+
+
 def test_territories_are_dated() -> None:
     # Northern Ireland: the whole UK was in the EU until 2020-12-31.
     before = vat_territory("GB", "BT1 5GS", "", "2020-12-31")
