@@ -59,6 +59,17 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{database}: {counted or 'none'}")
 
 
+@pytest.fixture(autouse=True)
+def _generated_from_the_first_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In this process a rule set maps with its generated stage from the first order on, as
+    a long run does after its first orders (engine/rules/compile.py GENERATE_AFTER): what is
+    tested is the generated code. The interpreter, which maps a run's first orders, is tested
+    against it (tests/engine/test_engine_codegen.py), and so is the change-over."""
+    from mapper.engine.rules import compile as rules_compile
+
+    monkeypatch.setattr(rules_compile, "GENERATE_AFTER", 0)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Keep what the processes a test runs print, for the secrets check below."""

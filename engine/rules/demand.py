@@ -14,12 +14,17 @@ An over-approximation only keeps more; nothing read is ever left out.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import jinja2
 from jinja2 import nodes
 
+from . import expressions
+from .disk_cache import StoredTable
 from .expressions import ExpressionError, is_template, parse_template
 from .load import LocatedDict
 
@@ -58,11 +63,28 @@ def names_read(spec: Any) -> set[str]:
 
 @lru_cache(maxsize=4096)
 def _names_in(text: str) -> frozenset[str]:
-    """One rule string's names (the analyses ask for the same strings many times)."""
+    """One rule string's names (the analyses ask for the same strings many times; walking a
+    rule set's trees for them is a tenth of a command's start-up, so they are kept on disk)."""
     if text.startswith("$"):
         return frozenset({"$"})
+    if not is_template(text):
+        return frozenset()
+    kept = _NAMES.get(text)
+    if isinstance(kept, frozenset):
+        return kept
     tree = _parse(text)
-    return frozenset() if tree is None else frozenset(n.name for n in tree.find_all(nodes.Name))
+    names = frozenset() if tree is None else frozenset(n.name for n in tree.find_all(nodes.Name))
+    _NAMES.put(text, names)
+    return names
+
+
+# A rule string's names depend on the text, the Jinja that parses it and the code that reads
+# them (this module and the one that configures the parser).
+_NAMES = StoredTable(
+    "names",
+    jinja2.__version__,
+    *(hashlib.sha256(Path(m).read_bytes()).hexdigest() for m in (__file__, expressions.__file__)),
+)
 
 
 def _chain(node: nodes.Node, root: str) -> list[str] | None:

@@ -5,7 +5,8 @@ files and settings found valid, and the generated code compiled.
   (codegen.py) and XML writer (xml_writer.py) is most of a command's first order (about 100 ms
   for the PrestaShop and Yuki rule sets), and the same rule files give the same source. The
   code is kept as Python keeps `__pycache__`: `marshal`'s bytes behind the interpreter's
-  bytecode magic.
+  bytecode magic; a small source's (one rule's function, compiled when first called: some
+  150 of them for one order) in one table for all of them.
 - `StoredTable(kind, *version)`: values worked out from texts, one file for all of them, read
   once per process and written back at exit when it grew: the Jinja trees of the rule strings
   (parsing about 300 of them is a tenth of a second).
@@ -60,7 +61,9 @@ def _name(*parts: str) -> str:
 # -- compiled code ----------------------------------------------------------------------------
 def compiled(source: str, filename: str) -> CodeType:
     """`compile(source, filename, "exec")`, read from the cache when it was compiled before."""
-    folder = cache_folder("code") if len(source) >= MIN_CACHED else None
+    if len(source) < MIN_CACHED:
+        return _small_code(source, filename)
+    folder = cache_folder("code")
     if folder is None:
         return compile(source, filename, "exec")
     path = folder / f"{_name(filename, source)}.code"
@@ -68,6 +71,19 @@ def compiled(source: str, filename: str) -> CodeType:
     if code is None:
         code = compile(source, filename, "exec")
         _write(folder, path, MAGIC_NUMBER + marshal.dumps(code))
+    return code
+
+
+def _small_code(source: str, filename: str) -> CodeType:
+    key = f"{filename}\0{source}"
+    kept = _SMALL_CODE.get(key)
+    if isinstance(kept, bytes):
+        with contextlib.suppress(EOFError, ValueError, TypeError):
+            code = marshal.loads(kept)
+            if isinstance(code, CodeType):
+                return code
+    code = compile(source, filename, "exec")
+    _SMALL_CODE.put(key, marshal.dumps(code))
     return code
 
 
@@ -155,6 +171,11 @@ class StoredTable:
         if action is not None:
             for value in values:
                 action(value)
+
+
+# the code of small sources (`compiled`), by file name and source; Python's bytecode version
+# names the table, as its magic number names a `.pyc`
+_SMALL_CODE = StoredTable("code", "small", MAGIC_NUMBER.hex())
 
 
 # -- what passed validation -------------------------------------------------------------------

@@ -31,7 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS, amount_text
 from . import limits
-from .disk_cache import StoredTable
+from .disk_cache import StoredTable, compiled
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
 
 Scope = dict[str, Any]
@@ -845,7 +845,7 @@ def _compiled_on_first_call(source_code: str, namespace: dict[str, Any]) -> Valu
     def first_call(scope: Scope) -> Any:
         if function.__code__ is _PLACEHOLDER_CODE:
             try:
-                code = compile(source_code, "<rule>", "exec")
+                code = compiled(source_code, "<rule>")
             except (SyntaxError, RecursionError, MemoryError):  # Python's own nesting limits
                 raise ExpressionError(_too_deep()) from None
             built: dict[str, Any] = {}

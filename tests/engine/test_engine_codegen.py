@@ -18,7 +18,7 @@ from mapper.engine.errors import MappingError
 from mapper.engine.mapping import Pair, Payload, load_rule_set
 from mapper.engine.paths import mappings_dir
 from mapper.engine.rules import canonical
-from mapper.engine.rules.compile import BoundRuleSet, Rejection, RuleError
+from mapper.engine.rules.compile import BoundRuleSet, Rejection, RuleError, compile_rule_set
 from mapper.engine.rules.settings import load_settings_file
 from tiny_rule_sets import compile_rules
 
@@ -399,3 +399,31 @@ def test_a_let_read_in_loops_is_made_once_and_is_the_same_both_ways(
     )
     assert generated == interpreted and generated[0] == "rejection"
     assert len(generated[1]) == 2  # the article and the shipping line
+
+
+def test_a_run_maps_its_first_orders_interpreted_then_with_the_generated_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mapper.engine.rules import compile as rules_compile
+
+    def fresh_pair() -> tuple[Pair, list[Any]]:
+        shop, yuki = compile_rule_set(MAPPINGS / "prestashop"), compile_rule_set(MAPPINGS / "yuki")
+        return Pair(shop.bind(), yuki.bind()), [shop, yuki]
+
+    fixtures = sorted((MAPPINGS / "prestashop-yuki" / "fixtures").glob("*.input.json"))
+    generated, _ = fresh_pair()
+    inputs, expected = [], []
+    for path in fixtures:  # orders that each rule set maps (none skipped or rejected)
+        document = json.loads(path.read_text(encoding="utf-8"))
+        outcome = _outcome(lambda d=document: generated.map(d))
+        if outcome[0] == "payload" and len(inputs) < 6:
+            inputs.append(document)
+            expected.append(outcome)
+    assert len(inputs) == 6
+    monkeypatch.setattr(rules_compile, "GENERATE_AFTER", 3)
+    pair, rule_sets = fresh_pair()
+    made = []
+    for number, document in enumerate(inputs, 1):
+        made.append(_outcome(lambda d=document: pair.map(d)))
+        assert [bool(rules._stage) for rules in rule_sets] == [number > 3] * 2
+    assert made == expected

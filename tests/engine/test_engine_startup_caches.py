@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
@@ -72,6 +73,24 @@ def test_a_file_of_another_python_is_not_read(cache: Path) -> None:
     assert namespace["x"] == 1
 
 
+def test_a_small_source_is_kept_in_the_table_of_small_code(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = disk_cache.StoredTable("code", "small", "test")
+    monkeypatch.setattr(disk_cache, "_SMALL_CODE", table)
+    source = "def _rule(s):\n    return s['order']['id']\n"
+    first = disk_cache.compiled(source, "<rule>")
+    assert isinstance(table.get(f"<rule>\0{source}"), bytes)
+    again = disk_cache.compiled(source, "<rule>")
+    assert again == first and again is not first  # read back, not compiled
+    table.put(f"<rule>\0{source}", b"damaged")
+    namespace: dict[str, Any] = {}
+    exec(disk_cache.compiled(source, "<rule>"), namespace)  # noqa: S102 — our own source
+    assert namespace["_rule"]({"order": {"id": 7}}) == 7
+    table.save()
+    assert list((cache / "code").glob("*.pickle"))
+
+
 def test_off_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(disk_cache.CACHE_ENV, "off")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
@@ -86,6 +105,8 @@ def test_the_generated_source_is_the_same_in_every_process() -> None:
     script = (
         "import hashlib, json, sys\n"
         "import mapper.engine.rules.codegen as codegen\n"
+        "import mapper.engine.rules.compile as rules_compile\n"
+        "rules_compile.GENERATE_AFTER = 0\n"  # the stage generated for the first order
         "seen = []\n"
         "codegen.compiled = lambda source, name: (seen.append(source), compile(source, name,"
         " 'exec'))[1]\n"
@@ -121,6 +142,8 @@ def test_jinja_trees_read_back_translate_as_freshly_parsed_ones(cache: Path) -> 
     script = (
         "import hashlib, json\n"
         "import mapper.engine.rules.codegen as codegen\n"
+        "import mapper.engine.rules.compile as rules_compile\n"
+        "rules_compile.GENERATE_AFTER = 0\n"
         "import mapper.engine.rules.expressions as expressions\n"
         "parsed, parse = [], expressions._ENV.parse\n"
         "expressions._ENV.parse = lambda source: (parsed.append(source), parse(source))[1]\n"
