@@ -135,7 +135,14 @@ def money(value: object) -> Decimal:
         found = MONEY_AMOUNTS.get(value)
         if found is not None:
             return found
-        rounded = _money(to_decimal(value), value)
+        # An order's totals are texts of its own: parsed here, not kept as parsed as well.
+        try:
+            parsed = PARSED_AMOUNTS.get(value) or Decimal(value)
+        except InvalidOperation:
+            parsed = to_decimal(value)  # says what is wrong with it
+        if not parsed.is_finite() or parsed.adjusted() >= MAX_AMOUNT_DIGITS:
+            parsed = to_decimal(value)  # (refuses it)
+        rounded = _money(parsed, value)
         if len(MONEY_AMOUNTS) >= MAX_PARSED:
             MONEY_AMOUNTS.clear()
         MONEY_AMOUNTS[value] = rounded

@@ -215,7 +215,9 @@ class RuleSet:
         compiler = _Compiler(_functions(), self.lazy)
         compiled = compiler.value(output, Place(display_path(self.folder / "mapping.yaml"), 1), "")
         lets = [(name, value) for name, value in self.lets if name in needed]
-        return replace(self, output=compiled, lets=lets, _lean={}, output_spec=output, _stage=[])
+        return replace(
+            self, output=compiled, lets=lets, _lean={}, output_spec=output, _stage=[], _applied=[0]
+        )
 
     def bind(
         self, settings: dict[str, Any] | None = None, source: str = "settings"

@@ -197,8 +197,17 @@ def test_not_an_amount_is_refused(value: object, message: str) -> None:
     with pytest.raises(MoneyFormatError) as caught:
         to_decimal(value)
     assert str(caught.value) == message
-    with pytest.raises(MoneyFormatError):
+    with pytest.raises(MoneyFormatError) as rounding:
         money(value)
+    assert str(rounding.value) == message
+
+
+@pytest.mark.parametrize("text", ["1e400", "1234567890123456789.00", "-1E+18"])
+def test_an_amount_out_of_range_is_refused_however_it_is_read(text: str) -> None:
+    for read in (to_decimal, money):
+        with pytest.raises(MoneyFormatError) as caught:
+            read(text)
+        assert str(caught.value) == f"amount {text!r} is out of range"
 
 
 def test_amounts_parse_exactly() -> None:
