@@ -309,22 +309,28 @@ def test_the_deadline_holds_in_generated_loops(
     assert bound.apply_written({"order": {"items": []}})[0] is not None  # nothing to run
 
 
+def _calls_of(function: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """What the rule function `function` is called with from now on, call by call."""
+    from mapper.engine.library import functions
+
+    calls: list[object] = []
+    real = functions.FUNCTIONS[function]
+
+    def counted(raw: object) -> Any:
+        calls.append(raw)
+        return real(raw)
+
+    monkeypatch.setitem(functions.FUNCTIONS, function, counted)
+    return calls
+
+
 @pytest.mark.parametrize("first_check_fails", [False, True])
 def test_a_let_is_made_once_an_order_wherever_it_is_read_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_check_fails: bool
 ) -> None:
     """`number` is read in a failing check's message (by its function, maybe) and then by a
     later check wherever it runs (made in place, unless already made): once either way."""
-    from mapper.engine.library import functions
-
-    calls: list[object] = []
-    real = functions.FUNCTIONS["vat_number"]
-
-    def counted(raw: object) -> Any:
-        calls.append(raw)
-        return real(raw)
-
-    monkeypatch.setitem(functions.FUNCTIONS, "vat_number", counted)
+    calls = _calls_of("vat_number", monkeypatch)
     rules = compile_rules(
         tmp_path,
         """
@@ -358,16 +364,7 @@ def test_a_let_read_in_loops_is_made_once_and_is_the_same_both_ways(
 ) -> None:
     """`code` is read for some elements only (a branch Python may skip), in a check's loop
     and in the output's: made the first time, then kept — and what the interpreter makes."""
-    from mapper.engine.library import functions
-
-    calls: list[object] = []
-    real = functions.FUNCTIONS["country"]
-
-    def counted(raw: object) -> Any:
-        calls.append(raw)
-        return real(raw)
-
-    monkeypatch.setitem(functions.FUNCTIONS, "country", counted)
+    calls = _calls_of("country", monkeypatch)
     rules = compile_rules(
         tmp_path,
         """

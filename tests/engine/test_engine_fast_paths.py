@@ -23,7 +23,7 @@ from mapper.engine.mapping import Pair, Payload
 from mapper.engine.paths import mappings_dir
 from mapper.engine.rules.load import load_yaml
 from mapper.engine.rules.render import XmlDocumentWriter, xml_element
-from mapper.engine.rules.xml_writer import compile_body_writer
+from mapper.engine.rules.xml_writer import BodyWriter, compile_body_writer
 
 PAIRS = sorted(
     folder.name
@@ -65,15 +65,21 @@ def test_the_generated_xml_writer_writes_what_xml_element_writes(name: str) -> N
         assert generated == plain
 
 
+def _writer_of(folder: Path, output: str) -> BodyWriter:
+    """The XML writer generated from `output:` (a target's element tree, as YAML text)."""
+    (folder / "mapping.yaml").write_text(output, encoding="utf-8")
+    write = compile_body_writer(load_yaml(folder / "mapping.yaml"))
+    assert write is not None
+    return write
+
+
 def test_two_parts_of_the_same_keys_each_write_their_own_literals(tmp_path: Path) -> None:
-    (tmp_path / "mapping.yaml").write_text(
+    write = _writer_of(
+        tmp_path,
         'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
         '    item: {Quantity: "{{ line.quantity }}", Taxed: true}\n'
         "  - item: {Quantity: 1, Taxed: false}\n",
-        encoding="utf-8",
     )
-    write = compile_body_writer(load_yaml(tmp_path / "mapping.yaml"))
-    assert write is not None
     body = {"Lines": [{"Quantity": 2, "Taxed": True}, {"Quantity": 1, "Taxed": False}]}
     plain: list[str] = []
     xml_element("Lines", body["Lines"], plain, 2)
@@ -85,21 +91,19 @@ def test_two_parts_of_the_same_keys_each_write_their_own_literals(tmp_path: Path
     ("company", "suspect"),
     [
         ("Jansen Tuinhout", False),
-        ("Jansen & Zn <Tuinhout>", False),  # escaped: the careful writer writes it again
+        ("Jansen & Zn <Tuinhout>", False),  # escaped
         ("Jansen\nTuinhout", True),  # not printable: the payload is looked over
     ],
 )
 def test_texts_in_fixed_and_unfixed_shapes_are_escaped_and_flagged_as_xml_element_does(
     tmp_path: Path, company: str, suspect: bool
 ) -> None:
-    (tmp_path / "mapping.yaml").write_text(
+    write = _writer_of(
+        tmp_path,
         'Subject: "{{ order.subject }}"\nContact: "{{ contact }}"\n'
         'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
         '    item: {Description: "{{ line.text }}"}\n',
-        encoding="utf-8",
     )
-    write = compile_body_writer(load_yaml(tmp_path / "mapping.yaml"))
-    assert write is not None
     for subject, contact, line in (
         (company, "Piet", "Spade"),
         ("Bestelling 12", {"FullName": company, "City": "Ede"}, "Spade"),
