@@ -11,6 +11,8 @@ statements are built on.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -116,7 +118,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta, *, wal: bool = Tr
         try:
             cursor.execute(f"PRAGMA busy_timeout = {milliseconds}")
             if wal:
-                cursor.execute("PRAGMA journal_mode = WAL")
+                _enter_wal(cursor, busy_timeout)
             # FULL: a committed claim survives a power cut, so an order that was posted is never
             # found unclaimed afterwards (NORMAL would only survive a process crash).
             cursor.execute("PRAGMA synchronous = FULL")
@@ -129,6 +131,23 @@ def _configure_sqlite(engine: Engine, busy_timeout: timedelta, *, wal: bool = Tr
             connection.exec_driver_sql("BEGIN")
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _enter_wal(cursor: Any, busy_timeout: timedelta) -> None:
+    """WAL mode for the file (a lasting setting: most connections find it set). Switching a
+    new file to it takes a lock SQLite does not wait for — several processes opening a new
+    ledger at once get "database is locked" — so the switch is tried again until the busy
+    timeout has passed."""
+    deadline = time.monotonic() + busy_timeout.total_seconds()
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
