@@ -60,7 +60,7 @@ def _constant(text: str) -> _BadNumber:
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=_number, parse_int=_integer, parse_constant=_constant)
+    return _DECODER.decode(text)
 
 
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -93,6 +93,36 @@ def _problem(data: Any, surrogates: bool) -> str | None:
                 return f"{_where(path)}a key contains a lone surrogate, which is not text"
             stack.append((child, depth + 1, (*path, key)))
     return None
+
+
+def _has_problem(data: Any, surrogates: bool) -> bool:
+    """Whether `_problem` finds something, found without keeping where: a document is looked
+    over whole on every read, and nearly all of them are fine (only then is it walked again,
+    by `_problem`, to say where)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        kind = type(value)
+        if kind is dict:
+            if surrogates and any(type(k) is str and _lone_surrogate(k) for k in value):
+                return True
+            children: Any = value.values()
+        elif kind is list:
+            children = value
+        else:
+            return _value_problem(value, surrogates) is not None
+        if depth >= MAX_INPUT_DEPTH:
+            return True
+        for child in children:
+            kind = type(child)
+            if kind is dict or kind is list:
+                stack.append((child, depth + 1))
+            elif kind is str:
+                if len(child) > MAX_SIZE or (surrogates and _lone_surrogate(child)):
+                    return True
+            elif kind is _BadNumber:
+                return True
+    return False
 
 
 def _value_problem(value: Any, surrogates: bool) -> str | None:
@@ -380,12 +410,21 @@ def _deep_file(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]
 
 
 def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
-    if _deeper_than(text, MAX_INPUT_DEPTH):
-        return InputProblem(where, f"nested more than {MAX_INPUT_DEPTH} levels deep")
+    """One document's text: decoded, then looked over; too deep a document is refused as
+    such (without saying where), whatever else is wrong with it."""
+    deep = InputProblem(where, f"nested more than {MAX_INPUT_DEPTH} levels deep")
     try:
-        return _document(_loads(text), where, _escapes_surrogates(text))
+        data = _loads(text)
+    except RecursionError:
+        return deep
     except json.JSONDecodeError as error:
+        if _deeper_than(text, MAX_INPUT_DEPTH):
+            return deep
         return InputProblem(where, f"invalid JSON at column {error.colno}: {error.msg}")
+    surrogates = _escapes_surrogates(text)
+    if _has_problem(data, surrogates) and _deeper_than(text, MAX_INPUT_DEPTH):
+        return deep
+    return _document(data, where, surrogates)
 
 
 def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
@@ -408,7 +447,7 @@ def _document(data: Any, where: str, surrogates: bool) -> dict[str, Any] | Input
         return InputProblem(
             where, f"expected a JSON object (an order document), got {type(data).__name__}"
         )
-    problem = _problem(data, surrogates)
+    problem = _problem(data, surrogates) if _has_problem(data, surrogates) else None
     if problem is not None:
         return InputProblem(where, problem)
     return data

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mapper.engine import documents
 from mapper.engine.documents import InputProblem, read_documents
 from mapper.engine.errors import UsageError
 from mapper.engine.mapping import Pair, Payload
 from mapper.engine.paths import mappings_dir
+from mapper.engine.rules.limits import MAX_SIZE
 from mapper.engine.rules.load import load_yaml
 from mapper.engine.rules.render import XmlDocumentWriter, xml_element
 from mapper.engine.rules.xml_writer import BodyWriter, compile_body_writer
@@ -159,3 +162,36 @@ def test_one_line_is_one_document_and_a_bad_one_is_a_usage_error(tmp_path: Path)
     path.write_text('{"order": {"id": 1}', encoding="utf-8")
     with pytest.raises(UsageError, match=r"order.json: invalid JSON at line 1 column"):
         list(read_documents(path))
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from(["", "Jansen", "\ud800", "a\udfffb", "x" * (MAX_SIZE + 1)]),
+    st.builds(lambda text: documents._BadNumber(text, "too long"), st.just("9" * 101)),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["id", "\udc00", "lines"]), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _nested(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_VALUES, depth=st.sampled_from([0, 1, 62, 63, 64]), surrogates=st.booleans())
+def test_the_quick_look_over_a_document_finds_what_the_full_one_names(
+    value: Any, depth: int, surrogates: bool
+) -> None:
+    """A document read is looked over quickly (`_has_problem`) and, only when that finds
+    something, walked again to say where (`_problem`): the two agree on every document."""
+    document = _nested(value, depth)
+    named = documents._problem(document, surrogates)
+    assert documents._has_problem(document, surrogates) is (named is not None)
