@@ -10,7 +10,13 @@ the generated XML or JSON writer, the XML checks either way); the other side thr
 `hand_written`, a plain function written from the rule files line by line. The script first
 asserts that both documents are byte-identical (otherwise the figures compare nothing), then
 times both over the same orders, 100 at a time and taking turns (CPU time; `side_by_side`),
-and prints orders/s and the ratio mapper / hand-written.
+and prints orders/s and the ratio mapper / hand-written — twice for each format:
+
+- map + render: the orders in memory, as parsed documents (the mapping and the writing only);
+- file → text: the orders read from a JSON Lines file, as `mapper dry-run FILE` does its work
+  (`end_to_end`): mapper with its own streamed reader, which looks every document over for the
+  input limits; the hand-written side with the json module's decoder. `--in-memory` leaves this
+  one out.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ import cProfile
 import datetime as dt
 import difflib
 import gc
+import itertools
 import json
 import pstats
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,9 +45,11 @@ from decimal import (
     Decimal,
 )
 from functools import cache
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from mapper.engine.documents import InputProblem, read_documents
 from mapper.engine.library.money import split
 from mapper.engine.mapping import Pair, Payload, Skipped
 from stdnum.eu import vat as eu_vat
@@ -1057,6 +1067,76 @@ def side_by_side(
     return mapper_times, hand_times, size
 
 
+def end_to_end(
+    pair: Pair,
+    files: Iterable[Path],
+    config: HandConfig,
+    label: str,
+    fmt: str,
+    chunk: int,
+) -> tuple[list[float], list[float]]:
+    """`side_by_side` from a JSON Lines file, as `mapper dry-run FILE` runs: CPU seconds of
+    each side per round (a file of orders of its own), reading included. mapper reads the file
+    with its own reader (engine/documents.py: streamed, every document looked over for the
+    input limits); the hand-written side with the json module's decoder, a line at a time. The
+    sides take turns `chunk` orders at a time, each reading on from where it stopped."""
+    mapper_times, hand_times = [], []
+    for path in files:
+        mapper_seconds = hand_seconds = 0.0
+        with path.open(encoding="utf-8") as lines:
+            ours = read_documents(path)
+            while True:
+                began = time.process_time()
+                piece = list(itertools.islice(ours, chunk))
+                written = run_mapper(pair, piece, fmt) if piece else ""
+                mapper_seconds += time.process_time() - began
+                began = time.process_time()
+                texts = list(itertools.islice(lines, chunk))
+                theirs = [_read_json(text) for text in texts]
+                hand = run_hand_written(theirs, config, label, fmt) if theirs else ""
+                hand_seconds += time.process_time() - began
+                if written != hand or any(isinstance(d, InputProblem) for d in piece):
+                    raise SystemExit(f"MISMATCH in the end-to-end {fmt} run: the outputs differ")
+                if not piece:
+                    break
+        mapper_times.append(mapper_seconds)
+        hand_times.append(hand_seconds)
+    return mapper_times, hand_times
+
+
+# the hand-written side's reader: the json module's, amounts as Decimal, made once
+_read_json = json.JSONDecoder(parse_float=D).decode
+
+
+def orders_file(documents: Sequence[Document], folder: Path, number: int) -> Path:
+    """The orders as a JSON Lines file (the webservice's JSON: texts and integers only)."""
+    path = folder / f"orders-{number}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for document in documents:
+            out.write(json.dumps(document, ensure_ascii=False) + "\n")
+    return path
+
+
+def print_ratio(
+    what: str, fmt: str, count: int, mapper_times: list[float], hand_times: list[float]
+) -> None:
+    mapper_rate, hand_rate = count / min(mapper_times), count / min(hand_times)
+    ratios = [h / m for m, h in zip(mapper_times, hand_times)]
+    print(
+        f"mapper ({what}):       {mapper_rate:8.0f} orders/s  "
+        f"({min(mapper_times) / count * 1e6:.0f} µs per order; best of {len(mapper_times)})"
+    )
+    print(
+        f"hand-written ({what}): {hand_rate:8.0f} orders/s  "
+        f"({min(hand_times) / count * 1e6:.0f} µs per order; best of {len(hand_times)})"
+    )
+    print(
+        f"ratio mapper / hand-written ({fmt}, {what}): "
+        f"{sum(hand_times) / sum(mapper_times):.2f}  "
+        f"(per run: {', '.join(f'{r:.2f}' for r in ratios)}; bar 0.5, aim 0.7)"
+    )
+
+
 def profile_mapper(pair: Pair, documents: Sequence[Document], top: int) -> None:
     profiler = cProfile.Profile()
     profiler.enable()
@@ -1085,6 +1165,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--format", choices=["xml", "json", "both"], default="both", help="output (both)"
+    )
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="time the mapping of parsed orders only (not also from a JSON Lines file)",
     )
     args = parser.parse_args(argv)
 
@@ -1119,24 +1204,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     for fmt in formats:
         rounds = (generator.orders(count, next(firsts)) for _ in range(args.repeat))
-        mapper_times, hand_times, size = side_by_side(
-            pair, rounds, config, label, fmt, args.chunk
-        )
-        mapper_rate, hand_rate = count / min(mapper_times), count / min(hand_times)
-        ratios = [h / m for m, h in zip(mapper_times, hand_times)]
+        mapper_times, hand_times, size = side_by_side(pair, rounds, config, label, fmt, args.chunk)
         print(f"-- {fmt.upper()}: {size / 1e6:.1f} MB a round, identical on both sides")
-        print(
-            f"mapper (map + render):       {mapper_rate:8.0f} orders/s  "
-            f"({min(mapper_times) / count * 1e6:.0f} µs per order; best of {args.repeat})"
-        )
-        print(
-            f"hand-written (map + render): {hand_rate:8.0f} orders/s  "
-            f"({min(hand_times) / count * 1e6:.0f} µs per order; best of {args.repeat})"
-        )
-        print(
-            f"ratio mapper / hand-written ({fmt}): {sum(hand_times) / sum(mapper_times):.2f}  "
-            f"(per run: {', '.join(f'{r:.2f}' for r in ratios)}; bar 0.5, aim 0.7)"
-        )
+        print_ratio("map + render", fmt, count, mapper_times, hand_times)
+        if not args.in_memory:
+            with tempfile.TemporaryDirectory(prefix="mapper-bench-") as folder:
+                files = (
+                    orders_file(generator.orders(count, next(firsts)), Path(folder), number)
+                    for number in range(args.repeat)
+                )
+                mapper_times, hand_times = end_to_end(pair, files, config, label, fmt, args.chunk)
+            print_ratio("file → text", fmt, count, mapper_times, hand_times)
     if args.profile:
         profile_mapper(pair, checked[: args.profile], 30)
 

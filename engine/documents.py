@@ -95,11 +95,13 @@ def _problem(data: Any, surrogates: bool) -> str | None:
     return None
 
 
-def _has_problem(data: Any, surrogates: bool) -> bool:
+def _has_problem(data: Any, surrogates: bool, long_texts: bool = True) -> bool:
     """Whether `_problem` finds something, found without keeping where: a document is looked
     over whole on every read, and nearly all of them are fine (only then is it walked again,
-    by `_problem`, to say where)."""
+    by `_problem`, to say where). `long_texts`: the document's text is long enough to hold a
+    text past the limit (else texts are not measured)."""
     stack: list[tuple[Any, int]] = [(data, 0)]
+    texts = long_texts or surrogates
     while stack:
         value, depth = stack.pop()
         kind = type(value)
@@ -118,7 +120,7 @@ def _has_problem(data: Any, surrogates: bool) -> bool:
             if kind is dict or kind is list:
                 stack.append((child, depth + 1))
             elif kind is str:
-                if len(child) > MAX_SIZE or (surrogates and _lone_surrogate(child)):
+                if texts and (len(child) > MAX_SIZE or (surrogates and _lone_surrogate(child))):
                     return True
             elif kind is _BadNumber:
                 return True
@@ -329,7 +331,9 @@ def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | I
                     raise _invalid(path, error, lines_before) from None  # type: ignore[arg-type]
                 yield _document(value, where, False)
         else:
-            yield _document(value, where, _escapes_surrogates(buffer[position:end]))
+            surrogates = _ESCAPED_SURROGATE.search(buffer, position, end) is not None
+            suspect = _has_problem(value, surrogates, end - position > MAX_SIZE)
+            yield _document(value, where, surrogates, suspect)
         index += 1
         expect_value = False
         lines_before += buffer.count("\n", 0, end)
@@ -422,9 +426,10 @@ def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
             return deep
         return InputProblem(where, f"invalid JSON at column {error.colno}: {error.msg}")
     surrogates = _escapes_surrogates(text)
-    if _has_problem(data, surrogates) and _deeper_than(text, MAX_INPUT_DEPTH):
+    found = _has_problem(data, surrogates, len(text) > MAX_SIZE)
+    if found and _deeper_than(text, MAX_INPUT_DEPTH):
         return deep
-    return _document(data, where, surrogates)
+    return _document(data, where, surrogates, found)
 
 
 def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
@@ -442,12 +447,18 @@ def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem
         yield _parsed(line, f"{path}:{number}")
 
 
-def _document(data: Any, where: str, surrogates: bool) -> dict[str, Any] | InputProblem:
+def _document(
+    data: Any, where: str, surrogates: bool, found: bool | None = None
+) -> dict[str, Any] | InputProblem:
+    """`data` if it is an order document within the limits, else what is wrong with it.
+    `found`: what `_has_problem` said of it, when the caller has asked."""
     if not isinstance(data, dict):
         return InputProblem(
             where, f"expected a JSON object (an order document), got {type(data).__name__}"
         )
-    problem = _problem(data, surrogates) if _has_problem(data, surrogates) else None
+    if found is None:
+        found = _has_problem(data, surrogates)
+    problem = _problem(data, surrogates) if found else None
     if problem is not None:
         return InputProblem(where, problem)
     return data

@@ -195,3 +195,5 @@ def test_the_quick_look_over_a_document_finds_what_the_full_one_names(
     document = _nested(value, depth)
     named = documents._problem(document, surrogates)
     assert documents._has_problem(document, surrogates) is (named is not None)
+    if "x" * (MAX_SIZE + 1) not in repr(document):  # read from a text too short to hold one
+        assert documents._has_problem(document, surrogates, False) is (named is not None)
