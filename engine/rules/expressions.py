@@ -29,6 +29,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 from jinja2.runtime import Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from ..errors import MappingError
 from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS, amount_text
 from . import limits
 from .disk_cache import StoredTable, compiled
@@ -336,6 +337,7 @@ _RUNTIME: dict[str, Any] = {
     "Decimal": Decimal,
     "_M": object(),  # "no such key" for the inline field reads
     "_Exception": Exception,
+    "_MappingError": MappingError,
     "_type": type,
     "_dict": dict,
     "__builtins__": {},
@@ -612,6 +614,8 @@ class _Translator:
                 found = self.resolve(node.name) if self.resolve is not None else None
             if found is not None:
                 return found[1]
+            if self.resolve is not None:  # a stage's: its lets resolve; others are the scope's
+                return f"({node.name!r} in s)"
             # a `let` not read yet (engine/rules/compile.py LetScope) is defined too
             return f"({node.name!r} in s or _pending({node.name!r}, s))"
         if isinstance(node, nodes.Getattr):
@@ -620,6 +624,11 @@ class _Translator:
             with self.branch():
                 subject = self.expr(node.node)
             # A plain dict's own key is defined (written in place); the rest asks _defined.
+            if node.attr not in _DICT_ATTRIBUTES:  # nor is a dict's missing key (no method)
+                return (
+                    f"({head} and ({node.attr!r} in _o{n} if _type(_o{n} := {subject}) is _dict "
+                    f"else _defined(_o{n}, {node.attr!r})))"
+                )
             return (
                 f"({head} and (_type(_o{n} := {subject}) is _dict and {node.attr!r} in _o{n} "
                 f"or _defined(_o{n}, {node.attr!r})))"
@@ -814,18 +823,37 @@ def compile_jinja(
     translator = _Translator(functions, filters, lazy)
     body = template_body(source, translator)
     # One Python function per rule value: the expression, and (when asked) the translation of
-    # what can go wrong into the caller's error, without a second call frame per value.
+    # what can go wrong into the caller's error, without a second call frame per value. With
+    # the translation, the expression is tried first with fields read by plain subscripts, as
+    # a generated stage does (codegen.py): only when that raises does the guarded form run
+    # again from the start and say what failed; an error already located is not run twice.
     if on_error is None:
         source_code = f"def _rule(s):\n    return {body}\n"
     else:
         translator.namespace["_on_error"] = on_error
-        source_code = (
-            "def _rule(s):\n"
+        translator.fast = True
+        try:
+            fast = template_body(source, translator)
+        finally:
+            translator.fast = False
+        guarded = (
             "    try:\n"
             f"        return {body}\n"
             "    except _Exception as error:\n"
             "        raise _on_error(error) from None\n"
         )
+        if fast == body:
+            source_code = "def _rule(s):\n" + guarded
+        else:
+            source_code = (
+                "def _rule(s):\n"
+                "    try:\n"
+                f"        return {fast}\n"
+                "    except _MappingError:\n"
+                "        raise\n"
+                "    except _Exception:\n"
+                "        pass\n" + guarded
+            )
     function = _compiled_on_first_call(source_code, translator.namespace)
     INLINE[function] = (body, translator.namespace)
     return function, body

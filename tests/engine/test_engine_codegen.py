@@ -424,3 +424,33 @@ def test_a_run_maps_its_first_orders_interpreted_then_with_the_generated_stage(
         made.append(_outcome(lambda d=document: pair.map(d)))
         assert [bool(rules._stage) for rules in rule_sets] == [number > 3] * 2
     assert made == expected
+
+
+@pytest.mark.parametrize(
+    ("order", "expected"),
+    [
+        ({"sku": "BS-39", "items": 2}, "sku items"),  # own keys
+        ({"note": ""}, "items"),  # no sku; `items` is a dict's method, so defined
+        ({"lines": "text"}, "items"),
+        ("an order as text", ""),  # not an object: no field is defined
+    ],
+)
+def test_is_defined_says_the_same_in_both_ways_and_in_every_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: Any, expected: str
+) -> None:
+    rules = compile_rules(
+        tmp_path,
+        """
+        output:
+          defined: >-
+            {{ join_parts(['sku' if order.sku is defined else '',
+                           'items' if order.items is defined else '',
+                           'slip' if order_slip is defined else '']) }}
+        """,
+    )
+    assert rules.stage() is not None
+    generated, interpreted = _both(
+        lambda: rules.bind({}).apply_written({"order": order}), monkeypatch
+    )
+    assert generated == interpreted
+    assert generated[0] == "output" and json.loads(generated[2]) == {"defined": expected}
