@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -38,6 +39,13 @@ class _BadNumber:
 
     def __init__(self, text: str, problem: str) -> None:
         self.text, self.problem = text, problem
+        _DECODING.bad_numbers = _bad_numbers_made() + 1
+
+
+# How many _BadNumbers this thread's decoding has made: a document whose decoding made none,
+# whose text escapes no surrogate, is short and has few brackets cannot be past any limit,
+# and is not looked over (`_plainly_fine`).
+_DECODING = threading.local()
 
 
 def _number(text: str) -> Decimal | _BadNumber:
@@ -61,6 +69,32 @@ def _constant(text: str) -> _BadNumber:
 
 def _loads(text: str) -> Any:
     return _DECODER.decode(text)
+
+
+def _decoded(text: str) -> tuple[Any, bool]:
+    """`_loads(text)`, and whether a number in it is past the limits."""
+    before = _bad_numbers_made()
+    data = _DECODER.decode(text)
+    return data, _bad_numbers_made() != before
+
+
+def _bad_numbers_made() -> int:
+    return int(getattr(_DECODING, "bad_numbers", 0))
+
+
+def _plainly_fine(
+    text: str, bad_numbers: bool, surrogates: bool, start: int = 0, end: int | None = None
+) -> bool:
+    """Whether the document decoded from `text[start:end]` is within the limits without a
+    look at it: no number past them, no surrogate escaped, too short a text to hold a text
+    too long, and too few brackets to nest too deep."""
+    end = len(text) if end is None else end
+    return (
+        not bad_numbers
+        and not surrogates
+        and end - start <= MAX_SIZE
+        and text.count("{", start, end) + text.count("[", start, end) <= MAX_INPUT_DEPTH
+    )
 
 
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -311,6 +345,7 @@ def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | I
             wanted = "a value" if expect_value else "',' or ']'"
             raise UsageError(f"{path}: invalid JSON at line {line}: expected {wanted}")
         where = f"{path}[{index}]"
+        bad_before = _bad_numbers_made()
         try:
             value, end = _DECODER.raw_decode(buffer, position)
             if end == len(buffer) and char not in '[{"':  # a number may go on
@@ -332,7 +367,10 @@ def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | I
                 yield _document(value, where, False)
         else:
             surrogates = _ESCAPED_SURROGATE.search(buffer, position, end) is not None
-            suspect = _has_problem(value, surrogates, end - position > MAX_SIZE)
+            bad_numbers = _bad_numbers_made() != bad_before
+            suspect = not _plainly_fine(
+                buffer, bad_numbers, surrogates, position, end
+            ) and _has_problem(value, surrogates, end - position > MAX_SIZE)
             yield _document(value, where, surrogates, suspect)
         index += 1
         expect_value = False
@@ -418,7 +456,7 @@ def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
     such (without saying where), whatever else is wrong with it."""
     deep = InputProblem(where, f"nested more than {MAX_INPUT_DEPTH} levels deep")
     try:
-        data = _loads(text)
+        data, bad_numbers = _decoded(text)
     except RecursionError:
         return deep
     except json.JSONDecodeError as error:
@@ -426,7 +464,9 @@ def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
             return deep
         return InputProblem(where, f"invalid JSON at column {error.colno}: {error.msg}")
     surrogates = _escapes_surrogates(text)
-    found = _has_problem(data, surrogates, len(text) > MAX_SIZE)
+    found = not _plainly_fine(text, bad_numbers, surrogates) and _has_problem(
+        data, surrogates, len(text) > MAX_SIZE
+    )
     if found and _deeper_than(text, MAX_INPUT_DEPTH):
         return deep
     return _document(data, where, surrogates, found)

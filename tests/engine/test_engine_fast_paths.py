@@ -173,8 +173,10 @@ _SCALARS = st.one_of(
 )
 _VALUES = st.recursive(
     _SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["id", "\udc00", "lines"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["id", "\udc00", "lines"]), inner, max_size=3)
+    ),
     max_leaves=12,
 )
 
@@ -197,3 +199,36 @@ def test_the_quick_look_over_a_document_finds_what_the_full_one_names(
     assert documents._has_problem(document, surrogates) is (named is not None)
     if "x" * (MAX_SIZE + 1) not in repr(document):  # read from a text too short to hold one
         assert documents._has_problem(document, surrogates, False) is (named is not None)
+
+
+_JSON_SCALARS = st.one_of(
+    st.none(),
+    st.integers(-(10**120), 10**120),
+    st.sampled_from(["", "Jansen", "1e999", "{[", "\ud800", "x" * (MAX_SIZE + 1)]),
+)
+_JSON = st.recursive(
+    _JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=_JSON, depth=st.sampled_from([0, 30, 62, 63, 64, 70]))
+def test_a_document_let_through_without_a_look_is_within_every_limit(
+    value: Any, depth: int
+) -> None:
+    text = json.dumps(_nested(value, depth))
+    data, bad_numbers = documents._decoded(text)
+    surrogates = documents._escapes_surrogates(text)
+    if documents._plainly_fine(text, bad_numbers, surrogates):
+        assert documents._problem(data, surrogates) is None
+    assert bad_numbers is any(len(str(n)) > 100 for n in _integers(value))
+
+
+def _integers(value: Any) -> list[int]:
+    if isinstance(value, dict):
+        return [n for child in value.values() for n in _integers(child)]
+    if isinstance(value, list):
+        return [n for child in value for n in _integers(child)]
+    return [value] if type(value) is int else []
