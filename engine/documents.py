@@ -42,9 +42,8 @@ class _BadNumber:
         _DECODING.bad_numbers = _bad_numbers_made() + 1
 
 
-# How many _BadNumbers this thread's decoding has made: a document whose decoding made none,
-# whose text escapes no surrogate, is short and has few brackets cannot be past any limit,
-# and is not looked over (`_plainly_fine`).
+# How many _BadNumbers this thread's decoding has made (`_looked_over` asks whether a
+# document's decoding made any).
 _DECODING = threading.local()
 
 
@@ -82,19 +81,24 @@ def _bad_numbers_made() -> int:
     return int(getattr(_DECODING, "bad_numbers", 0))
 
 
-def _plainly_fine(
-    text: str, bad_numbers: bool, surrogates: bool, start: int = 0, end: int | None = None
-) -> bool:
-    """Whether the document decoded from `text[start:end]` is within the limits without a
-    look at it: no number past them, no surrogate escaped, too short a text to hold a text
-    too long, and too few brackets to nest too deep."""
+def _looked_over(
+    data: Any, text: str, bad_numbers: bool, start: int = 0, end: int | None = None
+) -> tuple[bool, bool]:
+    """(whether `text[start:end]`, which `data` was decoded from, escapes a surrogate;
+    whether `_problem` would find something in `data`). A document is looked over on every
+    read and nearly all are fine: one whose decoding made no bad number, that escapes no
+    surrogate, is too short to hold a text too long and has too few brackets to nest too deep
+    is let through without a walk."""
     end = len(text) if end is None else end
-    return (
+    surrogates = _ESCAPED_SURROGATE.search(text, start, end) is not None
+    plainly_fine = (
         not bad_numbers
         and not surrogates
         and end - start <= MAX_SIZE
         and text.count("{", start, end) + text.count("[", start, end) <= MAX_INPUT_DEPTH
     )
+    found = not plainly_fine and _has_problem(data, surrogates, end - start > MAX_SIZE)
+    return surrogates, found
 
 
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -366,11 +370,8 @@ def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | I
                     raise _invalid(path, error, lines_before) from None  # type: ignore[arg-type]
                 yield _document(value, where, False)
         else:
-            surrogates = _ESCAPED_SURROGATE.search(buffer, position, end) is not None
             bad_numbers = _bad_numbers_made() != bad_before
-            suspect = not _plainly_fine(
-                buffer, bad_numbers, surrogates, position, end
-            ) and _has_problem(value, surrogates, end - position > MAX_SIZE)
+            surrogates, suspect = _looked_over(value, buffer, bad_numbers, position, end)
             yield _document(value, where, surrogates, suspect)
         index += 1
         expect_value = False
@@ -444,7 +445,7 @@ def _whole(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
 def _deep_file(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:
     """A file too deep for the JSON parser: its documents one by one, the deep ones refused."""
     if not text.startswith("["):
-        yield InputProblem(str(path), f"nested more than {MAX_INPUT_DEPTH} levels deep")
+        yield _too_deep(str(path))
         return
     for index, element in enumerate(_elements(text)):
         where = f"{path}[{index}]"
@@ -454,22 +455,22 @@ def _deep_file(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]
 def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
     """One document's text: decoded, then looked over; too deep a document is refused as
     such (without saying where), whatever else is wrong with it."""
-    deep = InputProblem(where, f"nested more than {MAX_INPUT_DEPTH} levels deep")
     try:
         data, bad_numbers = _decoded(text)
     except RecursionError:
-        return deep
+        return _too_deep(where)
     except json.JSONDecodeError as error:
         if _deeper_than(text, MAX_INPUT_DEPTH):
-            return deep
+            return _too_deep(where)
         return InputProblem(where, f"invalid JSON at column {error.colno}: {error.msg}")
-    surrogates = _escapes_surrogates(text)
-    found = not _plainly_fine(text, bad_numbers, surrogates) and _has_problem(
-        data, surrogates, len(text) > MAX_SIZE
-    )
+    surrogates, found = _looked_over(data, text, bad_numbers)
     if found and _deeper_than(text, MAX_INPUT_DEPTH):
-        return deep
+        return _too_deep(where)
     return _document(data, where, surrogates, found)
+
+
+def _too_deep(where: str) -> InputProblem:
+    return InputProblem(where, f"nested more than {MAX_INPUT_DEPTH} levels deep")
 
 
 def _json_lines(path: Path, text: str) -> Iterator[dict[str, Any] | InputProblem]:

@@ -220,9 +220,9 @@ def test_a_document_let_through_without_a_look_is_within_every_limit(
 ) -> None:
     text = json.dumps(_nested(value, depth))
     data, bad_numbers = documents._decoded(text)
-    surrogates = documents._escapes_surrogates(text)
-    if documents._plainly_fine(text, bad_numbers, surrogates):
-        assert documents._problem(data, surrogates) is None
+    surrogates, found = documents._looked_over(data, text, bad_numbers)
+    assert surrogates is documents._escapes_surrogates(text)
+    assert found is (documents._problem(data, surrogates) is not None)
     assert bad_numbers is any(len(str(n)) > 100 for n in _integers(value))
 
 
