@@ -73,7 +73,7 @@ def _loads(text: str) -> Any:
 def _decoded(text: str) -> tuple[Any, bool]:
     """`_loads(text)`, and whether a number in it is past the limits."""
     before = _bad_numbers_made()
-    data = _DECODER.decode(text)
+    data = _loads(text)
     return data, _bad_numbers_made() != before
 
 

@@ -62,15 +62,11 @@ def to_decimal(value: object) -> Decimal:
         found = PARSED_AMOUNTS.get(text)
         if found is not None:
             return found
-        try:
-            result = Decimal(text)
-        except InvalidOperation:
-            raise MoneyFormatError(f"expected an amount like 12.50, got {text!r}") from None
-        if result.is_finite():
-            if result.adjusted() < MAX_AMOUNT_DIGITS:
-                _remember(text, result)
-                return result
-            return _in_range(result, text)
+        result = _amount_in(text)
+        if result is not None:
+            _remember(text, result)
+            return result
+        # not an amount, or one out of range: said below
     if kind is int:
         small = _SMALL_INTS.get(value)  # type: ignore[call-overload]
         return small if small is not None else Decimal(value)  # type: ignore[arg-type]
@@ -90,6 +86,16 @@ def to_decimal(value: object) -> Decimal:
             raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}")
         return _in_range(result, value)
     raise MoneyFormatError(f"expected an amount like 12.50, got {value!r}")
+
+
+def _amount_in(text: str) -> Decimal | None:
+    """The amount `text` writes, when it is a finite one in range (else None: `to_decimal`
+    says what is wrong with it)."""
+    try:
+        result = Decimal(text)
+    except InvalidOperation:
+        return None
+    return result if result.is_finite() and result.adjusted() < MAX_AMOUNT_DIGITS else None
 
 
 def _in_range(result: Decimal, written: object) -> Decimal:
@@ -136,12 +142,7 @@ def money(value: object) -> Decimal:
         if found is not None:
             return found
         # An order's totals are texts of its own: parsed here, not kept as parsed as well.
-        try:
-            parsed = PARSED_AMOUNTS.get(value) or Decimal(value)
-        except InvalidOperation:
-            parsed = to_decimal(value)  # says what is wrong with it
-        if not parsed.is_finite() or parsed.adjusted() >= MAX_AMOUNT_DIGITS:
-            parsed = to_decimal(value)  # (refuses it)
+        parsed = PARSED_AMOUNTS.get(value) or _amount_in(value) or to_decimal(value)
         rounded = _money(parsed, value)
         if len(MONEY_AMOUNTS) >= MAX_PARSED:
             MONEY_AMOUNTS.clear()

@@ -572,11 +572,7 @@ class _Generator:
                 lines += body
             lines += [f"    V[{slot}] = R", "    return R"]
             self.functions.append("\n".join(lines))
-        main = [
-            "def stage(s):",
-            "    V = _INIT[:]",
-            "    dl = s.get('$deadline', _inf)",
-        ]
+        main: list[str] = []  # its body; the head, once the body says which locals start unset
         self.kept = {name: top.names[name] for name in self.lazy if name in top.names}
         self.available, self.unset = set(), set()
         self.function_env, self.maybe_made = top, set()
@@ -595,7 +591,8 @@ class _Generator:
         main.append("        return F, None")
         self.value("O", output, root, "", top, main, "    ")
         main.append("    return F, O")
-        main[2:2] = self.unset_locals()
+        head = ["def stage(s):", "    V = _INIT[:]", *self.unset_locals()]
+        main = [*head, "    dl = s.get('$deadline', _inf)", *main]
         self.function_env = None
         self.namespace["_INIT"] = [_UNSET] * count + [False] * count
         return "\n\n".join([*self.functions, "\n".join(main)]) + "\n"

@@ -83,7 +83,8 @@ def _names_in(text: str) -> frozenset[str]:
 _NAMES = StoredTable(
     "names",
     jinja2.__version__,
-    *(hashlib.sha256(Path(m).read_bytes()).hexdigest() for m in (__file__, expressions.__file__)),
+    hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    expressions.SOURCE_DIGEST,
 )
 
 

@@ -623,15 +623,14 @@ class _Translator:
             n = self.fresh()
             with self.branch():
                 subject = self.expr(node.node)
-            # A plain dict's own key is defined (written in place); the rest asks _defined.
-            if node.attr not in _DICT_ATTRIBUTES:  # nor is a dict's missing key (no method)
-                return (
-                    f"({head} and ({node.attr!r} in _o{n} if _type(_o{n} := {subject}) is _dict "
-                    f"else _defined(_o{n}, {node.attr!r})))"
-                )
+            # A plain dict's own key is defined, and its missing key is not — unless the name
+            # is a dict method's (written in place); the rest asks _defined.
+            in_dict = f"{node.attr!r} in _o{n}"
+            if node.attr in _DICT_ATTRIBUTES:
+                in_dict = f"({in_dict} or _defined(_o{n}, {node.attr!r}))"
             return (
-                f"({head} and (_type(_o{n} := {subject}) is _dict and {node.attr!r} in _o{n} "
-                f"or _defined(_o{n}, {node.attr!r})))"
+                f"({head} and ({in_dict} if _type(_o{n} := {subject}) is _dict "
+                f"else _defined(_o{n}, {node.attr!r})))"
             )
         raise ExpressionError("'is defined' works on names and fields only", node.lineno)
 
@@ -760,10 +759,11 @@ def is_literal(spec: Any) -> bool:
 # Jinja's trees of rule strings parsed before, on this machine (engine/rules/disk_cache.py): for
 # this Jinja and this module (which configures the environment that parses).
 # Written without their environment (the one above, set again when a tree is read back).
+SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # of this module
 _TREES = StoredTable(
     "templates",
     jinja2.__version__,
-    hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    SOURCE_DIGEST,
     detach=lambda tree: tree.set_environment(None),
     attach=lambda tree: tree.set_environment(_ENV),
 )
