@@ -187,16 +187,6 @@ def _mul(left: Any, right: Any) -> Any:
     return result if type(result) is str else sized(result)
 
 
-def _add(left: Any, right: Any) -> Any:
-    result = left + right
-    return result if type(result) is Decimal else sized(result)
-
-
-def _sub(left: Any, right: Any) -> Any:
-    result = left - right
-    return result if type(result) is Decimal else sized(result)
-
-
 def _text_limit(text: str) -> str:
     """Text joined with ~ (each part already within the limit, so at most a few times it)."""
     if len(text) > MAX_SIZE:
@@ -318,8 +308,6 @@ _RUNTIME: dict[str, Any] = {
     "_item": _item,
     "_call": _call,
     "_mul": _mul,
-    "_add": _add,
-    "_sub": _sub,
     "_cat": _text_limit,
     "_sized": sized,
     "_div": _div,
@@ -346,8 +334,6 @@ _RUNTIME: dict[str, Any] = {
 
 # -- the translator ----------------------------------------------------------------------------
 _BINOPS = {
-    nodes.Add: "_add({}, {})",
-    nodes.Sub: "_sub({}, {})",
     nodes.Mod: "_mod({}, {})",
     nodes.Mul: "_mul({}, {})",
     nodes.Div: "_div({}, {})",
@@ -489,6 +475,12 @@ class _Translator:
             return f"(-{self.expr(node.node)})"
         if isinstance(node, nodes.Pos):
             return f"(+{self.expr(node.node)})"
+        if isinstance(node, nodes.Add | nodes.Sub):
+            # `_add`/`_sub` in place: a sum of Decimals is the usual case, and needs no check
+            n = self.fresh()
+            sign = "+" if isinstance(node, nodes.Add) else "-"
+            result = f"{self.expr(node.left)} {sign} {self.expr(node.right)}"
+            return f"(_o{n} if _type(_o{n} := {result}) is Decimal else _sized(_o{n}))"
         for node_type, template in _BINOPS.items():
             if isinstance(node, node_type):
                 return template.format(self.expr(node.left), self.expr(node.right))
