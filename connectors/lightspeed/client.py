@@ -117,12 +117,24 @@ class LightspeedClient(HttpClient):
     ) -> Iterator[FetchedOrder]:
         """Fetched order documents of the orders changed in the window, streamed page by page.
 
+        Each listed order is read again by its single-order GET, which embeds its products
+        and customer (`fetch_orders`): one request an order, where the list's own objects
+        (which embed nothing) would need one for the products and one for each customer. An
+        order deleted between the list and its GET is left out, with a warning.
+
         Orders that change while the pass runs may leave the window and shift later pages;
         they are picked up by the next pass, whose window starts where this one ended.
         """
         customers: dict[int, dict[str, Any] | None] = {}
-        for order in self._changed("orders", updated_min, updated_max, limit):
-            yield self._document(order, customers)
+        for listed in self._changed("orders", updated_min, updated_max, limit):
+            if not isinstance(listed, dict) or "id" not in listed:
+                raise ProtocolError(SYSTEM, "an order without an id")
+            try:
+                order = _unwrap(self._get(f"orders/{int(listed['id'])}"), "order")
+            except NotFoundError:
+                log.warning("lightspeed: order %s deleted while listing; skipped", listed["id"])
+                continue
+            yield self._embedded_document(order, customers)
 
     def fetch_orders(self, ids: Iterable[int | str]) -> Iterator[FetchedOrder]:
         """Fetched order documents of the given order ids: one request each.

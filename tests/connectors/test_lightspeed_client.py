@@ -74,16 +74,30 @@ def test_pages_are_streamed_one_at_a_time(ls_sim: LightspeedSimulator,
     assert ls_sim.paths_served.count("/nl/orders.json") == 4
 
 
-def test_customers_are_fetched_once_per_pass(ls_sim: LightspeedSimulator,
-                                             ls_client: LightspeedClient) -> None:
+def test_one_request_an_order_products_and_customer_come_embedded(
+    ls_sim: LightspeedSimulator, ls_client: LightspeedClient
+) -> None:
     documents = list(ls_client.iter_orders_changed(MARCH))
     sanne = [d for d in documents if d["customer"]["id"] == 3104501]
     assert [d["order"]["number"] for d in sanne] == ["ORD00101", "ORD00103"]
-    assert ls_sim.paths_served.count("/nl/customers/3104501.json") == 1
-    list(ls_client.iter_orders_changed(MARCH))
-    assert ls_sim.paths_served.count("/nl/customers/3104501.json") == 2
-    # 1 list page + 6 product lists + 4 customers, twice.
-    assert ls_client.requests_made == 22
+    assert sanne[0]["customer"] == sanne[1]["customer"]
+    # 1 list page + 6 single-order GETs: no product list, no customer asked for apart.
+    assert ls_client.requests_made == 7
+    assert ls_sim.paths_served.count("/nl/orders.json") == 1
+    assert not [p for p in ls_sim.paths_served if "/products" in p or "/customers/" in p]
+    assert all("embedded" not in d["order"]["products"]["resource"] for d in documents)
+
+
+def test_an_order_deleted_while_listing_is_left_out_with_a_warning(
+    ls_sim: LightspeedSimulator, ls_client: LightspeedClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    orders = ls_client.iter_orders_changed(MARCH)
+    first = next(orders)  # the list page is read: every order on it is listed
+    del ls_sim.shop.orders[8810004]
+    rest = list(orders)
+    assert [d["order"]["number"] for d in [first, *rest]] == [
+        "ORD00101", "ORD00102", "ORD00103", "ORD00105", "ORD00106"]
+    assert "lightspeed: order 8810004 deleted while listing; skipped" in caplog.text
 
 
 def test_time_window_accepts_aware_naive_and_text(ls_client: LightspeedClient) -> None:
