@@ -239,7 +239,7 @@ class LightspeedClient(HttpClient):
             log.warning("lightspeed: credit invoice %s: its order is not in the shop; skipped",
                         invoice.get("id"))
             return None
-        document = self._document(_without_embedded(order), customers)
+        document = self._embedded_document(order, customers)
         items = self._paged_list(f"invoices/{invoice['id']}/items", "invoiceItems")
         return {**document, "invoice": invoice, "invoiceItems": items}
 

@@ -39,9 +39,14 @@ def test_a_credit_note_becomes_its_orders_document_plus_the_credit_invoice_and_i
     (document,) = client.iter_credit_invoices_changed(
         datetime(2026, 3, 9, 0, 0, tzinfo=AMS), datetime(2026, 3, 10, 0, 0, tzinfo=AMS)
     )
+    # The invoice list, the order (embedding its products and customer) and the items.
+    assert client.requests_made == 3
+    assert not [p for p in shop.paths_served if "/products" in p or "/customers/" in p]
     client.close()
 
     assert set(document) == {"order", "products", "customer", "invoice", "invoiceItems"}
+    assert [p["id"] for p in document["products"]] == [SENCHA, THEEPOT]
+    assert document["customer"]["id"] == 3104501
     assert document["order"]["id"] == ORDER and "embedded" not in str(document["order"])
     invoice = document["invoice"]
     assert invoice["id"] == made["id"] and invoice["isCreditNote"] is True
