@@ -122,10 +122,17 @@ class StoredTable:
         # and takes back after.
         self.detach, self.attach = detach, attach
         self._entries: dict[str, Any] | None = None
+        self._attached: set[str] = set()  # the texts whose value was taken back (`get`)
         self._grown = self._registered = False
 
     def get(self, text: str) -> Any:
-        return self._read().get(text)
+        value = self._read().get(text)
+        # Taken back when first asked for: the table holds the values of every rule set run
+        # on this machine, and a command asks for those of one or two.
+        if value is not None and self.attach is not None and text not in self._attached:
+            self._attached.add(text)
+            self.attach(value)
+        return value
 
     def put(self, text: str, value: Any) -> None:
         if len(text) > self.MAX_TEXT:
@@ -134,6 +141,7 @@ class StoredTable:
         if len(entries) >= self.MAX_ENTRIES:
             entries.clear()
         entries[text] = value
+        self._attached.add(text)  # a value of this process: nothing to take back
         if not self._registered:
             self._registered = True
             atexit.register(self.save)
@@ -143,7 +151,7 @@ class StoredTable:
         folder = cache_folder(self.kind)
         if folder is None or not self._grown or self._entries is None:
             return
-        values = list(self._entries.values())
+        values = [value for text, value in self._entries.items() if text in self._attached]
         try:
             self._each(self.detach, values)
             data = pickle.dumps(self._entries, protocol=pickle.HIGHEST_PROTOCOL)
@@ -162,7 +170,6 @@ class StoredTable:
                 with contextlib.suppress(Exception):  # none, damaged, another version: empty
                     loaded = pickle.loads((folder / f"{self.name}.pickle").read_bytes())
                     if isinstance(loaded, dict):
-                        self._each(self.attach, loaded.values())
                         self._entries = loaded
         return self._entries
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,41 @@ def test_a_small_source_is_kept_in_the_table_of_small_code(
     assert namespace["_rule"]({"order": {"id": 7}}) == 7
     table.save()
     assert list((cache / "code").glob("*.pickle"))
+
+
+def test_a_stored_value_is_taken_back_only_when_asked_for(cache: Path) -> None:
+    """The trees' table holds every rule set run on the machine: reading it does not take
+    each value back (Jinja's environment set on every node), only those a command asks for;
+    written again, every value is written detached."""
+    taken_back: list[str] = []
+
+    def table() -> disk_cache.StoredTable:
+        return disk_cache.StoredTable(
+            "templates",
+            "test",
+            detach=lambda value: value.update(attached=False),
+            attach=lambda value: (taken_back.append(value["text"]), value.update(attached=True)),
+        )
+
+    first = table()
+    for text in ("a", "b"):
+        first.put(text, {"text": text, "attached": True})
+    first.save()
+    assert taken_back == ["a", "b"]  # saving detaches, then takes back what this process uses
+    taken_back.clear()
+
+    second = table()
+    assert second.get("a") == {"text": "a", "attached": True}
+    assert second.get("a")["attached"] and taken_back == ["a"]  # once, and only "a"
+    second.put("c", {"text": "c", "attached": True})
+    second.save()
+    assert taken_back == ["a", "a", "c"]  # after saving: the two this process holds
+    stored = pickle.loads(next((cache / "templates").glob("*.pickle")).read_bytes())
+    assert {text: value["attached"] for text, value in stored.items()} == {
+        "a": False,
+        "b": False,
+        "c": False,
+    }
 
 
 def test_off_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
