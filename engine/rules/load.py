@@ -20,6 +20,9 @@ language 2.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import pickle
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +31,7 @@ from typing import Any
 import yaml
 
 from ..errors import MapperError, Place, RuleError
+from .disk_cache import StoredTable
 
 
 class LocatedDict(dict[str, Any]):
@@ -268,6 +272,16 @@ def language_of(root: yaml.Node, file: str) -> tuple[int, bool]:
     return 1, False
 
 
+# The located data of files read before, by their bytes and the name they are shown by (a
+# rule set's files take a few milliseconds to read at every start): for this module and PyYAML.
+_LOADED = StoredTable(
+    "rules",
+    hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    yaml.__version__,
+    str(getattr(yaml, "__with_libyaml__", False)),
+)
+
+
 def load_yaml(path: Path, display_name: str | None = None, *, rule_file: bool = False) -> Any:
     """Parse one YAML file safely into located data. Errors name the file and line.
 
@@ -286,6 +300,17 @@ def load_yaml(path: Path, display_name: str | None = None, *, rule_file: bool = 
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise RuleError("rule file is not UTF-8 text", Place(name, line)) from None
+    key = hashlib.sha256(f"{name}\0{rule_file}\0".encode() + data).hexdigest()
+    stored = _LOADED.get(key)
+    if type(stored) is bytes:
+        with contextlib.suppress(Exception):  # damaged: read the file again
+            return pickle.loads(stored)  # noqa: S301 — written by this user's mapper
+    located = _located(text, name, rule_file)
+    _LOADED.put(key, pickle.dumps(located, protocol=pickle.HIGHEST_PROTOCOL))
+    return located
+
+
+def _located(text: str, name: str, rule_file: bool) -> Any:
     loader: Any = None
     try:
         root, loader = _compose(text, _Loader)

@@ -25,7 +25,7 @@ from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from mapper.engine.errors import ConfigError
 from mapper.engine.mapping import Pair, Payload
 from mapper.engine.paths import mappings_dir
-from mapper.engine.rules import disk_cache, xml_writer
+from mapper.engine.rules import disk_cache, load, xml_writer
 from mapper.engine.rules.compile import BoundRuleSet, compile_rule_set
 from mapper.engine.rules.expressions import _ALL, _simple_steps, plain_steps
 
@@ -125,6 +125,33 @@ def test_a_stored_value_is_taken_back_only_when_asked_for(cache: Path) -> None:
         "b": False,
         "c": False,
     }
+
+
+def test_a_rule_file_read_back_is_the_file_read_anew(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Located data kept from an earlier read: the same values, places and language; a file
+    changed since, or shown by another name, is read anew; a damaged entry too."""
+    monkeypatch.setattr(load, "_LOADED", disk_cache.StoredTable("rules", "test"))
+    rules = tmp_path / "mapping.yaml"
+    rules.write_text("language: 2\nlet:\n  code: NO  # Norway\n  total: '{{ 1 + 2 }}'\n")
+    fresh = load.load_yaml(rules, "mapping.yaml", rule_file=True)
+    load._LOADED.save()
+    monkeypatch.setattr(load, "_LOADED", disk_cache.StoredTable("rules", "test"))
+    located = load._located
+    monkeypatch.setattr(load, "_located", lambda *args: pytest.fail("read anew"))
+    kept = load.load_yaml(rules, "mapping.yaml", rule_file=True)
+    assert kept == fresh == {"let": {"code": "NO", "total": "{{ 1 + 2 }}"}}
+    assert kept is not fresh and kept.language == 2 and kept.language_written
+    assert str(kept["let"].places["total"]) == "mapping.yaml:4:10"
+    assert kept["let"].key_places == fresh["let"].key_places
+    monkeypatch.setattr(load, "_located", located)
+    assert str(load.load_yaml(rules, "other.yaml", rule_file=True).place).startswith("other.yaml")
+    rules.write_text("let:\n  code: NO\n")  # language 1: Norway is false
+    assert load.load_yaml(rules, "mapping.yaml", rule_file=True) == {"let": {"code": False}}
+    for key in list(load._LOADED._read()):
+        load._LOADED.put(key, b"damaged")
+    assert load.load_yaml(rules, "mapping.yaml", rule_file=True) == {"let": {"code": False}}
 
 
 def test_off_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
