@@ -812,8 +812,25 @@ def compile_jinja(
     A string that is exactly one `{{ expression }}` keeps the expression's type (a Decimal stays
     a Decimal); a string mixing text and expressions renders to text.
     """
-    translator = _Translator(functions, filters, lazy)
-    body = template_body(source, translator)
+    key = _translation_key(source, functions, filters, lazy, guarded=on_error is not None)
+    stored = _TRANSLATIONS.get(key) if key is not None else None
+    namespace = _bound(stored[2], functions, filters) if stored is not None else None
+    if stored is not None and namespace is not None:
+        body, fast = stored[0], stored[1]
+    else:
+        translator = _Translator(functions, filters, lazy)
+        body = template_body(source, translator)
+        fast = None
+        if on_error is not None:
+            translator.fast = True
+            try:
+                fast = template_body(source, translator)
+            finally:
+                translator.fast = False
+        namespace = translator.namespace
+        bindings = _bindings(namespace, functions, filters)
+        if key is not None and bindings is not None:
+            _TRANSLATIONS.put(key, (body, fast, bindings))
     # One Python function per rule value: the expression, and (when asked) the translation of
     # what can go wrong into the caller's error, without a second call frame per value. With
     # the translation, the expression is tried first with fields read by plain subscripts, as
@@ -822,12 +839,7 @@ def compile_jinja(
     if on_error is None:
         source_code = f"def _rule(s):\n    return {body}\n"
     else:
-        translator.namespace["_on_error"] = on_error
-        translator.fast = True
-        try:
-            fast = template_body(source, translator)
-        finally:
-            translator.fast = False
+        namespace["_on_error"] = on_error
         guarded = (
             "    try:\n"
             f"        return {body}\n"
@@ -846,9 +858,123 @@ def compile_jinja(
                 "    except _Exception:\n"
                 "        pass\n" + guarded
             )
-    function = _compiled_on_first_call(source_code, translator.namespace)
-    INLINE[function] = (body, translator.namespace)
+    function = _compiled_on_first_call(source_code, namespace)
+    INLINE[function] = (body, namespace)
     return function, body
+
+
+# Rule strings translated before, on this machine (engine/rules/disk_cache.py): the Python they
+# became and what their names are bound to (a library function by its name, a constant by its
+# value), so a start translates none of a rule set's strings again. Keyed by the string and by
+# what else the translation reads: the functions and filters it may call (their names and what
+# the translator asks of them) and the rule set's lazy `let`s.
+_TRANSLATIONS = StoredTable("translations", jinja2.__version__, SOURCE_DIGEST)
+_CONTEXTS: dict[tuple[int, int, int], tuple[Any, Any, Any, str]] = {}
+_PLAIN_VALUES = (Decimal, str, int, bool, types.NoneType)
+
+
+def _translation_key(
+    source: str,
+    functions: Mapping[str, Any],
+    filters: Mapping[str, Any],
+    lazy: frozenset[str],
+    *,
+    guarded: bool,
+) -> str | None:
+    """The stored translation's key; None for a string too long to keep."""
+    if len(source) > 2_000:
+        return None
+    ids = (id(functions), id(filters), id(lazy))
+    known = _CONTEXTS.get(ids)
+    if (
+        known is None
+        or known[0] is not functions
+        or known[1] is not filters
+        or known[2] is not lazy
+    ):
+        if len(_CONTEXTS) >= 16:
+            _CONTEXTS.clear()
+        known = (functions, filters, lazy, _context_digest(functions, filters, lazy))
+        _CONTEXTS[ids] = known
+    return f"{known[3]}\0{guarded}\0{source}"
+
+
+def _context_digest(
+    functions: Mapping[str, Any], filters: Mapping[str, Any], lazy: frozenset[str]
+) -> str:
+    parts = [",".join(sorted(lazy))]
+    for kind, table in (("g", functions), ("f", filters)):
+        for name in sorted(table):
+            func = table[name]
+            memo = getattr(func, "memo_in_scope", None)
+            pass_arg = getattr(getattr(func, "jinja_pass_arg", None), "name", "")
+            parts.append(
+                f"{kind} {name} {pass_arg} {bool(getattr(func, 'needs_scope', False))} "
+                f"{getattr(memo, 'scope_key', '')}"
+            )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _bindings(
+    namespace: dict[str, Any], functions: Mapping[str, Any], filters: Mapping[str, Any]
+) -> tuple[tuple[str, str, Any], ...] | None:
+    """What the translator bound in `namespace`, said so it can be bound again in another
+    process: (key, kind, name or value); None when something cannot be said so."""
+    bound = []
+    for key, obj in namespace.items():
+        if key in _RUNTIME and _RUNTIME[key] is obj:
+            continue
+        prefix, _, name = key.partition("_")
+        if prefix == "f" and (filters.get(name) or _JINJA_FILTERS.get(name)) is obj:
+            bound.append((key, "filter", name))
+        elif prefix == "t" and _JINJA_TESTS.get(name) is obj:
+            bound.append((key, "test", name))
+        elif key == "g_range" and obj is _safe_range:
+            bound.append((key, "range", name))
+        elif prefix == "g" and functions.get(name) is obj:
+            bound.append((key, "function", name))
+        elif prefix == "m" and (owner := _memo_owner(functions, obj)) is not None:
+            bound.append((key, "missing", owner))
+        elif prefix in ("k", "q") and type(obj) in _PLAIN_VALUES:
+            bound.append((key, "value", obj))
+        else:
+            return None
+    return tuple(bound)
+
+
+def _memo_owner(functions: Mapping[str, Any], missing: object) -> str | None:
+    for name, func in functions.items():
+        if getattr(getattr(func, "memo_in_scope", None), "missing", None) is missing:
+            return name
+    return None
+
+
+def _bound(
+    bindings: tuple[tuple[str, str, Any], ...],
+    functions: Mapping[str, Any],
+    filters: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """A translation's namespace, its names bound again (`_bindings`); None when one of them
+    is no longer there."""
+    namespace = dict(_RUNTIME)
+    for key, kind, ref in bindings:
+        if kind == "value":
+            namespace[key] = ref
+            continue
+        if kind == "filter":
+            obj = filters.get(ref) or _JINJA_FILTERS.get(ref)
+        elif kind == "test":
+            obj = _JINJA_TESTS.get(ref)
+        elif kind == "range":
+            obj = _safe_range
+        elif kind == "function":
+            obj = functions.get(ref)
+        else:
+            obj = getattr(getattr(functions.get(ref), "memo_in_scope", None), "missing", None)
+        if obj is None:
+            return None
+        namespace[key] = obj
+    return namespace
 
 
 # A rule set holds some hundreds of values, and a run calls few of them through here (the

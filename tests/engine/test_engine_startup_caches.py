@@ -17,17 +17,27 @@ import os
 import pickle
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from mapper.engine.errors import ConfigError
+from mapper.engine.library.functions import FILTERS
 from mapper.engine.mapping import Pair, Payload
 from mapper.engine.paths import mappings_dir
-from mapper.engine.rules import disk_cache, load, xml_writer
+from mapper.engine.rules import compile as rules_compile
+from mapper.engine.rules import disk_cache, expressions, load, xml_writer
 from mapper.engine.rules.compile import BoundRuleSet, compile_rule_set
-from mapper.engine.rules.expressions import _ALL, _simple_steps, plain_steps
+from mapper.engine.rules.expressions import (
+    _ALL,
+    ExpressionError,
+    _simple_steps,
+    compile_jinja,
+    plain_steps,
+)
+from mapper.engine.rules.lookups import LookupIndex
 
 FIXTURE = (
     mappings_dir() / "prestashop-yuki" / "fixtures" / "01_domestic_two_rates_discount.input.json"
@@ -152,6 +162,53 @@ def test_a_rule_file_read_back_is_the_file_read_anew(
     for key in list(load._LOADED._read()):
         load._LOADED.put(key, b"damaged")
     assert load.load_yaml(rules, "mapping.yaml", rule_file=True) == {"let": {"code": False}}
+
+
+_RULE_STRINGS = [
+    "{{ order.total | money }}",  # a filter, written in place
+    "{{ 1 | decimal + order.total | decimal }}",  # a constant made at translation
+    "{{ lookup('vat_codes', 'domestic', 'NL', 21) }}",  # a function answering from a memo
+    "{{ range(2) | list }}",  # the bounded range
+    "{{ 'x' if order.total is number else 'y' }}",  # a test
+    "Order {{ order.number | upper }}",  # text around an expression
+]
+
+
+def test_a_rule_string_translated_before_becomes_the_same_rule(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A translation read back gives the same Python over the same objects as translating
+    anew; one naming a function that is no longer there is translated again (and refused)."""
+    monkeypatch.setattr(expressions, "_TRANSLATIONS", disk_cache.StoredTable("translations", "t"))
+    functions = rules_compile._functions()
+    row = {"scheme": "domestic", "country": "NL", "rate": 21, "code": "V21"}
+    scope: dict[str, Any] = {
+        "order": {"total": "12.50", "number": "ps-7"},
+        "$lookups": {"vat_codes": LookupIndex("vat_codes", 3, {("domestic", "NL", "21"): [row]})},
+    }
+    fresh = [
+        compile_jinja(text, functions, FILTERS, on_error=RuntimeError) for text in _RULE_STRINGS
+    ]
+    expressions._TRANSLATIONS.save()
+
+    monkeypatch.setattr(expressions, "_TRANSLATIONS", disk_cache.StoredTable("translations", "t"))
+    translate = expressions.template_body
+    monkeypatch.setattr(expressions, "template_body", lambda *args: pytest.fail("translated"))
+    again = [
+        compile_jinja(text, functions, FILTERS, on_error=RuntimeError) for text in _RULE_STRINGS
+    ]
+    assert [body for _, body in again] == [body for _, body in fresh]
+    values = [Decimal("12.50"), Decimal("13.50"), row, [0, 1], "y", "Order PS-7"]
+    assert [rule(dict(scope)) for rule, _ in again] == values
+    assert [rule(dict(scope)) for rule, _ in fresh] == values
+    namespaces = [expressions.INLINE[rule][1] for rule, _ in (fresh[2], again[2])]
+    assert namespaces[0]["g_lookup"] is namespaces[1]["g_lookup"] is functions["lookup"]
+    assert namespaces[0]["m_missing"] is namespaces[1]["m_missing"]
+
+    monkeypatch.setattr(expressions, "template_body", translate)
+    without_lookup = {name: f for name, f in functions.items() if name != "lookup"}
+    with pytest.raises(ExpressionError, match="lookup"):
+        compile_jinja(_RULE_STRINGS[2], without_lookup, FILTERS, on_error=RuntimeError)
 
 
 def test_off_keeps_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
