@@ -812,25 +812,7 @@ def compile_jinja(
     A string that is exactly one `{{ expression }}` keeps the expression's type (a Decimal stays
     a Decimal); a string mixing text and expressions renders to text.
     """
-    key = _translation_key(source, functions, filters, lazy, guarded=on_error is not None)
-    stored = _TRANSLATIONS.get(key) if key is not None else None
-    namespace = _bound(stored[2], functions, filters) if stored is not None else None
-    if stored is not None and namespace is not None:
-        body, fast = stored[0], stored[1]
-    else:
-        translator = _Translator(functions, filters, lazy)
-        body = template_body(source, translator)
-        fast = None
-        if on_error is not None:
-            translator.fast = True
-            try:
-                fast = template_body(source, translator)
-            finally:
-                translator.fast = False
-        namespace = translator.namespace
-        bindings = _bindings(namespace, functions, filters)
-        if key is not None and bindings is not None:
-            _TRANSLATIONS.put(key, (body, fast, bindings))
+    body, fast, namespace = _translation(source, functions, filters, lazy, on_error is not None)
     # One Python function per rule value: the expression, and (when asked) the translation of
     # what can go wrong into the caller's error, without a second call frame per value. With
     # the translation, the expression is tried first with fields read by plain subscripts, as
@@ -871,6 +853,36 @@ def compile_jinja(
 _TRANSLATIONS = StoredTable("translations", jinja2.__version__, SOURCE_DIGEST)
 _CONTEXTS: dict[tuple[int, int, int], tuple[Any, Any, Any, str]] = {}
 _PLAIN_VALUES = (Decimal, str, int, bool, types.NoneType)
+
+
+def _translation(
+    source: str,
+    functions: Mapping[str, Any],
+    filters: Mapping[str, Any],
+    lazy: frozenset[str],
+    guarded: bool,
+) -> tuple[str, str | None, dict[str, Any]]:
+    """The Python a rule string becomes — and, `guarded`, its form reading fields by plain
+    subscripts —, with the namespace it runs in: as stored when it was translated before."""
+    key = _translation_key(source, functions, filters, lazy, guarded=guarded)
+    stored = _TRANSLATIONS.get(key) if key is not None else None
+    if stored is not None:
+        namespace = _bound(stored[2], functions, filters)
+        if namespace is not None:
+            return stored[0], stored[1], namespace
+    translator = _Translator(functions, filters, lazy)
+    body = template_body(source, translator)
+    fast = None
+    if guarded:
+        translator.fast = True
+        try:
+            fast = template_body(source, translator)
+        finally:
+            translator.fast = False
+    bindings = _bindings(translator.namespace, functions, filters)
+    if key is not None and bindings is not None:
+        _TRANSLATIONS.put(key, (body, fast, bindings))
+    return body, fast, translator.namespace
 
 
 def _translation_key(
