@@ -849,7 +849,8 @@ def compile_jinja(
 # became and what their names are bound to (a library function by its name, a constant by its
 # value), so a start translates none of a rule set's strings again. Keyed by the string and by
 # what else the translation reads: the functions and filters it may call (their names and what
-# the translator asks of them) and the rule set's lazy `let`s.
+# the translator asks of them, Jinja's own and limits.py's among them) and the rule set's lazy
+# `let`s.
 _TRANSLATIONS = StoredTable("translations", jinja2.__version__, SOURCE_DIGEST)
 _CONTEXTS: dict[tuple[int, int, int], tuple[Any, Any, Any, str]] = {}
 _PLAIN_VALUES = (Decimal, str, int, bool, types.NoneType)
@@ -915,7 +916,8 @@ def _context_digest(
     functions: Mapping[str, Any], filters: Mapping[str, Any], lazy: frozenset[str]
 ) -> str:
     parts = [",".join(sorted(lazy))]
-    for kind, table in (("g", functions), ("f", filters)):
+    tables = (("g", functions), ("f", filters), ("j", _JINJA_FILTERS), ("t", _JINJA_TESTS))
+    for kind, table in tables:
         for name in sorted(table):
             func = table[name]
             memo = getattr(func, "memo_in_scope", None)
