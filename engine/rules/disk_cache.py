@@ -9,7 +9,8 @@ files and settings found valid, and the generated code compiled.
   150 of them for one order) in one table for all of them.
 - `StoredTable(kind, *version)`: values worked out from texts, one file for all of them, read
   once per process and written back at exit when it grew: the Jinja trees of the rule strings
-  (parsing about 300 of them is a tenth of a second).
+  (parsing about 300 of them is a tenth of a second) and the Python they were translated to
+  (expressions.py), the rule files as read, with where each value was written (load.py).
 - `known_valid(*parts)` / `remember_valid(*parts)`: a rule file or a tenant's settings that its
   JSON Schema accepted (jsonschema's import and run are a tenth of a second); only what passed
   is remembered, so every problem is still found and said.
