@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -70,10 +70,11 @@ def _loads(text: str) -> Any:
     return _DECODER.decode(text)
 
 
-def _decoded(text: str) -> tuple[Any, bool]:
-    """`_loads(text)`, and whether a number in it is past the limits."""
+def _decoded(decode: Callable[..., Any], *args: Any) -> tuple[Any, bool]:
+    """`decode(*args)` (`_loads`, the decoder's `raw_decode`), and whether a number it read
+    is past the limits."""
     before = _bad_numbers_made()
-    data = _loads(text)
+    data = decode(*args)
     return data, _bad_numbers_made() != before
 
 
@@ -349,9 +350,8 @@ def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | I
             wanted = "a value" if expect_value else "',' or ']'"
             raise UsageError(f"{path}: invalid JSON at line {line}: expected {wanted}")
         where = f"{path}[{index}]"
-        bad_before = _bad_numbers_made()
         try:
-            value, end = _DECODER.raw_decode(buffer, position)
+            (value, end), bad_numbers = _decoded(_DECODER.raw_decode, buffer, position)
             if end == len(buffer) and char not in '[{"':  # a number may go on
                 raise json.JSONDecodeError("unfinished", buffer, end)
         except (json.JSONDecodeError, RecursionError) as error:
@@ -370,7 +370,6 @@ def _array(path: Path, handle: TextIO, head: str) -> Iterator[dict[str, Any] | I
                     raise _invalid(path, error, lines_before) from None  # type: ignore[arg-type]
                 yield _document(value, where, False)
         else:
-            bad_numbers = _bad_numbers_made() != bad_before
             surrogates, suspect = _looked_over(value, buffer, bad_numbers, position, end)
             yield _document(value, where, surrogates, suspect)
         index += 1
@@ -456,7 +455,7 @@ def _parsed(text: str, where: str) -> dict[str, Any] | InputProblem:
     """One document's text: decoded, then looked over; too deep a document is refused as
     such (without saying where), whatever else is wrong with it."""
     try:
-        data, bad_numbers = _decoded(text)
+        data, bad_numbers = _decoded(_loads, text)
     except RecursionError:
         return _too_deep(where)
     except json.JSONDecodeError as error:

@@ -130,11 +130,11 @@ class LightspeedClient(HttpClient):
             if not isinstance(listed, dict) or "id" not in listed:
                 raise ProtocolError(SYSTEM, "an order without an id")
             try:
-                order = _unwrap(self._get(f"orders/{int(listed['id'])}"), "order")
+                document = self._order_document(listed["id"], customers)
             except NotFoundError:
                 log.warning("lightspeed: order %s deleted while listing; skipped", listed["id"])
                 continue
-            yield self._embedded_document(order, customers)
+            yield document
 
     def fetch_orders(self, ids: Iterable[int | str]) -> Iterator[FetchedOrder]:
         """Fetched order documents of the given order ids: one request each.
@@ -147,8 +147,14 @@ class LightspeedClient(HttpClient):
         """
         customers: dict[int, dict[str, Any] | None] = {}
         for order_id in ids:
-            order = _unwrap(self._get(f"orders/{int(order_id)}"), "order")
-            yield self._embedded_document(order, customers)
+            yield self._order_document(order_id, customers)
+
+    def _order_document(
+        self, order_id: int | str, customers: dict[int, dict[str, Any] | None]
+    ) -> FetchedOrder:
+        """The document of one order, read by its single-order GET (`_embedded_document`)."""
+        order = _unwrap(self._get(f"orders/{int(order_id)}"), "order")
+        return self._embedded_document(order, customers)
 
     def _embedded_document(
         self, order: Any, customers: dict[int, dict[str, Any] | None]
@@ -234,12 +240,11 @@ class LightspeedClient(HttpClient):
         if order_id is None:
             raise ProtocolError(SYSTEM, f"credit invoice {invoice.get('id')}: no order link")
         try:
-            order = _unwrap(self._get(f"orders/{order_id}"), "order")
+            document = self._order_document(order_id, customers)
         except NotFoundError:
             log.warning("lightspeed: credit invoice %s: its order is not in the shop; skipped",
                         invoice.get("id"))
             return None
-        document = self._embedded_document(order, customers)
         items = self._paged_list(f"invoices/{invoice['id']}/items", "invoiceItems")
         return {**document, "invoice": invoice, "invoiceItems": items}
 

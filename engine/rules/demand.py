@@ -14,17 +14,15 @@ An over-approximation only keeps more; nothing read is ever left out.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 
 from . import expressions
-from .disk_cache import StoredTable
+from .disk_cache import StoredTable, source_digest
 from .expressions import ExpressionError, is_template, parse_template
 from .load import LocatedDict
 
@@ -83,7 +81,7 @@ def _names_in(text: str) -> frozenset[str]:
 _NAMES = StoredTable(
     "names",
     jinja2.__version__,
-    hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    source_digest(__file__),
     expressions.SOURCE_DIGEST,
 )
 

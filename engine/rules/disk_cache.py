@@ -52,6 +52,12 @@ def cache_folder(kind: str) -> Path | None:
     return Path(base) / "mapper" / kind
 
 
+def source_digest(module_file: str) -> str:
+    """The SHA-256 of a module's source (`__file__`): a version of what that module works out,
+    for the table that keeps it."""
+    return hashlib.sha256(Path(module_file).read_bytes()).hexdigest()
+
+
 def _name(*parts: str) -> str:
     digest = hashlib.sha256()
     for part in parts:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -32,7 +31,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ..errors import MappingError
 from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS, amount_text
 from . import limits
-from .disk_cache import StoredTable, compiled
+from .disk_cache import StoredTable, compiled, source_digest
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
 
 Scope = dict[str, Any]
@@ -751,7 +750,7 @@ def is_literal(spec: Any) -> bool:
 # Jinja's trees of rule strings parsed before, on this machine (engine/rules/disk_cache.py): for
 # this Jinja and this module (which configures the environment that parses).
 # Written without their environment (the one above, set again when a tree is read back).
-SOURCE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # of this module
+SOURCE_DIGEST = source_digest(__file__)  # of this module
 _TREES = StoredTable(
     "templates",
     jinja2.__version__,
@@ -854,6 +853,7 @@ def compile_jinja(
 _TRANSLATIONS = StoredTable("translations", jinja2.__version__, SOURCE_DIGEST)
 _CONTEXTS: dict[tuple[int, int, int], tuple[Any, Any, Any, str]] = {}
 _PLAIN_VALUES = (Decimal, str, int, bool, types.NoneType)
+_MAX_TRANSLATED = 2_000  # characters of a rule string whose translation is kept
 
 
 def _translation(
@@ -865,7 +865,9 @@ def _translation(
 ) -> tuple[str, str | None, dict[str, Any]]:
     """The Python a rule string becomes — and, `guarded`, its form reading fields by plain
     subscripts —, with the namespace it runs in: as stored when it was translated before."""
-    key = _translation_key(source, functions, filters, lazy, guarded=guarded)
+    key = None  # a string too long to keep is translated every time
+    if len(source) <= _MAX_TRANSLATED:
+        key = f"{_context_digest(functions, filters, lazy)}\0{guarded}\0{source}"
     stored = _TRANSLATIONS.get(key) if key is not None else None
     if stored is not None:
         namespace = _bound(stored[2], functions, filters)
@@ -886,35 +888,15 @@ def _translation(
     return body, fast, translator.namespace
 
 
-def _translation_key(
-    source: str,
-    functions: Mapping[str, Any],
-    filters: Mapping[str, Any],
-    lazy: frozenset[str],
-    *,
-    guarded: bool,
-) -> str | None:
-    """The stored translation's key; None for a string too long to keep."""
-    if len(source) > 2_000:
-        return None
-    ids = (id(functions), id(filters), id(lazy))
-    known = _CONTEXTS.get(ids)
-    if (
-        known is None
-        or known[0] is not functions
-        or known[1] is not filters
-        or known[2] is not lazy
-    ):
-        if len(_CONTEXTS) >= 16:
-            _CONTEXTS.clear()
-        known = (functions, filters, lazy, _context_digest(functions, filters, lazy))
-        _CONTEXTS[ids] = known
-    return f"{known[3]}\0{guarded}\0{source}"
-
-
 def _context_digest(
     functions: Mapping[str, Any], filters: Mapping[str, Any], lazy: frozenset[str]
 ) -> str:
+    """What a translation reads besides its string, as a digest: worked out once per rule set
+    (all its strings are translated over the same tables)."""
+    ids = (id(functions), id(filters), id(lazy))
+    known = _CONTEXTS.get(ids)
+    if known is not None and known[0] is functions and known[1] is filters and known[2] is lazy:
+        return known[3]
     parts = [",".join(sorted(lazy))]
     tables = (("g", functions), ("f", filters), ("j", _JINJA_FILTERS), ("t", _JINJA_TESTS))
     for kind, table in tables:
@@ -926,7 +908,11 @@ def _context_digest(
                 f"{kind} {name} {pass_arg} {bool(getattr(func, 'needs_scope', False))} "
                 f"{getattr(memo, 'scope_key', '')}"
             )
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    if len(_CONTEXTS) >= 16:
+        _CONTEXTS.clear()
+    _CONTEXTS[ids] = (functions, filters, lazy, digest)
+    return digest
 
 
 def _bindings(

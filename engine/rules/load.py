@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from ..errors import MapperError, Place, RuleError
-from .disk_cache import StoredTable
+from .disk_cache import StoredTable, source_digest
 
 
 class LocatedDict(dict[str, Any]):
@@ -276,7 +276,7 @@ def language_of(root: yaml.Node, file: str) -> tuple[int, bool]:
 # rule set's files take a few milliseconds to read at every start): for this module and PyYAML.
 _LOADED = StoredTable(
     "rules",
-    hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
+    source_digest(__file__),
     yaml.__version__,
     str(getattr(yaml, "__with_libyaml__", False)),
 )
@@ -295,16 +295,16 @@ def load_yaml(path: Path, display_name: str | None = None, *, rule_file: bool = 
         raise RuleError(f"cannot read rule file: {error.strerror}", Place(name, 0)) from None
     if len(data) > MAX_RULE_FILE_BYTES:
         raise RuleError(f"rule file larger than {MAX_RULE_FILE_BYTES} bytes", Place(name, 1))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise RuleError("rule file is not UTF-8 text", Place(name, line)) from None
     key = hashlib.sha256(f"{name}\0{rule_file}\0".encode() + data).hexdigest()
     stored = _LOADED.get(key)
     if type(stored) is bytes:
         with contextlib.suppress(Exception):  # damaged: read the file again
             return pickle.loads(stored)  # noqa: S301 — written by this user's mapper
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise RuleError("rule file is not UTF-8 text", Place(name, line)) from None
     located = _located(text, name, rule_file)
     _LOADED.put(key, pickle.dumps(located, protocol=pickle.HIGHEST_PROTOCOL))
     return located

@@ -219,7 +219,7 @@ def test_a_document_let_through_without_a_look_is_within_every_limit(
     value: Any, depth: int
 ) -> None:
     text = json.dumps(_nested(value, depth))
-    data, bad_numbers = documents._decoded(text)
+    data, bad_numbers = documents._decoded(documents._loads, text)
     surrogates, found = documents._looked_over(data, text, bad_numbers)
     assert surrogates is documents._escapes_surrogates(text)
     assert found is (documents._problem(data, surrogates) is not None)
