@@ -50,7 +50,14 @@ def price(value: object, places: int = 4) -> Decimal:
     >>> price("14.880000"), price(Decimal("10") / 3), price("7")
     (Decimal('14.88'), Decimal('3.3333'), Decimal('7.00'))
     """
-    rounded = decimals(value, places)
+    return _price(value if type(value) is Decimal else to_decimal(value), places)
+
+
+def _price(number: Decimal, places: int) -> Decimal:
+    try:
+        rounded = number.quantize(_QUANTUM[places], ROUND_HALF_UP)
+    except (InvalidOperation, KeyError):
+        rounded = round_to(number, places)  # says what is out of range
     cents = rounded.quantize(CENT, ROUND_HALF_UP)
     return cents if cents == rounded else rounded.normalize()
 
@@ -65,10 +72,10 @@ def unit_price(amount: object, quantity: object, places: int = 4) -> Decimal:
     # Decimal costs as much as working the price out again.
     qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     if qty == _ONE:  # (Decimal with Decimal: a third of the cost of Decimal with int)
-        return price(amount, places)
+        return _price(amount if type(amount) is Decimal else to_decimal(amount), places)
     if not qty:
         raise ValueError("quantity is 0: a line without quantity has no unit price")
-    return price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
+    return _price((amount if type(amount) is Decimal else to_decimal(amount)) / qty, places)
 
 
 _QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(9)}
@@ -475,6 +482,14 @@ def shop_line_amount(
     >>> shop_line_amount("1.009000", 3, 2, 1), shop_line_amount("1.001000", 3, 3, 0)
     (Decimal('3.02'), Decimal('3.00'))
     """
+    if type(unit) is Decimal and type(quantity) is Decimal and type(round_mode) is int:
+        # What the rules pass for every order line: shop_round's own rounding, in place.
+        rounding = _SHOP_ROUNDING.get(round_mode)
+        if rounding is not None and type(round_type) is int:
+            if round_type == 2:
+                return (unit * quantity).quantize(CENT, rounding)
+            if round_type == 1:
+                return unit.quantize(CENT, rounding) * quantity
     qty = quantity if type(quantity) is Decimal else to_decimal(quantity)
     mode = round_mode if type(round_mode) is int else int(to_decimal(round_mode))
     kind = round_type if type(round_type) is int else int(to_decimal(round_type or 0))
@@ -484,7 +499,6 @@ def shop_line_amount(
     rounding = _SHOP_ROUNDING.get(mode)
     if rounding is None:  # half odd (5), or no mode at all: shop_round says which
         return shop_round(price, mode) * qty if kind == 1 else shop_round(price * qty, mode)
-    # shop_round's own rounding, in place (twice an order line)
     if kind == 1:
         return price.quantize(CENT, rounding) * qty
     return (price * qty).quantize(CENT, rounding)
@@ -526,7 +540,7 @@ def priced_total(lines: Iterable[Mapping[str, Any]], places: int = 4) -> Decimal
         if qty == _ONE and amount == amount.quantize(CENT):
             total += amount  # one item at a price in cents: nothing to lose
         else:
-            total += money(qty * unit_price(amount, qty, places))
+            total += round_to(qty * unit_price(amount, qty, places))
     return total
 
 

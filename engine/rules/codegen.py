@@ -33,6 +33,7 @@ interpreter. Both paths give the same output (tests/engine/test_engine_codegen.p
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -56,6 +57,13 @@ Stage = Callable[[dict[str, Any]], tuple[list[Any], Any]]
 
 MAX_SOURCE = 400_000  # characters of generated source; past it, the interpreter runs the rules
 SHORT_LOOP = 32  # elements a loop runs without reading the clock before each
+_NAME_ONLY = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def _is_name(spec: Any, name: str) -> bool:
+    """Whether the rule string `spec` is `{{ name }}` and nothing else."""
+    found = _NAME_ONLY.fullmatch(spec) if name and isinstance(spec, str) else None
+    return found is not None and found.group(1) == name
 
 
 class Unsupported(Exception):
@@ -376,6 +384,10 @@ class _Generator:
                 f"{ind}    if _type({each}) is not _list and not _isinstance({each}, _sequence):",
                 f"{ind}        raise _each_error({each}, _P[{each_place}])",
             ]
+            if not own and "when" not in spec and _is_name(spec["item"], as_name):
+                # `item: "{{ line }}"`: the list's own elements, as they are.
+                lines.append(f"{ind}    {out}.extend({self.timed(each, each_place)})")
+                return
             lines.append(f"{ind}    for {element} in {self.timed(each, each_place)}:")
             loop = ind + "        "
         else:

@@ -255,6 +255,15 @@ class BoundRuleSet:
         # Only the writer of the format written is generated (`writing` binds anew for the other).
         self._body_writer = rules.body_writer() if self.text_format == "xml" else None
         self._json_writer = rules.json_writer() if self.text_format == "json" else None
+        # The rule set's stage, once it has one (`_next_stage`), and its lazy `let`s: read
+        # for every order, so kept here.
+        self._stage: Stage | None = None
+        self._lazy = rules.lazy
+
+    def _next_stage(self) -> Stage | None:
+        """The stage for the next order (`RuleSet.stage_for_next_order`), kept once there."""
+        self._stage = self.rules.stage_for_next_order()
+        return self._stage
 
     def with_rules(self, rules: RuleSet) -> BoundRuleSet:
         """The same tenant's settings and lookups over `rules` (a lean variant of its own)."""
@@ -320,9 +329,11 @@ class BoundRuleSet:
             scope = self.scope(document)
         if parts is not None:
             scope["$parts"] = parts
-        stage = rules.stage_for_next_order() if parts is None and self.generated else None
+            stage = None
+        else:
+            stage = self.generated and (self._stage or self._next_stage())
         try:
-            if stage is not None and (not rules.lazy or rules.lazy.isdisjoint(scope)):
+            if stage and (not self._lazy or self._lazy.isdisjoint(scope)):
                 failed, output = stage(scope)
                 if failed:
                     return Rejection(order_id, tuple(failed)), None
@@ -357,6 +368,11 @@ class BoundRuleSet:
         """The payload's text, checked for what its format cannot carry: a quick look at the
         text (or the texts as they were written); only when that finds something is the
         payload walked, to name the field."""
+        if self._body_writer is not None and type(output) is dict:  # (only when writing XML)
+            text, suspect = self._body_writer(output)
+            if suspect:
+                _refuse_payload(output, xml=True)
+            return text
         xml = self._payload_format == "xml"
         if self.text_format == "json":
             writer = self._json_writer if type(output) is dict else None
@@ -365,11 +381,6 @@ class BoundRuleSet:
                 _refuse_payload(output, xml=True)
             elif not xml and cannot_carry(text, xml=False):
                 _refuse_payload(output, xml=False)
-            return text
-        if self._body_writer is not None and type(output) is dict:
-            text, suspect = self._body_writer(output)
-            if suspect:
-                _refuse_payload(output, xml=True)
             return text
         _refuse_payload(output, xml=True)
         return None
