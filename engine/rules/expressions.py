@@ -567,8 +567,8 @@ class _Translator:
         subject = self.expr(node.node)
         if name == "decimal":  # an amount text read before: as parsed then (a zero: again)
             return (
-                f"({o} if _type({o} := {subject}) is Decimal else "
-                f"((_type({o}) is _str and _parsed({o})) or {key}({o})))"
+                f"((_type({o} := {subject}) is _str and _parsed({o})) or "
+                f"({o} if _type({o}) is Decimal else {key}({o})))"
             )
         if name == "money":  # a text rounded before: as rounded then (a zero: again)
             return f"((_type({o} := {subject}) is _str and _cents({o})) or {key}({o}))"
