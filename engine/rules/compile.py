@@ -283,7 +283,7 @@ class BoundRuleSet:
 
     def scope(self, document: dict[str, Any]) -> Scope:
         """What this rule set's rules read for one document, its time limit starting now;
-        made once for both `not_sendable_reason` and `apply_written` (`Pair.map`)."""
+        made once for both `not_sendable_reason` and `made` (`Pair.map`)."""
         deadline = monotonic() + ORDER_TIME_LIMIT
         return {**self._base_scope, **document, "$": document, "$deadline": deadline}
 
@@ -309,8 +309,9 @@ class BoundRuleSet:
         order_id: str | None = None,
         parts: dict[str, list[int]] | None = None,
     ) -> Any:
-        """The output for one document, or a Rejection. Raises MappingError on bad input.
-        `parts`, when given, collects which list part made each element (for --explain)."""
+        """The output for one document, or a Rejection. Raises MappingError on bad input
+        (and on a payload its format cannot carry). `parts`, when given, collects which list
+        part made each element (for --explain)."""
         return self.apply_written(document, order_id, parts)[0]
 
     def apply_written(
@@ -318,12 +319,23 @@ class BoundRuleSet:
         document: dict[str, Any],
         order_id: str | None = None,
         parts: dict[str, list[int]] | None = None,
-        scope: Scope | None = None,
     ) -> tuple[Any, str | None]:
-        """`apply`, with the payload's text when the target's format was written to check it
-        (XML: the elements of the payload; JSON: the payload without empty fields).
-        `scope`: the document's `scope`, when the caller has made it (and nothing ran in it
-        but `not_sendable_reason`)."""
+        """`apply`, with `written`'s text of the output (None for a Rejection)."""
+        output = self.made(document, order_id, parts)
+        if isinstance(output, Rejection):
+            return output, None
+        return output, self.written(output, order_id)
+
+    def made(
+        self,
+        document: dict[str, Any],
+        order_id: str | None = None,
+        parts: dict[str, list[int]] | None = None,
+        scope: Scope | None = None,
+    ) -> Any:
+        """`apply`'s output, not yet looked over for what its format cannot carry (`written`
+        does that). `scope`: the document's `scope`, when the caller has made it (and
+        nothing ran in it but `not_sendable_reason`)."""
         rules = self.rules
         if scope is None:
             scope = self.scope(document)
@@ -335,11 +347,7 @@ class BoundRuleSet:
         try:
             if stage and (not self._lazy or self._lazy.isdisjoint(scope)):
                 failed, output = stage(scope)
-                if failed:
-                    return Rejection(order_id, tuple(failed)), None
-                if self._payload_format is None:
-                    return output, None
-                return output, self._written(output)
+                return Rejection(order_id, tuple(failed)) if failed else output
             if rules.lazy and rules.lazy.isdisjoint(scope):
                 pending: dict[str, Value] = {}
                 scope[PENDING] = pending
@@ -355,11 +363,20 @@ class BoundRuleSet:
             for check in self.rules.checks:
                 _run(check, scope, failures)
             if failures:
-                return Rejection(order_id, tuple(failures)), None
-            output = self.rules.output(scope)
-            if self._payload_format is None:
-                return output, None
-            return output, self._written(output)
+                return Rejection(order_id, tuple(failures))
+            return self.rules.output(scope)
+        except MappingError as error:
+            name_order(error, order_id)
+            raise
+
+    def written(self, output: Any, order_id: str | None = None) -> str | None:
+        """The payload's text when the target's format is written to check it (XML: the
+        elements of the payload; JSON: the payload without empty fields), else None. Raises
+        MappingError when the payload holds what its format cannot carry."""
+        if self._payload_format is None:
+            return None
+        try:
+            return self._written(output)
         except MappingError as error:
             name_order(error, order_id)
             raise
