@@ -168,19 +168,17 @@ def dry_run(
     out = sys.stdout  # whole payloads at a time, buffered (no click.echo per payload)
     vies = assumed_answers(vies_status, vies_unverified) if vies_status else None
     turned_away = bad_input = 0
-    for document, mapped in pair.map_each(read_documents(file)):
+    for document in read_documents(file):
         if isinstance(document, InputProblem):
             click.echo(f"mapper: {document.where}: {document.message}", err=True)
             bad_input += 1
             continue
-        outcome = mapped
-        if vies is not None and isinstance(outcome, Payload):
-            try:
+        try:
+            outcome = pair.map(document)
+            if vies is not None and isinstance(outcome, Payload):
                 outcome = vies.review(pair.map, document, outcome.order_id, outcome)
-            except MappingError as error:
-                outcome = error
-        if isinstance(outcome, MappingError):
-            click.echo(f"mapper: {outcome}", err=True)
+        except MappingError as error:
+            click.echo(f"mapper: {error}", err=True)
             bad_input += 1
             continue
         if isinstance(outcome, Skipped):

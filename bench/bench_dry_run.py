@@ -52,7 +52,6 @@ from xml.sax.saxutils import escape
 from mapper.engine.documents import InputProblem, read_documents
 from mapper.engine.library.money import split
 from mapper.engine.mapping import Pair, Payload, Skipped
-from mapper.engine.rules.compile import Rejection
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
 
@@ -983,17 +982,14 @@ def hand_written_document(invoices: Iterable[str]) -> str:
 
 # -- the two runs -------------------------------------------------------------------------------
 def run_mapper(pair: Pair, documents: Sequence[Document], fmt: str = "xml") -> str:
-    """Map and write the orders as `mapper dry-run` does: streamed, stage by stage a chunk of
-    orders at a time (`Pair.map_each`)."""
+    """Map and write each order as it comes, as `mapper dry-run` does (streamed)."""
     writer = pair.writer(fmt)
     pair = pair.writing(fmt)
     parts: list[str] = []
-    for document, outcome in pair.map_each(documents):
+    for document in documents:
+        outcome = pair.map(document)
         if not isinstance(outcome, Payload):
-            if isinstance(outcome, Skipped):
-                why = outcome.reason
-            else:
-                why = outcome.reasons() if isinstance(outcome, Rejection) else str(outcome)
+            why = outcome.reason if isinstance(outcome, Skipped) else outcome.reasons()
             raise AssertionError(f"mapper turned away order {document['order']['id']}: {why}")
         parts.append(writer.write(outcome))
     return "".join(parts) + writer.end()

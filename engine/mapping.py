@@ -7,12 +7,11 @@ pipeline, which simply stops before or after the sender.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from .errors import MappingError, UsageError
 from .paths import mappings_dir, written_as_path
@@ -53,11 +52,6 @@ class Skipped:
 
 
 Outcome = Payload | Rejection | Skipped
-Item = TypeVar("Item")
-
-# Orders `Pair.map_each` maps stage by stage at a time: enough for each stage's code to stay
-# in the processor's caches, few enough to hold (and to delay a streamed payload by) nothing.
-MAP_CHUNK = 32
 
 
 @lru_cache(maxsize=64)
@@ -176,97 +170,35 @@ class Pair:
     def map(self, document: dict[str, Any], order_id: str | None = None) -> Outcome:
         """The payload for one document, or why there is none; raises MappingError on bad
         input. `order_id`, when the caller has already read it, is not read again."""
-        outcome = self._mapped([(document, order_id)])[0]
-        if isinstance(outcome, MappingError):
-            raise outcome
-        return outcome
-
-    def map_each(
-        self, items: Iterable[Item]
-    ) -> Iterator[tuple[Item, Outcome | MappingError | None]]:
-        """Each item with its outcome, in order, streamed: a document's payload, why there is
-        none, or the MappingError of its bad input (one bad order spoils no other); None for an
-        item that is no document (a reader's `InputProblem`).
-
-        Orders are mapped MAP_CHUNK at a time, one stage after the other — the shop's rules
-        for all of them, then the target's, then the writing —: each stage's code then runs
-        while it is still in the processor's caches, ~12 % faster than order by order."""
-        pending = iter(items)
-        while chunk := list(islice(pending, MAP_CHUNK)):
-            documents: list[tuple[dict[str, Any], str | None]] = [
-                (item, None) for item in chunk if isinstance(item, dict)
-            ]
-            outcomes = iter(self._mapped(documents))
-            for item in chunk:
-                yield item, next(outcomes) if isinstance(item, dict) else None
-
-    def _mapped(
-        self, documents: list[tuple[dict[str, Any], str | None]]
-    ) -> list[Outcome | MappingError]:
-        """The outcome of each (document, order id if known), stage by stage (`map_each`).
-        The order's id is read from the document only when something must be named by it (a
-        skip, a rejection, an error, a canonical order without id)."""
-        outcomes: list[Outcome | MappingError | None] = []
-        canonicals: list[tuple[int, dict[str, Any]]] = []
-        source = self.source
-        for index, (document, order_id) in enumerate(documents):
-            try:
-                scope = source.scope(document)
-                reason = source.not_sendable_reason(document, order_id, scope)
-                if reason is not None:
-                    outcomes.append(Skipped(order_id or self.order_id(document), reason))
-                    continue
-                canonical = source.made(document, order_id, scope=scope)
-            except MappingError as error:
-                outcomes.append(self._located(error, document, order_id))
-                continue
+        # The order's id is read from the document only when something must be named by it
+        # (a skip, a rejection, an error, a canonical order without id).
+        try:
+            scope = self.source.scope(document)
+            reason = self.source.not_sendable_reason(document, order_id, scope)
+            if reason is not None:
+                return Skipped(order_id or self.order_id(document), reason)
+            canonical = self.source.made(document, order_id, scope=scope)
             if isinstance(canonical, Rejection):
-                outcomes.append(self._named(canonical, document))
-                continue
-            outcomes.append(None)  # (the order's outcome, once the target has made it)
-            canonicals.append((index, canonical))
-        target = self.target
-        bodies: list[tuple[int, dict[str, Any], Any]] = []
-        for index, canonical in canonicals:
-            document, order_id = documents[index]
-            try:
-                body = target.made({"order": canonical}, order_id)
-            except MappingError as error:
-                outcomes[index] = self._located(error, document, order_id)
-                continue
-            if isinstance(body, Rejection):
-                outcomes[index] = self._named(body, document)
-                continue
-            bodies.append((index, canonical, body))
-        text_format = target.text_format
-        for index, canonical, body in bodies:
-            document, order_id = documents[index]
-            try:
-                text = target.written(body, order_id)
-            except MappingError as error:
-                outcomes[index] = self._located(error, document, order_id)
-                continue
-            found_id = canonical.get("id")
-            outcomes[index] = Payload(
-                order_id=to_text(
-                    (order_id or self.order_id(document)) if found_id is None else found_id
-                ),
-                order_number=to_text(canonical.get("number", "")),
-                body=body,
-                canonical=canonical,
-                rules=self.rules,
-                text=text,
-                text_format=None if text is None else text_format,
-            )
-        return cast(list[Outcome | MappingError], outcomes)  # (no None left)
-
-    def _located(
-        self, error: MappingError, document: dict[str, Any], order_id: str | None
-    ) -> MappingError:
-        """`error`, naming its order (read from the document when the caller had no id)."""
-        if order_id is None:
-            name_order(error, self.order_id(document))
-        return error
+                return self._named(canonical, document)
+            body, text = self.target.apply_written({"order": canonical}, order_id)
+        except MappingError as error:
+            if order_id is None:
+                name_order(error, self.order_id(document))
+            raise
+        if isinstance(body, Rejection):
+            return self._named(body, document)
+        found_id = canonical.get("id")
+        return Payload(
+            order_id=to_text(
+                (order_id or self.order_id(document)) if found_id is None else found_id
+            ),
+            order_number=to_text(canonical.get("number", "")),
+            body=body,
+            canonical=canonical,
+            rules=self.rules,
+            text=text,
+            text_format=None if text is None else self.target.text_format,
+        )
 
     def _named(self, rejection: Rejection, document: dict[str, Any]) -> Rejection:
         if rejection.order_id is not None:

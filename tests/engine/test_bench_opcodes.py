@@ -39,4 +39,4 @@ def test_the_pair_s_stages_and_writer_are_parts_of_their_own() -> None:
 
     assert {"shop stage (prestashop)", "target stage (yuki)", "<xml writer>"} <= set(steps)
     assert steps["shop stage (prestashop)"] > 0
-    assert steps["mapping.py:_mapped"] > 0
+    assert steps["mapping.py:map"] > 0

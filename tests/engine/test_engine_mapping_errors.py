@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mapper.engine.documents import InputProblem
 from mapper.engine.errors import MappingError
-from mapper.engine.mapping import MAP_CHUNK, Pair, Payload, Skipped
+from mapper.engine.mapping import Pair, Payload, Skipped
 from mapper.engine.rules.compile import Rejection
 from ps_order_builder import sample_document
 from tiny_rule_sets import compile_rules
@@ -242,47 +241,3 @@ def test_text_where_a_number_belongs(tmp_path: Path) -> None:
         "unsupported operand type(s) for -: 'str' and 'int' "
         "(is a field missing, or text where a number belongs? use | decimal)"
     )
-
-
-def _numbered(number: int) -> dict[str, Any]:
-    document = sample_document()
-    document["order"]["id"] = str(number)
-    document["order"]["reference"] = f"REF{number}"
-    return document
-
-
-def test_map_each_keeps_every_order_s_own_outcome_across_chunks() -> None:
-    """Stage by stage a chunk at a time (MAP_CHUNK): a skip, a rejection and bad input among
-    good orders, in the first chunk and the next, each keep their own outcome, in order."""
-    items: list[Any] = [_numbered(n) for n in range(1, MAP_CHUNK + 6)]
-    items[2]["order"]["current_state"] = "1"  # not paid yet: skipped
-    items[4]["order"]["total_paid_tax_incl"] = "50.000000"  # wrong total: turned away
-    items[5]["order"]["total_paid_tax_incl"] = "12,50"  # bad input: a MappingError
-    items[MAP_CHUNK + 1]["order"]["associations"]["order_rows"][0]["product_name"] = "a\x00b"
-    problem = InputProblem("orders.jsonl:9", "not JSON")
-    items.insert(7, problem)
-    pair = Pair.load("prestashop-yuki", lean=True).writing("xml")
-
-    mapped = list(pair.map_each(items))
-
-    assert [item for item, _ in mapped] == items
-    outcomes = [outcome for _, outcome in mapped]
-    assert outcomes[7] is None  # the reader's problem: no document
-    assert outcomes[2] == Skipped(
-        "3", "order state 1 is not one of the invoicing states 2, 3, 4, 5, 9, 12"
-    )
-    assert isinstance(outcomes[4], Rejection) and outcomes[4].order_id == "5"
-    assert [f.check for f in outcomes[4].failures] == ["order_total"]
-    assert isinstance(outcomes[5], MappingError)
-    assert str(outcomes[5]).endswith(
-        "order 6: let paid_incl: expected an amount like 12.50, got '12,50'"
-    )
-    control = outcomes[MAP_CHUNK + 2]  # (after the inserted problem)
-    assert isinstance(control, MappingError) and control.order_id == str(MAP_CHUNK + 2)
-    assert "contains a control character (U+0000) that XML cannot carry" in str(control)
-    for item, outcome in mapped:
-        if isinstance(outcome, Payload):  # the same payload, text and all, as `map` makes
-            assert outcome == pair.map(item) and outcome.text == pair.map(item).text
-            assert outcome.order_id == item["order"]["id"]
-    paid = [o for o in outcomes if isinstance(o, Payload)]
-    assert len(paid) == MAP_CHUNK + 5 - 4
