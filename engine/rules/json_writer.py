@@ -109,7 +109,7 @@ class _Generator(WriterGenerator):
             self.sequence(key, spec, value, parts, lines, ind)
             return
         var, kind = self.fresh("v"), self.fresh("t")
-        amount = _formatted(key + '"', f"_amount({var})", '"')  # a Decimal as exact text
+        amount = _formatted(key + '"', self.amount_field(var), '"')  # a Decimal as exact text
         number = _formatted(key, var, "")
         lines += [
             f"{ind}{var} = {value}",

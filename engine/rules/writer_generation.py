@@ -31,6 +31,7 @@ class WriterGenerator:
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
             "_amount": amount_text,
+            "_exponent": "E",
             "Decimal": Decimal,
             "_str": str,
             "_bool": bool,
@@ -51,6 +52,12 @@ class WriterGenerator:
     def fresh(self, prefix: str) -> str:
         self.counter += 1
         return f"{prefix}{self.counter}"
+
+    def amount_field(self, var: str) -> str:
+        """An f-string replacement field writing the Decimal `var` as exact text: what
+        `amount_text` does, in place (a call less for every amount written)."""
+        text = self.fresh("d")
+        return f"{text} if _exponent not in ({text} := _str({var})) else _amount({var})"
 
     @contextmanager
     def at(self, name: str) -> Iterator[None]:

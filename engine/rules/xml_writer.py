@@ -91,7 +91,7 @@ class _Generator(WriterGenerator):
             f"{ind}            {var} = _escape_all({var})",
             f"{ind}        {written(var)}",
             f"{ind}elif {kind} is Decimal:",
-            f"{ind}    {written(f'_amount({var})')}",
+            f"{ind}    {written(self.amount_field(var))}",
             f"{ind}elif {kind} is _bool:",
             f"{ind}    _a({open_!r} + ('true' if {var} else 'false') + {close!r})",
             f"{ind}elif {kind} is _int:",

@@ -90,6 +90,24 @@ def test_two_parts_of_the_same_keys_each_write_their_own_literals(tmp_path: Path
     assert write(body)[0].count("<Taxed>false</Taxed>") == 1
 
 
+def test_amounts_are_written_as_exact_text_never_in_exponent_notation(tmp_path: Path) -> None:
+    write = _writer_of(
+        tmp_path,
+        'Total: "{{ order.total }}"\n'
+        'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
+        '    item: {Price: "{{ line.price }}"}\n',
+    )
+    body = {
+        "Total": Decimal("1E+1"),
+        "Lines": [{"Price": Decimal("12.50")}, {"Price": Decimal("1E-7")}],
+    }
+    assert write(body) == (
+        "    <Total>10</Total>\n    <Lines>\n      <Price>12.50</Price>\n    </Lines>\n"
+        "    <Lines>\n      <Price>0.0000001</Price>\n    </Lines>",
+        False,
+    )
+
+
 @pytest.mark.parametrize(
     ("company", "suspect"),
     [
