@@ -30,6 +30,7 @@ def _remember(text: str, amount: Decimal) -> None:
 
 
 _SMALL_INTS = {number: Decimal(number) for number in range(-1, 101)}  # 0, 1, 100: made once
+EXPONENT = "E"  # what str() of a Decimal writes before an exponent (`amount_text` avoids it)
 
 
 def amount_text(value: Decimal) -> str:
@@ -40,7 +41,7 @@ def amount_text(value: Decimal) -> str:
     ('12.50', '10', '0.0000001')
     """
     text = str(value)
-    return text if "E" not in text else format(value, "f")
+    return text if EXPONENT not in text else format(value, "f")
 
 
 def to_decimal(value: object) -> Decimal:

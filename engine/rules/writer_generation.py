@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from ..library.money import amount_text
+from ..library.money import EXPONENT, amount_text
 from .disk_cache import compiled
 from .expressions import is_literal
 from .load import LocatedDict, LocatedList
@@ -31,7 +31,7 @@ class WriterGenerator:
         self.namespace: dict[str, Any] = {
             "__builtins__": {},
             "_amount": amount_text,
-            "_exponent": "E",
+            "_exponent": EXPONENT,
             "Decimal": Decimal,
             "_str": str,
             "_bool": bool,
