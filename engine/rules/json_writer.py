@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .load import LocatedDict, LocatedList
-from .render import _json_default, _json_ready, element_name, json_string
+from .render import _json_default, _json_ready, element_name, json_string, payload_json
 from .writer_generation import NotStatic, ShapeWriters, WriterGenerator, any_values
 from .xml_writer import xml_plain
 
@@ -96,9 +96,7 @@ class _Generator(WriterGenerator):
             body = ind
             if self.in_item:
                 body = ind + "    "
-                lines.append(
-                    f"{ind}if _type({var}) is not _dict or _tuple({var}) != {tuple(spec)!r}:"
-                )
+                lines.append(f"{ind}if {self.shape_check(var, spec)}:")
                 lines.append(f"{body}{add}({key!r} + _x({var}, s))")
                 lines.append(f"{ind}else:")
             lines.append(f"{body}{inner} = []")
@@ -138,13 +136,21 @@ class _Generator(WriterGenerator):
             body.append("    return '{' + ', '.join(p) + '}'")
             return body
 
-        shapes, items = self.item_functions(spec, item_function), self.fresh("q")
+        (shapes, only), items = self.item_functions(spec, item_function), self.fresh("q")
         item_var, found = self.fresh("i"), self.fresh("w")
+        lines += [f"{ind}{items} = []", f"{ind}for {item_var} in {value}:"]
+        if only is not None:  # every item is of the one shape its parts build
+            size = len(spec[0]["item"])  # (every part's item has the same keys)
+            lines.append(
+                f"{ind}    {found} = {only} "
+                f"if _type({item_var}) is _dict and _len({item_var}) == {size} else None"
+            )
+        else:
+            lines.append(
+                f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
+                f"if _type({item_var}) is _dict else None"
+            )
         lines += [
-            f"{ind}{items} = []",
-            f"{ind}for {item_var} in {value}:",
-            f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
-            f"if _type({item_var}) is _dict else None",
             f"{ind}    {items}.append({found}({item_var}, s) if {found} is not None "
             f"else _x({item_var}, s))",
             f"{ind}{parts}.append({key + '['!r} + ', '.join({items}) + ']')",
@@ -156,13 +162,18 @@ def compile_json_writer(spec: Any) -> JsonWriter | None:
     if not isinstance(spec, LocatedDict):
         return None
     generator = _Generator()
-    lines = ["def write(b):", "    s = []", "    p = []"]
+    body: list[str] = []
     try:
-        generator.fields(spec, "b", "p", lines, "    ")
+        generator.fields(spec, "b", "p", body, "        ")
     except NotStatic:
         return None
-    lines.append("    return '{' + ', '.join(p) + '}', _bool(s)")
-    writer: JsonWriter = generator.run(lines, "<json writer>")
+    writer: JsonWriter = generator.run_writer(
+        ["        s = []", "        p = []"],
+        body,
+        "'{' + ', '.join(p) + '}', _bool(s)",
+        lambda payload: (payload_json(payload), True),  # looked over by the caller
+        "<json writer>",
+    )
     return writer
 
 

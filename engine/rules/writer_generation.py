@@ -5,6 +5,11 @@ written source, and the writers made on the fly for objects of unfixed shape.
 
 A literal is written as text once, at compile time — in a list part's item only when every
 part's item of the same keys has it (`same_literal`): the function writes them all.
+
+A writer writes the payloads its own rule set makes. Where every part of a list has an object
+`item:`, each item is one of those objects, its keys in the order the rule file gives them:
+the writer then knows which shapes can come, and checks only what tells them apart
+(`shape_check`).
 """
 
 from __future__ import annotations
@@ -39,15 +44,20 @@ class WriterGenerator:
             "_dict": dict,
             "_type": type,
             "_tuple": tuple,
+            "_len": len,
+            "_KeyError": KeyError,
+            "_TypeError": TypeError,
             **helpers,
         }
         self.counter = 0
         self.functions: list[str] = []
         self.in_item = False  # writing a list part's item (whose nested shapes are checked)
         # The other parts' items of the keys of the item being written (its function writes
-        # theirs too), and the field path being written within it.
+        # theirs too), and the field path being written within it; `fixed`: every part of
+        # the list has an object item, so only those objects can come (none from elsewhere).
         self.sharing: list[LocatedDict] = []
         self.path: list[str] = []
+        self.fixed = False
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -76,25 +86,48 @@ class WriterGenerator:
 
     def item_functions(
         self, parts: LocatedList, write: Callable[[str, LocatedDict], list[str]]
-    ) -> str:
+    ) -> tuple[str, str | None]:
         """The name of a table in the namespace, keys → the function writing items of those
-        keys; each function's lines made by `write(name, item)`, as one list part's item."""
+        keys; each function's lines made by `write(name, item)`, as one list part's item.
+        With it, the one function for all items when they can be of one shape only."""
         table: dict[tuple[str, ...], str] = {}
+        fixed = all(_object_item(part) is not None for part in parts)
         for part in parts:
-            item = part.get("item") if isinstance(part, LocatedDict) else None
-            if not isinstance(item, LocatedDict) or tuple(item) in table:
+            item = _object_item(part)
+            if item is None or tuple(item) in table:
                 continue  # the first part of some keys serves all of them (shapes checked)
             function = self.fresh("_item")
-            outer = self.in_item, self.sharing, self.path
+            outer = self.in_item, self.sharing, self.path, self.fixed
             self.in_item, self.sharing, self.path = True, _sharing(parts, item), []
+            self.fixed = fixed
             try:
                 self.functions.append("\n".join(write(function, item)))
             finally:
-                self.in_item, self.sharing, self.path = outer
+                self.in_item, self.sharing, self.path, self.fixed = outer
             table[tuple(item)] = function
         shapes = self.fresh("_shapes")
         self.namespace[shapes] = table  # the functions' names until they exist (`run`)
-        return shapes
+        only = next(iter(table.values())) if fixed and len(table) == 1 else None
+        return shapes, only
+
+    def shape_check(self, var: str, spec: LocatedDict) -> str:
+        """In a list part's item, the test that the object `var` (built from `spec` at `path`
+        by this part) is not of `spec`'s shape: another part sharing the item's keys may have
+        built it. Its size is enough where no other shape can come of that size (a key
+        missing then fails the writer, which writes the payload the plain way: `plain_write`)."""
+        keys = tuple(spec)
+        exact = f"_type({var}) is not _dict or _tuple({var}) != {keys!r}"
+        if not self.fixed:
+            return exact
+        for other in self.sharing:
+            value = _at(other, self.path)
+            if value is _MISSING:  # that part's items were told apart further up
+                continue
+            if not isinstance(value, LocatedDict):
+                return exact  # an expression there: anything may come
+            if len(value) == len(keys) and tuple(value) != keys:
+                return exact
+        return f"_type({var}) is not _dict or _len({var}) != {len(keys)}"
 
     def run(self, main: list[str], filename: str) -> Any:
         """The function `write` of the item functions and `main`, compiled and run."""
@@ -106,28 +139,62 @@ class WriterGenerator:
                 namespace[key] = {keys: namespace[name] for keys, name in table.items()}
         return namespace["write"]
 
+    def run_writer(
+        self,
+        head: list[str],
+        body: list[str],
+        result: str,
+        plain_write: Callable[[Any], Any],
+        filename: str,
+    ) -> Any:
+        """`run` for a payload's writer `write(b)`: `head` and `body` (indented as in a
+        `try:`), then `return result`; a payload not of the shapes the rule file builds
+        (a key missing where its size said it was there) is written by `plain_write(b)`."""
+        self.namespace["_plain_write"] = plain_write
+        lines = ["def write(b):", "    try:", *head, *body, f"        return {result}"]
+        lines += ["    except (_KeyError, _TypeError):", "        return _plain_write(b)"]
+        return self.run(lines, filename)
+
+
+def _object_item(part: Any) -> LocatedDict | None:
+    """A list part's `item:` when it is an object the rule file writes out, else None."""
+    item = part.get("item") if isinstance(part, LocatedDict) else None
+    return item if isinstance(item, LocatedDict) else None
+
 
 def _sharing(parts: LocatedList, item: LocatedDict) -> list[LocatedDict]:
     """The items of the other parts of `parts` with `item`'s keys."""
+    items = [_object_item(part) for part in parts]
     return [
-        part["item"]
-        for part in parts
-        if isinstance(part, LocatedDict)
-        and isinstance(part.get("item"), LocatedDict)
-        and part["item"] is not item
-        and tuple(part["item"]) == tuple(item)
+        other
+        for other in items
+        if other is not None and other is not item and tuple(other) == tuple(item)
     ]
+
+
+_MISSING: Any = object()
+
+
+def _at(tree: LocatedDict, path: list[str]) -> Any:
+    """The spec at `path` within an item's tree, or _MISSING where the tree has none."""
+    value: Any = tree
+    for name in path:
+        if not isinstance(value, LocatedDict) or name not in value:
+            return _MISSING
+        value = value[name]
+    return value
 
 
 def same_literal(spec: Any, path: list[str], others: list[LocatedDict]) -> bool:
     """Whether `spec` is a literal every one of `others` has at `path` as well."""
     for other in others:
-        value: Any = other
-        for name in path:
-            if not isinstance(value, LocatedDict) or name not in value:
-                return False
-            value = value[name]
-        if not is_literal(value) or type(value) is not type(spec) or value != spec:
+        value = _at(other, path)
+        if (
+            value is _MISSING
+            or not is_literal(value)
+            or type(value) is not type(spec)
+            or value != spec
+        ):
             return False
     return is_literal(spec)
 

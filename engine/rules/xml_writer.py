@@ -58,9 +58,7 @@ class _Generator(WriterGenerator):
             inner = ind
             if self.in_item:  # two parts' items may share their top keys: check the shape
                 inner = ind + "    "
-                lines.append(
-                    f"{ind}if _type({var}) is not _dict or _tuple({var}) != {tuple(spec)!r}:"
-                )
+                lines.append(f"{ind}if {self.shape_check(var, spec)}:")
                 lines.append(f"{inner}g = _x({name!r}, {var}, out, {depth}) or g")
                 lines.append(f"{ind}else:")
             lines.append(f"{inner}_a({pad + '<' + name + '>'!r})")
@@ -114,8 +112,18 @@ class _Generator(WriterGenerator):
             body.append("    return g")
             return body
 
-        shapes = self.item_functions(spec, item_function)
+        shapes, only = self.item_functions(spec, item_function)
         item_var, found = self.fresh("i"), self.fresh("w")
+        if only is not None:  # every item is of the one shape its parts build
+            size = len(spec[0]["item"])  # (every part's item has the same keys)
+            lines += [
+                f"{ind}for {item_var} in {value}:",
+                f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {size}:",
+                f"{ind}        g = {only}({item_var}, out, _a) or g",
+                f"{ind}    else:",
+                f"{ind}        g = _x({name!r}, {item_var}, out, {depth}) or g",
+            ]
+            return
         lines += [
             f"{ind}for {item_var} in {value}:",
             f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
@@ -185,11 +193,20 @@ def compile_body_writer(spec: Any, depth: int = 2) -> BodyWriter | None:
     if not isinstance(spec, LocatedDict):
         return None
     generator = _Generator()
-    lines = ["def write(b):", "    out = []", "    _a = out.append", "    g = False"]
+    head = ["        out = []", "        _a = out.append", "        g = False"]
+    body: list[str] = []
     try:
-        generator.fields(spec, "b", depth, lines, "    ")
+        generator.fields(spec, "b", depth, body, "        ")
     except NotStatic:
         return None
-    lines.append("    return '\\n'.join(out), g")
-    writer: BodyWriter = generator.run(lines, "<xml writer>")
+
+    def plain_write(payload: dict[str, Any]) -> tuple[str, bool]:
+        out: list[str] = []
+        for name, value in payload.items():
+            xml_element(name, value, out, depth)
+        return "\n".join(out), True  # looked over by the caller
+
+    writer: BodyWriter = generator.run_writer(
+        head, body, "'\\n'.join(out), g", plain_write, "<xml writer>"
+    )
     return writer

@@ -90,6 +90,39 @@ def test_two_parts_of_the_same_keys_each_write_their_own_literals(tmp_path: Path
     assert write(body)[0].count("<Taxed>false</Taxed>") == 1
 
 
+ONE_SHAPE = (
+    'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
+    '    item: {Quantity: "{{ line.quantity }}", Product: {Name: "{{ line.name }}"}}\n'
+    "  - item: {Quantity: 1, Product: {Name: Afronding}}\n"
+)
+
+
+def test_items_of_the_one_shape_their_parts_build_are_written_as_xml_element_does(
+    tmp_path: Path,
+) -> None:
+    write = _writer_of(tmp_path, ONE_SHAPE)
+    lines = [
+        {"Quantity": Decimal("2"), "Product": {"Name": "Thee & koek"}},
+        {"Quantity": 1, "Product": {"Name": "Afronding"}},
+        "a text",  # no part builds it: written the plain way, as is any other size
+        {"Quantity": 3},
+    ]
+    plain: list[str] = []
+    xml_element("Lines", lines, plain, 2)
+    assert write({"Lines": lines}) == ("\n".join(plain), False)
+
+
+def test_a_payload_of_a_shape_no_part_builds_is_written_the_plain_way_and_looked_over(
+    tmp_path: Path,
+) -> None:
+    write = _writer_of(tmp_path, ONE_SHAPE)
+    # the second line is of the size of the parts' items, but not of their keys
+    lines = [{"Quantity": 1, "Product": {"Name": "Thee"}}, {"Quantity": 2, "Other": "x"}]
+    plain: list[str] = []
+    xml_element("Lines", lines, plain, 2)
+    assert write({"Lines": lines}) == ("\n".join(plain), True)
+
+
 def test_amounts_are_written_as_exact_text_never_in_exponent_notation(tmp_path: Path) -> None:
     write = _writer_of(
         tmp_path,

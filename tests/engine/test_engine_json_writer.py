@@ -100,6 +100,21 @@ def test_values_of_every_type_none_left_out_and_shared_keys_read_not_assumed(
     )
 
 
+def test_a_payload_of_a_shape_no_part_builds_is_written_as_payload_json_and_looked_over(
+    tmp_path: Path,
+) -> None:
+    write = _writer(
+        tmp_path,
+        'Lines:\n  - each: "{{ order.lines }}"\n    as: line\n'
+        '    item: {Quantity: "{{ line.quantity }}", Name: "{{ line.name }}"}\n',
+    )
+    fitting = {"Lines": [{"Quantity": Decimal("2.50"), "Name": "tea"}, "a text"]}
+    assert write(fitting) == (payload_json(fitting), False)
+    # of the size of the part's item, but not of its keys
+    other = {"Lines": [{"Quantity": 1, "Title": "tea"}]}
+    assert write(other) == ('{"Lines": [{"Quantity": 1, "Title": "tea"}]}', True)
+
+
 def test_a_value_of_unfixed_shape_is_written_as_payload_json_and_its_names_looked_at(
     tmp_path: Path,
 ) -> None:
