@@ -52,6 +52,7 @@ from .expressions import (
     to_text,
 )
 from .load import LocatedDict, LocatedList
+from .scope_reads import Chain, ScopeReads
 
 Stage = Callable[[dict[str, Any]], tuple[list[Any], Any]]
 
@@ -145,6 +146,8 @@ class _Generator:
         # reading it through others): hoisting one of them could make it twice.
         self.maybe_made: set[str] = set()
         self.reached: dict[str, set[str]] = {}  # a let → the lets its function may make
+        # The scope's objects the function being written reads fields of (read once each).
+        self.scope_reads = ScopeReads()
 
     def fresh(self, prefix: str) -> str:
         self.counter += 1
@@ -167,11 +170,12 @@ class _Generator:
             return f"{key}(s)"
         if is_template(spec):
             self.translator.resolve = lambda name: self.resolve(env, name)
+            self.translator.scope_chain = lambda chain: self.scope_chain(env, chain)
             self.translator.conditional = 0
             try:
                 return template_body(spec, self.translator)
             finally:
-                self.translator.resolve = None
+                self.translator.resolve = self.translator.scope_chain = None
         return repr(spec)
 
     def resolve(self, env: _Env, name: str) -> tuple[str, str] | None:
@@ -195,6 +199,13 @@ class _Generator:
             self.first_reads.append(name)
         self.reading.add(name)
         return f"({local} := {found[0]})", found[1]
+
+    def scope_chain(self, env: _Env, chain: Chain) -> str | None:
+        """How a fast form reads the object `chain` leads to: from the scope (the function's
+        `scope_reads`) unless its first name is a let or a local here."""
+        if env.find(chain[0]) is not None or chain[0] in self.translator.lazy:
+            return None
+        return self.scope_reads.read(chain)
 
     def hoist(self, spec: Any, lines: list[str], ind: str) -> None:
         """Before a statement of the main function (not in a block): the lazy lets it reads
@@ -564,10 +575,12 @@ class _Generator:
             ind = "        " if name in circular else "    "
             self.kept, self.available = dict(lazy_env.names), set()  # a function of its own
             self.reads_deadline, self.unset = False, set()
+            self.scope_reads = ScopeReads()
             self.value(
                 "R", self.lets[name], self.lets.places[name], f"let {name}", lazy_env, body, ind
             )
-            lines = [f"def _G{slot}(s, V):", *self.unset_locals()]
+            reads, body = self.scope_reads.finish(body)
+            lines = [f"def _G{slot}(s, V):", *self.unset_locals(), *reads]
             if self.reads_deadline:  # a loop checks the order's deadline
                 lines.append("    dl = s.get('$deadline', _inf)")
             if name in circular:  # it may read itself: then it is undefined, as in order
@@ -588,6 +601,7 @@ class _Generator:
         self.kept = {name: top.names[name] for name in self.lazy if name in top.names}
         self.available, self.unset = set(), set()
         self.function_env, self.maybe_made = top, set()
+        self.scope_reads = ScopeReads()
         for name, slot in self.slots.items():
             if name in self.lazy:
                 continue
@@ -603,7 +617,8 @@ class _Generator:
         main.append("        return F, None")
         self.value("O", output, root, "", top, main, "    ")
         main.append("    return F, O")
-        head = ["def stage(s):", "    V = _INIT[:]", *self.unset_locals()]
+        reads, main = self.scope_reads.finish(main)
+        head = ["def stage(s):", "    V = _INIT[:]", *self.unset_locals(), *reads]
         main = [*head, "    dl = s.get('$deadline', _inf)", *main]
         self.function_env = None
         self.namespace["_INIT"] = [_UNSET] * count + [False] * count

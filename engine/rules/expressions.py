@@ -374,6 +374,9 @@ class _Translator:
         # first try of a generated stage's expression, which falls back to the guarded form
         # whenever it raises (see codegen.py `assign`).
         self.fast = False
+        # In a fast form, where the object a chain of fields from the scope reads from is
+        # written (codegen.py: a marker for scope_reads.py), or None: as the chain itself.
+        self.scope_chain: Callable[[tuple[str, ...]], str | None] | None = None
         # Above 0 while translating a part Python may not evaluate (`branch`).
         self.conditional = 0
 
@@ -407,6 +410,18 @@ class _Translator:
         finally:
             self.depth -= 1
 
+    def read_from(self, node: nodes.Node) -> str:
+        """The object a fast form's subscript reads from: `scope_chain`'s when `node` is a
+        chain of fields from the scope, else `node` itself."""
+        chain = _field_chain(node) if self.scope_chain is not None else None
+        written = None if chain is None else self.scope_chain(chain)  # type: ignore[misc]
+        return self.expr(node) if written is None else written
+
+    def scope_object(self, chain: tuple[str, ...]) -> str:
+        """The object `chain` leads to from the scope, as `scope_chain` writes it."""
+        written = self.scope_chain(chain) if self.scope_chain is not None else None
+        return "s" + "".join(f"[{step!r}]" for step in chain) if written is None else written
+
     def node(self, node: nodes.Node) -> str:  # noqa: C901 — one branch per node type
         if isinstance(node, nodes.Const):
             value = node.value
@@ -435,7 +450,7 @@ class _Translator:
                 # What a subscript finds, _attr finds too: a plain dict's item. Anything
                 # else (a list, a text, null, a missing field) raises, and the guarded form
                 # runs. A dict method's name keeps the guarded form.
-                return f"{self.expr(node.node)}[{node.attr!r}]"
+                return f"{self.read_from(node.node)}[{node.attr!r}]"
             # Fields of plain dicts (all JSON input) are read inline; anything else goes through
             # the sandbox in _attr.
             n = self.fresh()
@@ -449,7 +464,7 @@ class _Translator:
             if isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
                 _refuse_private(node.arg.value, node.lineno)
             if self.fast:  # a dict's, list's or text's item, as _item reads it; else raises
-                return f"{self.expr(node.node)}[{self.expr(node.arg)}]"
+                return f"{self.read_from(node.node)}[{self.expr(node.arg)}]"
             return f"_item({self.expr(node.node)}, {self.expr(node.arg)})"
         if isinstance(node, nodes.Filter):
             return self.filter(node)
@@ -663,10 +678,33 @@ class _Translator:
         n = self.fresh()
         missing = self.bind("m", "missing", memo.missing)
         return (
-            f"(_o{n} if (_o{n} := s[{memo.scope_key!r}][{table.value!r}].memo.get("
+            f"(_o{n} if (_o{n} := {self.scope_object((memo.scope_key, table.value))}.memo.get("
             f"((_k{n} := ({values})), (_w{n} := {on})), {missing})) is not {missing} "
             f"else {key}(s, {table.value!r}, *_k{n}, on=_w{n}))"
         )
+
+
+def _field_chain(node: nodes.Node) -> tuple[str, ...] | None:
+    """`order.a['b']` → ('order', 'a', 'b'): a name and the fields a fast form reads of it
+    by subscripts; None for anything else."""
+    if isinstance(node, nodes.Name):
+        if node.name in ("true", "True", "false", "False", "none", "None"):
+            return None
+        _refuse_private(node.name, node.lineno)
+        return (node.name,)
+    if isinstance(node, nodes.Getattr) and not hasattr(dict, node.attr):
+        step = node.attr
+    elif (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ):
+        step = node.arg.value
+    else:
+        return None
+    _refuse_private(step, node.lineno)
+    head = _field_chain(node.node)
+    return None if head is None else (*head, step)
 
 
 def _constant(node: nodes.Node) -> bool:

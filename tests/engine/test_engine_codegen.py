@@ -185,6 +185,47 @@ def test_a_let_reading_itself_is_undefined_both_ways(
     assert generated[0] == "error" and "'again' is undefined" in generated[1]
 
 
+TWICE_READ = """
+    output:
+      city: "{{ order.address.city }}"
+      street: "{{ order.address.street }}"
+      name: "{{ order.name }}"
+      lines:
+        - each: "{{ order.lines }}"
+          as: line
+          item: "{{ line ~ ' ' ~ order.address.city }}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("order", "made"),
+    [
+        (
+            {"address": {"city": "Ede", "street": "Markt 1"}, "name": "Jansen", "lines": ["a"]},
+            "Ede",
+        ),
+        ({"address": ["Ede"], "name": "Jansen", "lines": []}, "city: list has no field 'city'"),
+        ({"name": "Jansen", "lines": []}, "city: no field 'address' (fields: name, lines)"),
+        ({"address": {"city": "Ede"}, "lines": []}, "street: no field 'street' (fields: city)"),
+    ],
+    ids=["present", "a list", "missing", "a field missing"],
+)
+def test_fields_of_one_object_read_once_fail_or_succeed_as_the_interpreter_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, order: dict[str, Any], made: str
+) -> None:
+    rules = compile_rules(tmp_path, TWICE_READ)
+    stage = rules.stage()
+    assert stage is not None  # `order` and `order.address` each read into a local, once
+    assert {"_c0", "_c1"} <= set(stage.__code__.co_varnames)
+    document = {"order": order}
+    generated, interpreted = _both(lambda: rules.bind({}).apply_written(document), monkeypatch)
+    assert generated == interpreted
+    if generated[0] == "error":
+        assert generated[1].endswith(made)
+    else:
+        assert json.loads(generated[2])["city"] == made
+
+
 def test_a_part_let_read_before_it_is_made_keeps_the_interpreter(tmp_path: Path) -> None:
     rules = compile_rules(
         tmp_path,
