@@ -174,7 +174,9 @@ class RuleSet:
         if not self._writer:
             xml = self.kind == "target" and self.format.get("type") == "xml"
             spec = self.data.get("output") if self.data is not None and xml else None
-            self._writer.append(compile_body_writer(spec) if spec is not None else None)
+            lets = self.data.get("let") if self.data is not None else None
+            writer = compile_body_writer(spec, lets=lets) if spec is not None else None
+            self._writer.append(writer)
         return self._writer[0]
 
     def json_writer(self) -> JsonWriter | None:

@@ -677,10 +677,11 @@ class _Translator:
         on = self.expr(node.kwargs[0].value) if node.kwargs else "None"
         n = self.fresh()
         missing = self.bind("m", "missing", memo.missing)
+        # The memo's key: the values, then `on` (lookups.py `lookup_function`).
         return (
             f"(_o{n} if (_o{n} := {self.scope_object((memo.scope_key, table.value))}.memo.get("
-            f"((_k{n} := ({values})), (_w{n} := {on})), {missing})) is not {missing} "
-            f"else {key}(s, {table.value!r}, *_k{n}, on=_w{n}))"
+            f"(_k{n} := ({values}{on}, )), {missing})) is not {missing} "
+            f"else {key}(s, {table.value!r}, *_k{n}[:-1], on=_k{n}[-1]))"
         )
 
 

@@ -156,7 +156,7 @@ def lookup_function(scope: Mapping[str, Any], name: str, *values: object, on: ob
     index = indexes.get(name)
     if index is None:
         raise ValueError(f"no lookup table {name!r} (tables: {', '.join(indexes) or 'none'})")
-    memo_key = (values, on)
+    memo_key = (*values, on)  # one flat tuple: what the generated stages build (remembered)
     found = index.memo.get(memo_key, _MISS)
     if found is _MISS:
         found = index.answer(values, parse_date(on) if on else None)

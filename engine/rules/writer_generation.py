@@ -19,9 +19,11 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from jinja2 import nodes
+
 from ..library.money import EXPONENT, amount_text
 from .disk_cache import compiled
-from .expressions import is_literal
+from .expressions import ExpressionError, is_literal, is_template, parse_template
 from .load import LocatedDict, LocatedList
 
 
@@ -154,6 +156,31 @@ class WriterGenerator:
         lines = ["def write(b):", "    try:", *head, *body, f"        return {result}"]
         lines += ["    except (_KeyError, _TypeError):", "        return _plain_write(b)"]
         return self.run(lines, filename)
+
+
+def let_shapes(spec: Any, lets: LocatedDict) -> list[LocatedDict] | None:
+    """The objects a value may be when its rule picks among `let`s written as objects
+    (`{{ debtor_contact if fixed_debtor else person_contact }}`): their specs, else None."""
+    if not isinstance(spec, str) or not is_template(spec):
+        return None
+    try:
+        tree = parse_template(spec)
+    except ExpressionError:
+        return None
+    body = tree.body[0] if len(tree.body) == 1 else None
+    if not isinstance(body, nodes.Output) or len(body.nodes) != 1:
+        return None  # text around the expression: a text, not an object
+
+    def picked(node: nodes.Node) -> list[LocatedDict] | None:
+        if isinstance(node, nodes.Name):
+            let = lets.get(node.name)
+            return [let] if isinstance(let, LocatedDict) else None
+        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+            first, second = picked(node.expr1), picked(node.expr2)
+            return None if first is None or second is None else first + second
+        return None
+
+    return picked(body.nodes[0])
 
 
 def _object_item(part: Any) -> LocatedDict | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from .load import LocatedDict, LocatedList
 from .render import _NAMES_SEEN, element_name, escape, xml_element
-from .writer_generation import NotStatic, ShapeWriters, WriterGenerator, any_values
+from .writer_generation import NotStatic, ShapeWriters, WriterGenerator, any_values, let_shapes
 
 BodyWriter = Callable[[dict[str, Any]], tuple[str, bool]]
 
@@ -31,8 +31,9 @@ def _pad(depth: int) -> str:
 
 
 class _Generator(WriterGenerator):
-    def __init__(self) -> None:
+    def __init__(self, lets: LocatedDict | None = None) -> None:
         super().__init__({"_escape_all": escape, "_x": _generic})
+        self.lets = lets if lets is not None else LocatedDict()
 
     def fields(self, spec: LocatedDict, obj: str, depth: int, lines: list[str], ind: str) -> None:
         """Code writing each field of the object `obj` (built from `spec`) at `depth`."""
@@ -75,8 +76,19 @@ class _Generator(WriterGenerator):
         def written(text: str) -> str:  # the element around `text`, an f-string's field
             return f"_a(f'{open_}{{{text}}}{close}')"
 
+        lines.append(f"{ind}{var} = {value}")
+        # an expression picking one of the `let`s written as objects: each of their shapes
+        # gets its writer, told apart by size (else `_generic` would look the shape up)
+        for number, shape in enumerate(self.let_shapes(spec)):
+            writer = self.fresh("_let_shape")
+            self.namespace[writer] = _shape_writer(name, tuple(shape), depth)
+            test = f"_type({var}) is _dict and _len({var}) == {len(shape)}"
+            lines.append(f"{ind}{'el' if number else ''}if {test}:")
+            lines.append(f"{ind}    g = {writer}({var}, out, _a) or g")
+            if number == len(self.let_shapes(spec)) - 1:
+                lines.append(f"{ind}else:")
+                ind += "    "
         lines += [
-            f"{ind}{var} = {value}",
             f"{ind}{kind} = _type({var})",
             f"{ind}if {kind} is _str:",
             f"{ind}    if {var}:",
@@ -97,6 +109,16 @@ class _Generator(WriterGenerator):
             f"{ind}elif {var} is not None:",
             f"{ind}    g = _x({name!r}, {var}, out, {depth}) or g",
         ]
+
+    def let_shapes(self, spec: Any) -> list[LocatedDict]:
+        """The `let` objects a top-level field's expression picks among (`let_shapes`), when
+        their sizes tell them apart and each can be written ahead; else none."""
+        shapes = None if self.in_item else let_shapes(spec, self.lets)
+        if not shapes or len({len(shape) for shape in shapes}) != len(shapes):
+            return []
+        if not all(element_name(key) for shape in shapes for key in shape):
+            return []
+        return shapes
 
     def sequence(
         self, name: str, spec: LocatedList, value: str, depth: int, lines: list[str], ind: str
@@ -188,11 +210,14 @@ def xml_plain(value: Any, depth: int = 0, *, texts: bool = True) -> bool:
     return all(xml_plain(child, depth + 1, texts=texts) for child in children)
 
 
-def compile_body_writer(spec: Any, depth: int = 2) -> BodyWriter | None:
-    """The writer of a payload built from `spec` (the target's `output:`), or None."""
+def compile_body_writer(
+    spec: Any, depth: int = 2, lets: LocatedDict | None = None
+) -> BodyWriter | None:
+    """The writer of a payload built from `spec` (the target's `output:`, its `lets`), or
+    None."""
     if not isinstance(spec, LocatedDict):
         return None
-    generator = _Generator()
+    generator = _Generator(lets)
     head = ["        out = []", "        _a = out.append", "        g = False"]
     body: list[str] = []
     try:

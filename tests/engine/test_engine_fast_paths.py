@@ -123,6 +123,31 @@ def test_a_payload_of_a_shape_no_part_builds_is_written_the_plain_way_and_looked
     assert write({"Lines": lines}) == ("\n".join(plain), True)
 
 
+def test_a_field_picking_one_of_two_let_objects_is_written_as_xml_element_does(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "mapping.yaml").write_text(
+        "let:\n"
+        '  debtor: {Code: "{{ order.code }}", Name: "{{ order.name }}"}\n'
+        '  person: {Name: "{{ order.name }}", City: "{{ order.city }}", Kind: Person}\n'
+        "output:\n"
+        '  Contact: "{{ debtor if order.code else person }}"\n',
+        encoding="utf-8",
+    )
+    rules = load_yaml(tmp_path / "mapping.yaml")
+    write = compile_body_writer(rules["output"], lets=rules["let"])
+    assert write is not None
+    for contact, suspect in (
+        ({"Code": "D12", "Name": "Jansen & Zn"}, False),
+        ({"Name": "Piet", "City": None, "Kind": "Person"}, False),
+        ({"Name": "Piet", "Town": "Ede", "Kind": "Person"}, True),  # no let's keys: plain
+        ("Piet", False),
+    ):
+        plain: list[str] = []
+        xml_element("Contact", contact, plain, 2)
+        assert write({"Contact": contact}) == ("\n".join(plain), suspect)
+
+
 def test_amounts_are_written_as_exact_text_never_in_exponent_notation(tmp_path: Path) -> None:
     write = _writer_of(
         tmp_path,
