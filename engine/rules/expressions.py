@@ -634,10 +634,11 @@ class _Translator:
             in_dict = f"{node.attr!r} in _o{n}"
             if node.attr in _DICT_ATTRIBUTES:
                 in_dict = f"({in_dict} or _defined(_o{n}, {node.attr!r}))"
-            return (
-                f"({head} and ({in_dict} if _type(_o{n} := {subject}) is _dict "
-                f"else _defined(_o{n}, {node.attr!r})))"
+            field = (
+                f"({in_dict} if _type(_o{n} := {subject}) is _dict "
+                f"else _defined(_o{n}, {node.attr!r}))"
             )
+            return field if head == "True" else f"({head} and {field})"  # (a local: defined)
         raise ExpressionError("'is defined' works on names and fields only", node.lineno)
 
     def call(self, node: nodes.Call) -> str:

@@ -275,8 +275,9 @@ class XmlDocumentWriter:
             )
             self.started = True
         note = f"    <!-- {comment_text(comment)} -->\n" if comment else ""
-        inner = f"{body}\n" if body else ""
-        return f"{head}  <{self.item}>\n{note}{inner}  </{self.item}>\n"
+        if not body:
+            return f"{head}  <{self.item}>\n{note}  </{self.item}>\n"
+        return f"{head}  <{self.item}>\n{note}{body}\n  </{self.item}>\n"  # the body copied once
 
     def end(self) -> str:
         return f"</{self.root}>\n" if self.started else ""
