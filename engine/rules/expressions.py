@@ -33,6 +33,7 @@ from ..library.money import MONEY_AMOUNTS, PARSED_AMOUNTS, amount_text
 from . import limits
 from .disk_cache import StoredTable, compiled, source_digest
 from .limits import MAX_SIZE, check_product, check_repeat, sized, text_of
+from .scope_reads import chain_source
 
 Scope = dict[str, Any]
 Value = Callable[[Scope], Any]
@@ -420,7 +421,7 @@ class _Translator:
     def scope_object(self, chain: tuple[str, ...]) -> str:
         """The object `chain` leads to from the scope, as `scope_chain` writes it."""
         written = self.scope_chain(chain) if self.scope_chain is not None else None
-        return "s" + "".join(f"[{step!r}]" for step in chain) if written is None else written
+        return chain_source(chain) if written is None else written
 
     def node(self, node: nodes.Node) -> str:  # noqa: C901 — one branch per node type
         if isinstance(node, nodes.Const):

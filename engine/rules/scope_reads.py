@@ -11,9 +11,8 @@ local or the plain chain.
 A local is read field by field from plain dicts: when the chain does not lead to a dict's
 field (a field missing, a list where an object was expected) it is `_U`, which no subscript
 or attribute can read: the fast form raises where it would have raised anyway, and the
-guarded form runs as before. Only
-the object read from is kept, never a field's value itself, so what a fast form tests or
-passes on is always what the chain reads.
+guarded form runs as before. Only the object read from is kept, never a field's value
+itself, so what a fast form tests or passes on is always what the chain reads.
 """
 
 from __future__ import annotations

@@ -79,15 +79,16 @@ class _Generator(WriterGenerator):
         lines.append(f"{ind}{var} = {value}")
         # an expression picking one of the `let`s written as objects: each of their shapes
         # gets its writer, told apart by size (else `_generic` would look the shape up)
-        for number, shape in enumerate(self.let_shapes(spec)):
+        shapes = self.let_shapes(spec)
+        for number, shape in enumerate(shapes):
             writer = self.fresh("_let_shape")
             self.namespace[writer] = _shape_writer(name, tuple(shape), depth)
             test = f"_type({var}) is _dict and _len({var}) == {len(shape)}"
             lines.append(f"{ind}{'el' if number else ''}if {test}:")
             lines.append(f"{ind}    g = {writer}({var}, out, _a) or g")
-            if number == len(self.let_shapes(spec)) - 1:
-                lines.append(f"{ind}else:")
-                ind += "    "
+        if shapes:  # anything else: by its type, as below
+            lines.append(f"{ind}else:")
+            ind += "    "
         lines += [
             f"{ind}{kind} = _type({var})",
             f"{ind}if {kind} is _str:",

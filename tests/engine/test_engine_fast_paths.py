@@ -97,30 +97,31 @@ ONE_SHAPE = (
 )
 
 
+@pytest.mark.parametrize(
+    ("lines", "suspect"),
+    [
+        (
+            [
+                {"Quantity": Decimal("2"), "Product": {"Name": "Thee & koek"}},
+                {"Quantity": 1, "Product": {"Name": "Afronding"}},
+                "a text",  # no part builds it: written the plain way, as is any other size
+                {"Quantity": 3},
+            ],
+            False,
+        ),
+        # the second line is of the size of the parts' items, but not of their keys: the
+        # whole payload is written the plain way, and looked over
+        ([{"Quantity": 1, "Product": {"Name": "Thee"}}, {"Quantity": 2, "Other": "x"}], True),
+    ],
+    ids=["of the parts' shape or another size", "of their size, not their keys"],
+)
 def test_items_of_the_one_shape_their_parts_build_are_written_as_xml_element_does(
-    tmp_path: Path,
+    tmp_path: Path, lines: list[Any], suspect: bool
 ) -> None:
     write = _writer_of(tmp_path, ONE_SHAPE)
-    lines = [
-        {"Quantity": Decimal("2"), "Product": {"Name": "Thee & koek"}},
-        {"Quantity": 1, "Product": {"Name": "Afronding"}},
-        "a text",  # no part builds it: written the plain way, as is any other size
-        {"Quantity": 3},
-    ]
     plain: list[str] = []
     xml_element("Lines", lines, plain, 2)
-    assert write({"Lines": lines}) == ("\n".join(plain), False)
-
-
-def test_a_payload_of_a_shape_no_part_builds_is_written_the_plain_way_and_looked_over(
-    tmp_path: Path,
-) -> None:
-    write = _writer_of(tmp_path, ONE_SHAPE)
-    # the second line is of the size of the parts' items, but not of their keys
-    lines = [{"Quantity": 1, "Product": {"Name": "Thee"}}, {"Quantity": 2, "Other": "x"}]
-    plain: list[str] = []
-    xml_element("Lines", lines, plain, 2)
-    assert write({"Lines": lines}) == ("\n".join(plain), True)
+    assert write({"Lines": lines}) == ("\n".join(plain), suspect)
 
 
 def test_a_field_picking_one_of_two_let_objects_is_written_as_xml_element_does(
