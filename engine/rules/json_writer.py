@@ -136,20 +136,29 @@ class _Generator(WriterGenerator):
             body.append("    return '{' + ', '.join(p) + '}'")
             return body
 
-        (shapes, only), items = self.item_functions(spec, item_function), self.fresh("q")
-        item_var, found = self.fresh("i"), self.fresh("w")
+        items, item_var, found = self.fresh("q"), self.fresh("i"), self.fresh("w")
         lines += [f"{ind}{items} = []", f"{ind}for {item_var} in {value}:"]
-        if only is not None:  # every item is of the one shape its parts build
-            size = len(spec[0]["item"])  # (every part's item has the same keys)
-            lines.append(
-                f"{ind}    {found} = {only} "
-                f"if _type({item_var}) is _dict and _len({item_var}) == {size} else None"
-            )
-        else:
-            lines.append(
-                f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
-                f"if _type({item_var}) is _dict else None"
-            )
+        single = self.single_item(spec)
+        if single is not None:  # every item is of the one shape its parts build: in place
+            inner, fields = ind + "        ", self.fresh("p")
+            lines += [
+                f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {len(single)}:",
+                f"{inner}{fields} = []",
+            ]
+            with self.writing_item(spec, single):
+                self.fields(single, item_var, fields, lines, inner)
+            lines += [
+                f"{inner}{items}.append('{{' + ', '.join({fields}) + '}}')",
+                f"{ind}    else:",
+                f"{ind}        {items}.append(_x({item_var}, s))",
+                f"{ind}{parts}.append({key + '['!r} + ', '.join({items}) + ']')",
+            ]
+            return
+        shapes = self.item_functions(spec, item_function)
+        lines.append(
+            f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
+            f"if _type({item_var}) is _dict else None"
+        )
         lines += [
             f"{ind}    {items}.append({found}({item_var}, s) if {found} is not None "
             f"else _x({item_var}, s))",

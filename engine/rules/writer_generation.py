@@ -88,29 +88,45 @@ class WriterGenerator:
 
     def item_functions(
         self, parts: LocatedList, write: Callable[[str, LocatedDict], list[str]]
-    ) -> tuple[str, str | None]:
+    ) -> str:
         """The name of a table in the namespace, keys → the function writing items of those
-        keys; each function's lines made by `write(name, item)`, as one list part's item.
-        With it, the one function for all items when they can be of one shape only."""
+        keys; each function's lines made by `write(name, item)`, as one list part's item."""
         table: dict[tuple[str, ...], str] = {}
-        fixed = all(_object_item(part) is not None for part in parts)
         for part in parts:
             item = _object_item(part)
             if item is None or tuple(item) in table:
                 continue  # the first part of some keys serves all of them (shapes checked)
             function = self.fresh("_item")
-            outer = self.in_item, self.sharing, self.path, self.fixed
-            self.in_item, self.sharing, self.path = True, _sharing(parts, item), []
-            self.fixed = fixed
-            try:
+            with self.writing_item(parts, item):
                 self.functions.append("\n".join(write(function, item)))
-            finally:
-                self.in_item, self.sharing, self.path, self.fixed = outer
             table[tuple(item)] = function
         shapes = self.fresh("_shapes")
         self.namespace[shapes] = table  # the functions' names until they exist (`run`)
-        only = next(iter(table.values())) if fixed and len(table) == 1 else None
-        return shapes, only
+        return shapes
+
+    @contextmanager
+    def writing_item(self, parts: LocatedList, item: LocatedDict) -> Iterator[None]:
+        """Writing `item`, one list part's item (for it and for the other parts' items of
+        its keys)."""
+        outer = self.in_item, self.sharing, self.path, self.fixed
+        self.in_item, self.sharing, self.path = True, _sharing(parts, item), []
+        self.fixed = all(_object_item(part) is not None for part in parts)
+        try:
+            yield
+        finally:
+            self.in_item, self.sharing, self.path, self.fixed = outer
+
+    @staticmethod
+    def single_item(parts: LocatedList) -> LocatedDict | None:
+        """The item every part of a list has when all are objects of the same keys: then
+        only that shape can come, and the items are written in place (no function, no
+        table)."""
+        items = [_object_item(part) for part in parts]
+        if not items or any(item is None for item in items):
+            return None
+        if len({tuple(item) for item in items if item is not None}) != 1:
+            return None
+        return items[0]
 
     def shape_check(self, var: str, spec: LocatedDict) -> str:
         """In a list part's item, the test that the object `var` (built from `spec` at `path`

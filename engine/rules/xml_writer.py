@@ -135,18 +135,24 @@ class _Generator(WriterGenerator):
             body.append("    return g")
             return body
 
-        shapes, only = self.item_functions(spec, item_function)
         item_var, found = self.fresh("i"), self.fresh("w")
-        if only is not None:  # every item is of the one shape its parts build
-            size = len(spec[0]["item"])  # (every part's item has the same keys)
+        single = self.single_item(spec)
+        if single is not None:  # every item is of the one shape its parts build: in place
+            inner = ind + "        "
             lines += [
                 f"{ind}for {item_var} in {value}:",
-                f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {size}:",
-                f"{ind}        g = {only}({item_var}, out, _a) or g",
+                f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {len(single)}:",
+                f"{inner}_a({_pad(depth) + '<' + name + '>'!r})",
+            ]
+            with self.writing_item(spec, single):
+                self.fields(single, item_var, depth + 1, lines, inner)
+            lines += [
+                f"{inner}_a({_pad(depth) + '</' + name + '>'!r})",
                 f"{ind}    else:",
                 f"{ind}        g = _x({name!r}, {item_var}, out, {depth}) or g",
             ]
             return
+        shapes = self.item_functions(spec, item_function)
         lines += [
             f"{ind}for {item_var} in {value}:",
             f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
