@@ -414,9 +414,11 @@ class _Translator:
     def read_from(self, node: nodes.Node) -> str:
         """The object a fast form's subscript reads from: `scope_chain`'s when `node` is a
         chain of fields from the scope, else `node` itself."""
-        chain = _field_chain(node) if self.scope_chain is not None else None
-        written = None if chain is None else self.scope_chain(chain)  # type: ignore[misc]
-        return self.expr(node) if written is None else written
+        if self.scope_chain is not None and (chain := _field_chain(node)) is not None:
+            written = self.scope_chain(chain)
+            if written is not None:
+                return written
+        return self.expr(node)
 
     def scope_object(self, chain: tuple[str, ...]) -> str:
         """The object `chain` leads to from the scope, as `scope_chain` writes it."""
@@ -821,16 +823,33 @@ def parse_template(source: str) -> nodes.Template:
     return tree
 
 
+def _output_nodes(template: nodes.Template) -> list[nodes.Node] | None:
+    """What a rule string's one output holds (texts and expressions); None for blocks."""
+    if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
+        return None
+    return list(template.body[0].nodes)
+
+
+def sole_expression(template: nodes.Template) -> nodes.Node | None:
+    """The expression of a rule string that is exactly one `{{ expression }}` (which keeps
+    its type); None when it holds text or blocks."""
+    output = _output_nodes(template)
+    if output is not None and len(output) == 1 and not isinstance(output[0], nodes.TemplateData):
+        return output[0]
+    return None
+
+
 def template_body(source: str, translator: _Translator) -> str:
     """The Python expression a rule string holding `{{ … }}` becomes, over `translator`'s
     namespace. Exactly one `{{ expression }}` keeps the expression's type; a string mixing
     text and expressions renders to text."""
     template = parse_template(source)
-    if len(template.body) != 1 or not isinstance(template.body[0], nodes.Output):
+    output = _output_nodes(template)
+    if output is None:
         raise ExpressionError("only {{ expressions }} are allowed in rule values, not {% blocks %}")
-    output = template.body[0].nodes
-    if len(output) == 1 and not isinstance(output[0], nodes.TemplateData):
-        return translator.expr(output[0])
+    sole = sole_expression(template)
+    if sole is not None:
+        return translator.expr(sole)
     pieces = []
     for node in output:
         if isinstance(node, nodes.TemplateData):

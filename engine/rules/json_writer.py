@@ -130,40 +130,41 @@ class _Generator(WriterGenerator):
         """A list built by parts: each item written by its part's function when its keys are
         that part's, else as `payload_json` writes it."""
 
-        def item_function(function: str, item: LocatedDict) -> list[str]:
-            body = [f"def {function}(b, s):", "    p = []"]
-            self.fields(item, "b", "p", body, "    ")
-            body.append("    return '{' + ', '.join(p) + '}'")
-            return body
+        def item_text(item: LocatedDict, obj: str, lines: list[str], ind: str) -> str:
+            """The lines writing `item`'s fields; returns the expression of its text."""
+            fields = self.fresh("p")
+            lines.append(f"{ind}{fields} = []")
+            self.fields(item, obj, fields, lines, ind)
+            return f"'{{' + ', '.join({fields}) + '}}'"
 
-        items, item_var, found = self.fresh("q"), self.fresh("i"), self.fresh("w")
+        def item_function(function: str, item: LocatedDict) -> list[str]:
+            body = [f"def {function}(b, s):"]
+            text = item_text(item, "b", body, "    ")
+            return [*body, f"    return {text}"]
+
+        items, item_var = self.fresh("q"), self.fresh("i")
         lines += [f"{ind}{items} = []", f"{ind}for {item_var} in {value}:"]
         single = self.single_item(spec)
         if single is not None:  # every item is of the one shape its parts build: in place
-            inner, fields = ind + "        ", self.fresh("p")
-            lines += [
-                f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {len(single)}:",
-                f"{inner}{fields} = []",
-            ]
+            lines.append(
+                f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {len(single)}:"
+            )
             with self.writing_item(spec, single):
-                self.fields(single, item_var, fields, lines, inner)
+                text = item_text(single, item_var, lines, ind + "        ")
             lines += [
-                f"{inner}{items}.append('{{' + ', '.join({fields}) + '}}')",
+                f"{ind}        {items}.append({text})",
                 f"{ind}    else:",
                 f"{ind}        {items}.append(_x({item_var}, s))",
-                f"{ind}{parts}.append({key + '['!r} + ', '.join({items}) + ']')",
             ]
-            return
-        shapes = self.item_functions(spec, item_function)
-        lines.append(
-            f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
-            f"if _type({item_var}) is _dict else None"
-        )
-        lines += [
-            f"{ind}    {items}.append({found}({item_var}, s) if {found} is not None "
-            f"else _x({item_var}, s))",
-            f"{ind}{parts}.append({key + '['!r} + ', '.join({items}) + ']')",
-        ]
+        else:
+            shapes, found = self.item_functions(spec, item_function), self.fresh("w")
+            lines += [
+                f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
+                f"if _type({item_var}) is _dict else None",
+                f"{ind}    {items}.append({found}({item_var}, s) if {found} is not None "
+                f"else _x({item_var}, s))",
+            ]
+        lines.append(f"{ind}{parts}.append({key + '['!r} + ', '.join({items}) + ']')")
 
 
 def compile_json_writer(spec: Any) -> JsonWriter | None:

@@ -23,7 +23,13 @@ from jinja2 import nodes
 
 from ..library.money import EXPONENT, amount_text
 from .disk_cache import compiled
-from .expressions import ExpressionError, is_literal, is_template, parse_template
+from .expressions import (
+    ExpressionError,
+    is_literal,
+    is_template,
+    parse_template,
+    sole_expression,
+)
 from .load import LocatedDict, LocatedList
 
 
@@ -180,11 +186,10 @@ def let_shapes(spec: Any, lets: LocatedDict) -> list[LocatedDict] | None:
     if not isinstance(spec, str) or not is_template(spec):
         return None
     try:
-        tree = parse_template(spec)
+        expression = sole_expression(parse_template(spec))
     except ExpressionError:
         return None
-    body = tree.body[0] if len(tree.body) == 1 else None
-    if not isinstance(body, nodes.Output) or len(body.nodes) != 1:
+    if expression is None:
         return None  # text around the expression: a text, not an object
 
     def picked(node: nodes.Node) -> list[LocatedDict] | None:
@@ -196,7 +201,7 @@ def let_shapes(spec: Any, lets: LocatedDict) -> list[LocatedDict] | None:
             return None if first is None or second is None else first + second
         return None
 
-    return picked(body.nodes[0])
+    return picked(expression)
 
 
 def _object_item(part: Any) -> LocatedDict | None:

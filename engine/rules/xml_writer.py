@@ -79,11 +79,11 @@ class _Generator(WriterGenerator):
         lines.append(f"{ind}{var} = {value}")
         # an expression picking one of the `let`s written as objects: each of their shapes
         # gets its writer, told apart by size (else `_generic` would look the shape up)
-        shapes = self.let_shapes(spec)
-        for number, shape in enumerate(shapes):
+        shapes = self.let_shapes(spec, name, depth)
+        for number, (size, shape_writer) in enumerate(shapes):
             writer = self.fresh("_let_shape")
-            self.namespace[writer] = _shape_writer(name, tuple(shape), depth)
-            test = f"_type({var}) is _dict and _len({var}) == {len(shape)}"
+            self.namespace[writer] = shape_writer
+            test = f"_type({var}) is _dict and _len({var}) == {size}"
             lines.append(f"{ind}{'el' if number else ''}if {test}:")
             lines.append(f"{ind}    g = {writer}({var}, out, _a) or g")
         if shapes:  # anything else: by its type, as below
@@ -111,15 +111,19 @@ class _Generator(WriterGenerator):
             f"{ind}    g = _x({name!r}, {var}, out, {depth}) or g",
         ]
 
-    def let_shapes(self, spec: Any) -> list[LocatedDict]:
-        """The `let` objects a top-level field's expression picks among (`let_shapes`), when
-        their sizes tell them apart and each can be written ahead; else none."""
+    def let_shapes(self, spec: Any, name: str, depth: int) -> list[tuple[int, Any]]:
+        """The size and the shape writer (`_generic`'s own, `_SHAPES`) of each `let` object a
+        top-level field's expression picks among (`let_shapes`), when their sizes tell them
+        apart and each can be written ahead; else none."""
         shapes = None if self.in_item else let_shapes(spec, self.lets)
         if not shapes or len({len(shape) for shape in shapes}) != len(shapes):
             return []
-        if not all(element_name(key) for shape in shapes for key in shape):
-            return []
-        return shapes
+        writers = [
+            _SHAPES.writer((name, depth, keys), name, keys, depth) for keys in map(tuple, shapes)
+        ]
+        if any(writer is None for writer in writers):
+            return []  # a key no XML element can have
+        return [(len(shape), writer) for shape, writer in zip(shapes, writers, strict=True)]
 
     def sequence(
         self, name: str, spec: LocatedList, value: str, depth: int, lines: list[str], ind: str
@@ -127,32 +131,31 @@ class _Generator(WriterGenerator):
         """A list built by parts: each item written by its part's function when its keys are
         that part's, else by `xml_element`."""
 
+        def item_lines(item: LocatedDict, obj: str, lines: list[str], ind: str) -> None:
+            lines.append(f"{ind}_a({_pad(depth) + '<' + name + '>'!r})")
+            self.fields(item, obj, depth + 1, lines, ind)
+            lines.append(f"{ind}_a({_pad(depth) + '</' + name + '>'!r})")
+
         def item_function(function: str, item: LocatedDict) -> list[str]:
             body = [f"def {function}(b, out, _a):", "    g = False"]
-            body.append(f"    _a({_pad(depth) + '<' + name + '>'!r})")
-            self.fields(item, "b", depth + 1, body, "    ")
-            body.append(f"    _a({_pad(depth) + '</' + name + '>'!r})")
-            body.append("    return g")
-            return body
+            item_lines(item, "b", body, "    ")
+            return [*body, "    return g"]
 
-        item_var, found = self.fresh("i"), self.fresh("w")
+        item_var = self.fresh("i")
         single = self.single_item(spec)
         if single is not None:  # every item is of the one shape its parts build: in place
-            inner = ind + "        "
             lines += [
                 f"{ind}for {item_var} in {value}:",
                 f"{ind}    if _type({item_var}) is _dict and _len({item_var}) == {len(single)}:",
-                f"{inner}_a({_pad(depth) + '<' + name + '>'!r})",
             ]
             with self.writing_item(spec, single):
-                self.fields(single, item_var, depth + 1, lines, inner)
+                item_lines(single, item_var, lines, ind + "        ")
             lines += [
-                f"{inner}_a({_pad(depth) + '</' + name + '>'!r})",
                 f"{ind}    else:",
                 f"{ind}        g = _x({name!r}, {item_var}, out, {depth}) or g",
             ]
             return
-        shapes = self.item_functions(spec, item_function)
+        shapes, found = self.item_functions(spec, item_function), self.fresh("w")
         lines += [
             f"{ind}for {item_var} in {value}:",
             f"{ind}    {found} = {shapes}.get(_tuple({item_var})) "
